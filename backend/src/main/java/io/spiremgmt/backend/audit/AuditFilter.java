@@ -1,0 +1,26 @@
+package io.spiremgmt.backend.audit;
+
+import java.time.Instant;
+
+/**
+ * ListAuditEvents filters; null means "no filter".
+ *
+ * @param targetType resource kind
+ * @param targetId resource id (needs targetType)
+ * @param actor principal name
+ * @param start events at or after this time
+ * @param end events before this time
+ */
+public record AuditFilter(
+    String targetType, String targetId, String actor, Instant start, Instant end) {
+  /** A canonical description, the fingerprint page tokens are bound to. */
+  public String canonical() {
+    return String.join(
+        "|",
+        "type=" + targetType,
+        "id=" + targetId,
+        "actor=" + actor,
+        "start=" + start,
+        "end=" + end);
+  }
+}

@@ -1,0 +1,560 @@
+package io.spiremgmt.backend.entry;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.audit.AuditRecord;
+import io.spiremgmt.backend.audit.AuditRepository;
+import io.spiremgmt.backend.auth.Caller;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.error.GrpcErrorMapper;
+import io.spiremgmt.backend.error.PgErrors;
+import io.spiremgmt.backend.paging.PageToken;
+import io.spiremgmt.backend.site.SiteEntity;
+import io.spiremgmt.backend.site.SiteRepository;
+import io.spiremgmt.backend.sync.SiteNotifier;
+import io.spiremgmt.backend.validation.Ids;
+import io.spiremgmt.backend.validation.UuidV7;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.hibernate.reactive.mutiny.Mutiny;
+
+/**
+ * The entry write path and reads. Every mutation runs in one transaction: the entry and its
+ * selectors, the revision bump, each site's row (PENDING, or DELETING for a removed site), the
+ * audit event and a NOTIFY per affected site. Any failure rolls all of it back.
+ */
+@ApplicationScoped
+public class EntryService {
+  /** Most items in one batch call. */
+  public static final int MAX_BATCH = 500;
+
+  private static final String UNIQUE_SIMILAR = "workload_entries_similar_uq";
+
+  private final Mutiny.SessionFactory sessions;
+  private final EntryRepository entries;
+  private final SiteRepository sites;
+  private final AuditRepository audit;
+  private final SiteNotifier notifier;
+
+  EntryService(
+      Mutiny.SessionFactory sessions,
+      EntryRepository entries,
+      SiteRepository sites,
+      AuditRepository audit,
+      SiteNotifier notifier) {
+    this.sessions = sessions;
+    this.entries = entries;
+    this.sites = sites;
+    this.audit = audit;
+    this.notifier = notifier;
+  }
+
+  /** The outcome of a delete: the entry as it stands, and whether it is gone already. */
+  public record DeleteResult(EntryView entry, boolean purged) {}
+
+  /** A page of entries and the token of the next one (null on the last page). */
+  public record Page(List<EntryView> entries, String nextPageToken) {}
+
+  /** Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. */
+  public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
+    Instant now = now();
+    String trustDomain = EntryValidator.validate(spec, "entry.", true, now);
+    UUID id = UuidV7.next();
+    List<UUID> siteIds = spec.siteUuids();
+    return sessions
+        .withTransaction(
+            (s, tx) ->
+                checkSites(s, siteIds, trustDomain)
+                    .chain(() -> rejectSimilar(s, spec, null))
+                    .chain(
+                        () -> {
+                          WorkloadEntryEntity entity =
+                              new WorkloadEntryEntity(id, spec, caller.name(), now);
+                          List<Object> rows = new ArrayList<>();
+                          rows.add(entity);
+                          addSelectorRows(rows, id, spec.selectors());
+                          for (UUID site : siteIds) {
+                            rows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
+                          }
+                          return s.persistAll(rows.toArray()).chain(s::flush).replaceWith(entity);
+                        })
+                    .chain(entity -> view(s, entity))
+                    .call(
+                        view ->
+                            record(
+                                    s,
+                                    caller,
+                                    "entry.create",
+                                    view,
+                                    requestId,
+                                    null,
+                                    EntryMapper.json(view))
+                                .chain(() -> notifier.notifySites(s, siteIds, payload(view)))))
+        .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
+        .transform(e -> similarExists(null));
+  }
+
+  /** Reads one entry. */
+  public Uni<EntryView> get(UUID id) {
+    return sessions.withSession(
+        s -> entries.find(s, id).chain(e -> e == null ? notFound(id) : view(s, e)));
+  }
+
+  /**
+   * Updates the fields in {@code mask} to their values in {@code patch}, if {@code revision} is
+   * still the stored one.
+   */
+  public Uni<EntryView> update(
+      Caller caller,
+      UUID id,
+      long revision,
+      EntrySpec patch,
+      Set<EntryField> mask,
+      String requestId) {
+    if (revision <= 0) {
+      throw ApiException.field(
+          ErrorReason.MISSING_FIELD,
+          "entry.revision",
+          "the revision the entry was read at is required");
+    }
+    Instant now = now();
+    return sessions
+        .withTransaction(
+            (s, tx) ->
+                entries
+                    .lock(s, id)
+                    .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+                    .chain(
+                        before -> {
+                          WorkloadEntryEntity entity = before.entity();
+                          if (entity.getDeleteRequestedAt() != null) {
+                            throw ApiException.of(
+                                ErrorReason.ENTRY_BEING_DELETED,
+                                "entry " + id + " is being deleted and can no longer be changed");
+                          }
+                          checkRevision(entity, revision);
+                          String beforeJson = EntryMapper.json(before);
+                          EntrySpec merged = merge(before.spec(), patch, mask);
+                          String trustDomain =
+                              EntryValidator.validate(
+                                  merged, "entry.", mask.contains(EntryField.EXPIRY_TIME), now);
+                          return applyUpdate(s, before, merged, trustDomain, now)
+                              .call(
+                                  after ->
+                                      record(
+                                              s,
+                                              caller,
+                                              "entry.update",
+                                              after,
+                                              requestId,
+                                              beforeJson,
+                                              EntryMapper.json(after))
+                                          .chain(
+                                              () ->
+                                                  notifier.notifySites(
+                                                      s,
+                                                      affectedSites(before, after),
+                                                      payload(after))));
+                        }))
+        .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
+        .transform(e -> similarExists(null));
+  }
+
+  private Uni<EntryView> applyUpdate(
+      Mutiny.Session s, EntryView before, EntrySpec merged, String trustDomain, Instant now) {
+    WorkloadEntryEntity entity = before.entity();
+    UUID id = entity.getId();
+    List<UUID> wanted = merged.siteUuids();
+    Set<UUID> active = new LinkedHashSet<>();
+    before.assignedSiteIds().forEach(site -> active.add(UUID.fromString(site)));
+    List<UUID> added = wanted.stream().filter(site -> !active.contains(site)).toList();
+    List<UUID> kept = wanted.stream().filter(active::contains).toList();
+    return checkSites(s, added, trustDomain)
+        .chain(() -> checkTrustDomain(s, kept, trustDomain))
+        .chain(() -> rejectSimilar(s, merged, id))
+        .chain(() -> entries.selectorRows(s, List.of(id)))
+        .chain(
+            selectorRows ->
+                entries
+                    .siteRows(s, id)
+                    .chain(
+                        siteRows -> {
+                          entity.apply(merged, now);
+                          entity.bumpRevision();
+                          long rev = entity.getRevision();
+                          List<Object> inserts = new ArrayList<>();
+                          List<Object> deletes = new ArrayList<>();
+                          diffSelectors(id, selectorRows, merged.selectors(), inserts, deletes);
+                          Map<UUID, EntrySiteEntity> existing = new HashMap<>();
+                          siteRows.forEach(row -> existing.put(row.getSiteId(), row));
+                          for (UUID site : wanted) {
+                            EntrySiteEntity row = existing.remove(site);
+                            if (row == null) {
+                              inserts.add(new EntrySiteEntity(id, site, rev, now));
+                            } else {
+                              row.markPending(rev, now);
+                            }
+                          }
+                          existing.values().forEach(row -> row.markDeleting(rev, now));
+                          return s.removeAll(deletes.toArray())
+                              .chain(s::flush)
+                              .chain(() -> s.persistAll(inserts.toArray()))
+                              .chain(s::flush);
+                        }))
+        .chain(() -> view(s, entity));
+  }
+
+  /** Deletes an entry (DELETING at its sites, or gone at once when it has none). */
+  public Uni<DeleteResult> delete(Caller caller, UUID id, long revision, String requestId) {
+    if (revision < 0) {
+      throw ApiException.field(ErrorReason.INVALID_FIELD, "revision", "must not be negative");
+    }
+    Instant now = now();
+    return sessions.withTransaction(
+        (s, tx) ->
+            entries
+                .lock(s, id)
+                .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+                .chain(
+                    before -> {
+                      WorkloadEntryEntity entity = before.entity();
+                      if (revision != 0) {
+                        checkRevision(entity, revision);
+                      }
+                      if (entity.getDeleteRequestedAt() != null) {
+                        return Uni.createFrom().item(new DeleteResult(before, false));
+                      }
+                      String beforeJson = EntryMapper.json(before);
+                      if (before.sites().isEmpty()) {
+                        return entries
+                            .purge(s, entity)
+                            .chain(
+                                () ->
+                                    record(
+                                        s,
+                                        caller,
+                                        "entry.delete",
+                                        before,
+                                        requestId,
+                                        beforeJson,
+                                        null))
+                            .replaceWith(new DeleteResult(before, true));
+                      }
+                      return entries
+                          .siteRows(s, id)
+                          .chain(
+                              rows -> {
+                                entity.markDeleting(now);
+                                entity.bumpRevision();
+                                rows.forEach(row -> row.markDeleting(entity.getRevision(), now));
+                                return s.flush();
+                              })
+                          .chain(() -> view(s, entity))
+                          .call(
+                              after ->
+                                  record(
+                                          s,
+                                          caller,
+                                          "entry.delete",
+                                          after,
+                                          requestId,
+                                          beforeJson,
+                                          EntryMapper.json(after))
+                                      .chain(
+                                          () ->
+                                              notifier.notifySites(
+                                                  s, siteIdsOf(after), payload(after))))
+                          .map(after -> new DeleteResult(after, false));
+                    }));
+  }
+
+  /** A page of entries matching {@code filter}. */
+  public Uni<Page> list(EntryFilter filter, int pageSize, String pageToken) {
+    String fingerprint = filter.canonical();
+    PageToken token = PageToken.decode(pageToken, fingerprint, 2);
+    EntryRepository.EntryKey after = token == null ? null : keyOf(token);
+    return sessions.withSession(
+        s ->
+            entries
+                .page(s, filter, after, pageSize + 1)
+                .chain(
+                    rows -> {
+                      boolean more = rows.size() > pageSize;
+                      List<WorkloadEntryEntity> page = more ? rows.subList(0, pageSize) : rows;
+                      String next = null;
+                      if (more) {
+                        WorkloadEntryEntity last = page.get(page.size() - 1);
+                        next =
+                            new PageToken(List.of(last.getSpiffeId(), last.getId().toString()))
+                                .encode(fingerprint);
+                      }
+                      String nextToken = next;
+                      return entries.views(s, page).map(views -> new Page(views, nextToken));
+                    }));
+  }
+
+  /** One result of a batch item: the value, or the failure the single call would have had. */
+  public record ItemResult<T>(T value, ApiException error) {}
+
+  /** Creates each item in its own transaction; one result per item, in order. */
+  public Uni<List<ItemResult<EntryView>>> batchCreate(Caller caller, List<BatchCreateItem> items) {
+    checkBatchSize(items.size(), "requests");
+    return each(
+        items, item -> create(caller, item.spec(), Ids.requestId(item.requestId(), "request_id")));
+  }
+
+  /** Deletes each id in its own transaction; one result per id, in order. */
+  public Uni<List<ItemResult<DeleteResult>>> batchDelete(
+      Caller caller, List<String> ids, String requestId) {
+    checkBatchSize(ids.size(), "ids");
+    List<Integer> indexes = java.util.stream.IntStream.range(0, ids.size()).boxed().toList();
+    return each(
+        indexes, i -> delete(caller, Ids.parse(ids.get(i), "ids[" + i + "]"), 0, requestId));
+  }
+
+  /**
+   * An item of BatchCreateEntries.
+   *
+   * @param spec the entry
+   * @param requestId its request id
+   */
+  public record BatchCreateItem(EntrySpec spec, String requestId) {}
+
+  private static <I, T> Uni<List<ItemResult<T>>> each(List<I> items, Function<I, Uni<T>> call) {
+    return Multi.createFrom()
+        .iterable(items)
+        .onItem()
+        .transformToUniAndConcatenate(
+            item ->
+                Uni.createFrom()
+                    .deferred(() -> call.apply(item))
+                    .map(value -> new ItemResult<T>(value, null))
+                    .onFailure()
+                    .recoverWithItem(
+                        e -> new ItemResult<T>(null, GrpcErrorMapper.asApiException(e))))
+        .collect()
+        .asList();
+  }
+
+  private static void checkBatchSize(int size, String field) {
+    if (size == 0) {
+      throw ApiException.field(ErrorReason.MISSING_FIELD, field, "a batch needs at least one item");
+    }
+    if (size > MAX_BATCH) {
+      throw ApiException.field(
+          ErrorReason.BATCH_TOO_LARGE,
+          field,
+          "a batch holds at most " + MAX_BATCH + " items (got " + size + "); split it");
+    }
+  }
+
+  /**
+   * Sites about to receive the entry: they exist, are not INACTIVE and serve the entry's trust
+   * domain.
+   */
+  private Uni<Void> checkSites(Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
+    return forEachSite(
+        s,
+        siteIds,
+        site -> {
+          if (site.getStatus() == SiteEntity.Status.INACTIVE) {
+            throw ApiException.field(
+                ErrorReason.SITE_INACTIVE,
+                "entry.site_ids",
+                "site '" + site.getName() + "' is INACTIVE and takes no new entries");
+          }
+          requireTrustDomain(site, trustDomain);
+        });
+  }
+
+  /** Sites the entry stays at must still serve its (maybe changed) trust domain. */
+  private Uni<Void> checkTrustDomain(Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
+    return forEachSite(s, siteIds, site -> requireTrustDomain(site, trustDomain));
+  }
+
+  private Uni<Void> forEachSite(Mutiny.Session s, List<UUID> siteIds, Consumer<SiteEntity> check) {
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (UUID siteId : siteIds) {
+      chain =
+          chain.chain(
+              () ->
+                  sites
+                      .lockShared(s, siteId)
+                      .invoke(
+                          site -> {
+                            if (site == null) {
+                              throw ApiException.field(
+                                  ErrorReason.SITE_NOT_FOUND,
+                                  "entry.site_ids",
+                                  "no site has id " + siteId);
+                            }
+                            check.accept(site);
+                          })
+                      .replaceWithVoid());
+    }
+    return chain;
+  }
+
+  private static void requireTrustDomain(SiteEntity site, String trustDomain) {
+    if (!site.getTrustDomain().equals(trustDomain)) {
+      throw ApiException.field(
+          ErrorReason.TRUST_DOMAIN_MISMATCH,
+          "entry.site_ids",
+          "site '"
+              + site.getName()
+              + "' serves trust domain '"
+              + site.getTrustDomain()
+              + "', not the SPIFFE ID's '"
+              + trustDomain
+              + "'");
+    }
+  }
+
+  private Uni<Void> rejectSimilar(Mutiny.Session s, EntrySpec spec, UUID self) {
+    return entries
+        .findSimilar(s, spec.similarKey(), self)
+        .invoke(
+            existing -> {
+              if (existing != null) {
+                throw similarExists(existing);
+              }
+            })
+        .replaceWithVoid();
+  }
+
+  private static ApiException similarExists(UUID existing) {
+    return ApiException.of(
+        ErrorReason.ENTRY_ALREADY_EXISTS,
+        "an entry with the same SPIFFE ID, parent ID and selectors already exists"
+            + (existing == null ? "" : " (id " + existing + ")")
+            + "; SPIRE allows only one");
+  }
+
+  private static void checkRevision(WorkloadEntryEntity entity, long revision) {
+    if (entity.getRevision() != revision) {
+      throw ApiException.field(
+          ErrorReason.STALE_REVISION,
+          "entry.revision",
+          "entry "
+              + entity.getId()
+              + " is at revision "
+              + entity.getRevision()
+              + ", not "
+              + revision
+              + "; read it again and retry");
+    }
+  }
+
+  private static EntrySpec merge(EntrySpec current, EntrySpec patch, Set<EntryField> mask) {
+    return new EntrySpec(
+        mask.contains(EntryField.SPIFFE_ID) ? patch.spiffeId() : current.spiffeId(),
+        mask.contains(EntryField.PARENT_ID) ? patch.parentId() : current.parentId(),
+        mask.contains(EntryField.SELECTORS) ? patch.selectors() : current.selectors(),
+        mask.contains(EntryField.TTL) ? patch.ttl() : current.ttl(),
+        mask.contains(EntryField.DNS_NAMES) ? patch.dnsNames() : current.dnsNames(),
+        mask.contains(EntryField.ADMIN) ? patch.admin() : current.admin(),
+        mask.contains(EntryField.DOWNSTREAM) ? patch.downstream() : current.downstream(),
+        mask.contains(EntryField.EXPIRY_TIME) ? patch.expiresAt() : current.expiresAt(),
+        mask.contains(EntryField.SITE_IDS) ? patch.siteIds() : current.siteIds(),
+        mask.contains(EntryField.FEDERATES_WITH) ? patch.federatesWith() : current.federatesWith(),
+        mask.contains(EntryField.JWT_SVID_TTL) ? patch.jwtSvidTtl() : current.jwtSvidTtl(),
+        mask.contains(EntryField.HINT) ? patch.hint() : current.hint(),
+        mask.contains(EntryField.STORE_SVID) ? patch.storeSvid() : current.storeSvid());
+  }
+
+  private static void addSelectorRows(List<Object> rows, UUID id, List<SelectorValue> selectors) {
+    for (int i = 0; i < selectors.size(); i++) {
+      rows.add(new EntrySelectorEntity(id, selectors.get(i), i));
+    }
+  }
+
+  private static void diffSelectors(
+      UUID id,
+      List<EntrySelectorEntity> current,
+      List<SelectorValue> wanted,
+      List<Object> inserts,
+      List<Object> deletes) {
+    Map<String, EntrySelectorEntity> byHash = new HashMap<>();
+    current.forEach(row -> byHash.put(row.getSelectorHash(), row));
+    for (int i = 0; i < wanted.size(); i++) {
+      SelectorValue selector = wanted.get(i);
+      EntrySelectorEntity row = byHash.remove(selector.hash());
+      if (row == null) {
+        inserts.add(new EntrySelectorEntity(id, selector, i));
+      } else {
+        row.set(selector, i);
+      }
+    }
+    deletes.addAll(byHash.values());
+  }
+
+  private Uni<EntryView> view(Mutiny.Session s, WorkloadEntryEntity entity) {
+    return entries.views(s, List.of(entity)).map(views -> views.get(0));
+  }
+
+  private Uni<Void> record(
+      Mutiny.Session s,
+      Caller caller,
+      String action,
+      EntryView view,
+      String requestId,
+      String beforeJson,
+      String afterJson) {
+    return audit.append(
+        s,
+        new AuditRecord(
+            caller.name(),
+            action,
+            "entry",
+            view.entity().getId().toString(),
+            requestId,
+            beforeJson,
+            afterJson));
+  }
+
+  private static List<UUID> siteIdsOf(EntryView view) {
+    return view.sites().stream().map(EntryView.SiteState::siteId).toList();
+  }
+
+  private static List<UUID> affectedSites(EntryView before, EntryView after) {
+    Set<UUID> all = new LinkedHashSet<>(siteIdsOf(before));
+    all.addAll(siteIdsOf(after));
+    return List.copyOf(all);
+  }
+
+  private static String payload(EntryView view) {
+    return view.entity().getId() + ":" + view.entity().getRevision();
+  }
+
+  private static <T> Uni<T> notFound(UUID id) {
+    return Uni.createFrom()
+        .failure(ApiException.of(ErrorReason.ENTRY_NOT_FOUND, "no entry has id " + id));
+  }
+
+  private static EntryRepository.EntryKey keyOf(PageToken token) {
+    try {
+      return new EntryRepository.EntryKey(
+          token.keys().get(0), UUID.fromString(token.keys().get(1)));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.field(
+          ErrorReason.INVALID_PAGE_TOKEN,
+          "page_token",
+          "is not a page token issued by this service");
+    }
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+}

@@ -1,0 +1,76 @@
+package io.spiremgmt.backend.error;
+
+import io.grpc.Status;
+
+/**
+ * Every reason the API can fail for, with the gRPC code it maps to. The name is the stable {@code
+ * google.rpc.ErrorInfo.reason} clients branch on; never rename one.
+ */
+public enum ErrorReason {
+  /** A required field is missing. */
+  MISSING_FIELD(Status.Code.INVALID_ARGUMENT),
+  /** A field's value is malformed or out of range (the message says which rule). */
+  INVALID_FIELD(Status.Code.INVALID_ARGUMENT),
+  /** A SPIFFE ID breaks the SPIFFE ID specification or SPIRE's rules. */
+  INVALID_SPIFFE_ID(Status.Code.INVALID_ARGUMENT),
+  /** A selector is malformed or duplicated. */
+  INVALID_SELECTOR(Status.Code.INVALID_ARGUMENT),
+  /** A TTL is negative or out of range. */
+  INVALID_TTL(Status.Code.INVALID_ARGUMENT),
+  /** A DNS name is malformed or duplicated. */
+  INVALID_DNS_NAME(Status.Code.INVALID_ARGUMENT),
+  /** A trust domain name is malformed. */
+  INVALID_TRUST_DOMAIN(Status.Code.INVALID_ARGUMENT),
+  /** An id is not a UUID. */
+  INVALID_ID(Status.Code.INVALID_ARGUMENT),
+  /** An update mask names an unknown or output-only field. */
+  INVALID_UPDATE_MASK(Status.Code.INVALID_ARGUMENT),
+  /** A page size is negative. */
+  INVALID_PAGE_SIZE(Status.Code.INVALID_ARGUMENT),
+  /** A page token is malformed or was issued for another filter. */
+  INVALID_PAGE_TOKEN(Status.Code.INVALID_ARGUMENT),
+  /** A batch is empty or larger than its documented limit. */
+  BATCH_TOO_LARGE(Status.Code.INVALID_ARGUMENT),
+  /** No entry has that id. */
+  ENTRY_NOT_FOUND(Status.Code.NOT_FOUND),
+  /** No site has that id. */
+  SITE_NOT_FOUND(Status.Code.NOT_FOUND),
+  /** An entry with the same SPIFFE ID, parent ID and selector set exists. */
+  ENTRY_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS),
+  /** Another site has that name. */
+  SITE_NAME_TAKEN(Status.Code.ALREADY_EXISTS),
+  /** The revision the caller read is no longer the stored one. */
+  STALE_REVISION(Status.Code.ABORTED),
+  /** The site is INACTIVE and takes no new entries. */
+  SITE_INACTIVE(Status.Code.FAILED_PRECONDITION),
+  /** A site serves another trust domain than the entry's SPIFFE ID or the parent site. */
+  TRUST_DOMAIN_MISMATCH(Status.Code.FAILED_PRECONDITION),
+  /** The entry is being deleted and can no longer be changed. */
+  ENTRY_BEING_DELETED(Status.Code.FAILED_PRECONDITION),
+  /** The site still has entries or downstream sites. */
+  SITE_IN_USE(Status.Code.FAILED_PRECONDITION),
+  /** A downstream site's parent is not an UPSTREAM site. */
+  INVALID_SITE_PARENT(Status.Code.FAILED_PRECONDITION),
+  /** The call has no valid credentials. */
+  UNAUTHENTICATED(Status.Code.UNAUTHENTICATED),
+  /** The caller may not make this call. */
+  PERMISSION_DENIED(Status.Code.PERMISSION_DENIED),
+  /** The feature is not available in this version. */
+  NOT_AVAILABLE(Status.Code.UNIMPLEMENTED),
+  /** A bug: logged with a correlation id, never caused by input. */
+  INTERNAL(Status.Code.INTERNAL);
+
+  /** The {@code ErrorInfo.domain} of every error of this API. */
+  public static final String DOMAIN = "spire-mgmt.io";
+
+  private final Status.Code code;
+
+  ErrorReason(Status.Code code) {
+    this.code = code;
+  }
+
+  /** The gRPC status code this reason is answered with. */
+  public Status.Code code() {
+    return code;
+  }
+}

@@ -1,0 +1,104 @@
+package io.spiremgmt.backend.error;
+
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.quarkus.security.AuthenticationCompletionException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import io.smallrye.mutiny.CompositeException;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns any failure of a call into the status the client sees: an {@link ApiException} becomes its
+ * reason's code with a {@code google.rpc.ErrorInfo}; security failures become UNAUTHENTICATED or
+ * PERMISSION_DENIED; anything else is a bug, answered INTERNAL with a fixed message and logged with
+ * a correlation id.
+ */
+public final class GrpcErrorMapper {
+  private static final Logger LOG = Logger.getLogger(GrpcErrorMapper.class);
+
+  private GrpcErrorMapper() {}
+
+  /** The status exception for a failure. */
+  public static StatusRuntimeException toStatus(Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof ApiException e) {
+      return status(e.reason(), e.getMessage(), e.field(), null);
+    }
+    if (t instanceof UnauthorizedException
+        || t instanceof AuthenticationFailedException
+        || t instanceof AuthenticationCompletionException) {
+      return status(
+          ErrorReason.UNAUTHENTICATED,
+          "missing or invalid credentials: send a valid bearer token in the 'authorization' metadata",
+          null,
+          null);
+    }
+    if (t instanceof ForbiddenException) {
+      return status(
+          ErrorReason.PERMISSION_DENIED, "the caller may not perform this call", null, null);
+    }
+    if (t instanceof StatusRuntimeException e && e.getStatus().getCode() != Status.Code.UNKNOWN) {
+      return e;
+    }
+    if (t instanceof StatusException e && e.getStatus().getCode() != Status.Code.UNKNOWN) {
+      return new StatusRuntimeException(e.getStatus(), e.getTrailers());
+    }
+    String correlationId = UUID.randomUUID().toString();
+    LOG.errorf(failure, "internal error, correlation_id=%s", correlationId);
+    return status(
+        ErrorReason.INTERNAL,
+        "internal error; quote correlation id " + correlationId + " to the operators",
+        null,
+        correlationId);
+  }
+
+  /** The status an {@link ApiException} maps to, for results of batch items. */
+  public static ApiException asApiException(Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof ApiException e) {
+      return e;
+    }
+    StatusRuntimeException s = toStatus(t);
+    return ApiException.of(ErrorReason.INTERNAL, s.getStatus().getDescription());
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable current = t;
+    while (true) {
+      if (current instanceof CompletionException && current.getCause() != null) {
+        current = current.getCause();
+      } else if (current instanceof CompositeException c && !c.getCauses().isEmpty()) {
+        current = c.getCauses().get(0);
+      } else {
+        return current;
+      }
+    }
+  }
+
+  private static StatusRuntimeException status(
+      ErrorReason reason, String message, String field, String correlationId) {
+    ErrorInfo.Builder info =
+        ErrorInfo.newBuilder().setReason(reason.name()).setDomain(ErrorReason.DOMAIN);
+    if (field != null) {
+      info.putMetadata("field", field);
+    }
+    if (correlationId != null) {
+      info.putMetadata("correlation_id", correlationId);
+    }
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(reason.code().value())
+            .setMessage(message)
+            .addDetails(Any.pack(info.build()))
+            .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+}

@@ -1,0 +1,105 @@
+package io.spiremgmt.backend.paging;
+
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * An opaque keyset page token: the sort key of the last row served plus a fingerprint of the filter
+ * it was issued for. A token presented with another filter, or one that does not decode, is
+ * INVALID_PAGE_TOKEN. Tokens carry no secrets and grant nothing: every page is still filtered by
+ * the request.
+ *
+ * @param keys the sort key of the last row served, as strings, in sort order
+ */
+public record PageToken(List<String> keys) {
+  private static final int VERSION = 1;
+  private static final int MAX_TOKEN_CHARS = 8192;
+
+  /** Encodes the token for the filter with the given canonical description. */
+  public String encode(String filter) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeByte(VERSION);
+      out.writeLong(fingerprint(filter));
+      out.writeByte(keys.size());
+      for (String key : keys) {
+        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+        out.writeShort(utf8.length);
+        out.write(utf8);
+      }
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.toByteArray());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Decodes {@code token} issued for {@code filter}; an empty token means the first page (null). A
+   * token whose key count is not {@code keyCount} is rejected too.
+   */
+  public static PageToken decode(String token, String filter, int keyCount) {
+    if (token == null || token.isEmpty()) {
+      return null;
+    }
+    if (token.length() > MAX_TOKEN_CHARS) {
+      throw invalid("is not a page token issued by this service");
+    }
+    try {
+      DataInputStream in =
+          new DataInputStream(new ByteArrayInputStream(Base64.getUrlDecoder().decode(token)));
+      if (in.readByte() != VERSION) {
+        throw invalid("is not a page token issued by this service");
+      }
+      if (in.readLong() != fingerprint(filter)) {
+        throw invalid(
+            "was issued for a different filter; repeat the request with the filter of the first page");
+      }
+      int count = in.readUnsignedByte();
+      if (count != keyCount) {
+        throw invalid("is not a page token issued by this service");
+      }
+      List<String> keys = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        byte[] utf8 = new byte[in.readUnsignedShort()];
+        in.readFully(utf8);
+        keys.add(new String(utf8, StandardCharsets.UTF_8));
+      }
+      if (in.available() != 0) {
+        throw invalid("is not a page token issued by this service");
+      }
+      return new PageToken(List.copyOf(keys));
+    } catch (IOException | IllegalArgumentException e) {
+      throw invalid("is not a page token issued by this service");
+    }
+  }
+
+  private static long fingerprint(String filter) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(filter.getBytes(StandardCharsets.UTF_8));
+      long value = 0;
+      for (int i = 0; i < 8; i++) {
+        value = (value << 8) | (digest[i] & 0xff);
+      }
+      return value;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ApiException invalid(String why) {
+    return ApiException.field(ErrorReason.INVALID_PAGE_TOKEN, "page_token", why);
+  }
+}

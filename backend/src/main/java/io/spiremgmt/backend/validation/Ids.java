@@ -1,0 +1,47 @@
+package io.spiremgmt.backend.validation;
+
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import java.util.UUID;
+
+/** Parsing of resource ids and other small request values. */
+public final class Ids {
+  /** Longest accepted client request id. */
+  public static final int MAX_REQUEST_ID = 128;
+
+  private Ids() {}
+
+  /** Parses a required UUID id, failing with MISSING_FIELD or INVALID_ID naming {@code field}. */
+  public static UUID parse(String value, String field) {
+    if (value == null || value.isEmpty()) {
+      throw ApiException.field(ErrorReason.MISSING_FIELD, field, "an id is required");
+    }
+    if (value.length() != 36) {
+      throw ApiException.field(
+          ErrorReason.INVALID_ID, field, "'" + clip(value) + "' is not a UUID");
+    }
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.field(
+          ErrorReason.INVALID_ID, field, "'" + clip(value) + "' is not a UUID");
+    }
+  }
+
+  /** The caller's request id, checked for length, or a generated one when empty. */
+  public static String requestId(String value, String field) {
+    if (value == null || value.isEmpty()) {
+      return UUID.randomUUID().toString();
+    }
+    if (value.length() > MAX_REQUEST_ID) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD, field, "longer than " + MAX_REQUEST_ID + " characters");
+    }
+    return value;
+  }
+
+  /** A value shortened for an error message, so a huge input does not make a huge error. */
+  public static String clip(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
+  }
+}
