@@ -20,7 +20,7 @@ import java.util.List;
 /** Translates entries between the API messages and the domain. */
 public final class EntryMapper {
   private static final JsonFormat.Printer JSON =
-      JsonFormat.printer().omittingInsignificantWhitespace();
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
   private EntryMapper() {}
 

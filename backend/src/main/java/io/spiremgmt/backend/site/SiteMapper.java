@@ -14,7 +14,7 @@ import io.spiremgmt.backend.validation.Ids;
 /** Translates sites between the API messages and the domain. */
 public final class SiteMapper {
   private static final JsonFormat.Printer JSON =
-      JsonFormat.printer().omittingInsignificantWhitespace();
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
   private SiteMapper() {}
 

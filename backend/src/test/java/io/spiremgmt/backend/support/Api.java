@@ -1,0 +1,90 @@
+package io.spiremgmt.backend.support;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.spiremgmt.api.v1.AuditServiceGrpc;
+import io.spiremgmt.api.v1.SiteServiceGrpc;
+import io.spiremgmt.api.v1.SyncServiceGrpc;
+import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Real gRPC clients of the service under test (port 8081), authenticated with test tokens. */
+public final class Api {
+  private static ManagedChannel channel;
+
+  private Api() {}
+
+  private static synchronized ManagedChannel channel() {
+    if (channel == null) {
+      channel = ManagedChannelBuilder.forAddress("localhost", 8081).usePlaintext().build();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> channel.shutdownNow()));
+    }
+    return channel;
+  }
+
+  /** A token for {@code subject} with the Admin role. */
+  public static String adminToken(String subject) {
+    return TestDatabase.issuer().mint(subject, List.of("Admin"), Duration.ofMinutes(30));
+  }
+
+  public static WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub entries(String token) {
+    return auth(WorkloadEntryServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  public static SiteServiceGrpc.SiteServiceBlockingStub sites(String token) {
+    return auth(SiteServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  public static AuditServiceGrpc.AuditServiceBlockingStub audit(String token) {
+    return auth(AuditServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  public static SyncServiceGrpc.SyncServiceBlockingStub sync(String token) {
+    return auth(SyncServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  private static <S extends AbstractStub<S>> S auth(S stub, String token) {
+    S timed = stub.withDeadlineAfter(30, TimeUnit.SECONDS);
+    if (token == null) {
+      return timed;
+    }
+    Metadata headers = new Metadata();
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return timed.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  /** The ErrorInfo reason of a failed call, or null. */
+  public static String reason(Throwable t) {
+    com.google.rpc.ErrorInfo info = errorInfo(t);
+    return info == null ? null : info.getReason();
+  }
+
+  /** The ErrorInfo of a failed call, or null. */
+  public static com.google.rpc.ErrorInfo errorInfo(Throwable t) {
+    if (!(t instanceof StatusRuntimeException e)) {
+      return null;
+    }
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    if (status == null) {
+      return null;
+    }
+    for (com.google.protobuf.Any detail : status.getDetailsList()) {
+      if (detail.is(com.google.rpc.ErrorInfo.class)) {
+        try {
+          return detail.unpack(com.google.rpc.ErrorInfo.class);
+        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+          throw new AssertionError(ex);
+        }
+      }
+    }
+    return null;
+  }
+}
