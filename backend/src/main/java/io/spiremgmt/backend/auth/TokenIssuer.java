@@ -27,10 +27,16 @@ public final class TokenIssuer {
 
   private final KeyPair keys;
   private final String issuer;
+  private final String audience;
 
   public TokenIssuer(KeyPair keys, String issuer) {
+    this(keys, issuer, AUDIENCE);
+  }
+
+  public TokenIssuer(KeyPair keys, String issuer, String audience) {
     this.keys = keys;
     this.issuer = issuer;
+    this.audience = audience;
   }
 
   /** A fresh RSA 2048 key pair. */
@@ -58,7 +64,7 @@ public final class TokenIssuer {
   public String mint(String subject, Collection<String> roles, Duration ttl) {
     JwtClaims claims = new JwtClaims();
     claims.setIssuer(issuer);
-    claims.setAudience(AUDIENCE);
+    claims.setAudience(audience);
     claims.setSubject(subject);
     claims.setClaim("upn", subject);
     claims.setStringListClaim("groups", List.copyOf(roles));

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.entry;
 import static io.spiremgmt.backend.support.Fixtures.create;
 import static io.spiremgmt.backend.support.Fixtures.entry;
 import static io.spiremgmt.backend.support.Fixtures.selector;
+import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -507,15 +508,5 @@ class EntryApiTest {
   private DeleteEntryResponse delete(String id, long revision) {
     return Api.entries(token)
         .deleteEntry(DeleteEntryRequest.newBuilder().setId(id).setRevision(revision).build());
-  }
-
-  static void assertFails(Runnable call, Status.Code code, String reason) {
-    assertThatThrownBy(call::run)
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> {
-              assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
-              assertThat(Api.reason(e)).as(e.getStatus().toString()).isEqualTo(reason);
-            });
   }
 }

@@ -1,9 +1,9 @@
 package io.spiremgmt.backend.entry;
 
-import static io.spiremgmt.backend.entry.EntryApiTest.assertFails;
 import static io.spiremgmt.backend.support.Fixtures.create;
 import static io.spiremgmt.backend.support.Fixtures.entry;
 import static io.spiremgmt.backend.support.Fixtures.selector;
+import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.support;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.spiremgmt.backend.auth.TokenIssuer;
 import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import java.security.KeyPair;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -12,7 +13,7 @@ import java.util.Map;
  */
 public class TestDatabase implements QuarkusTestResourceLifecycleManager {
   private static EmbeddedDatabase database;
-  private static TokenIssuer issuer;
+  private static KeyPair keys;
 
   /** The running database; starts it on first use. */
   public static synchronized EmbeddedDatabase database() {
@@ -24,11 +25,16 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
   }
 
   /** The issuer of tokens the service under test accepts. */
-  public static synchronized TokenIssuer issuer() {
-    if (issuer == null) {
-      issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
+  public static TokenIssuer issuer() {
+    return issuer(TokenIssuer.DEV_ISSUER, TokenIssuer.AUDIENCE);
+  }
+
+  /** An issuer signing with the trusted test key but with other issuer or audience claims. */
+  public static synchronized TokenIssuer issuer(String issuer, String audience) {
+    if (keys == null) {
+      keys = TokenIssuer.newKeyPair();
     }
-    return issuer;
+    return new TokenIssuer(keys, issuer, audience);
   }
 
   @Override

@@ -1,0 +1,89 @@
+package io.spiremgmt.backend.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.ListEntriesRequest;
+import io.spiremgmt.api.v1.ListSitesRequest;
+import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.TestDatabase;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class AuthenticationTest {
+
+  static Stream<Arguments> badTokens() {
+    TokenIssuer stranger = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
+    TokenIssuer wrongIssuer = TestDatabase.issuer("https://evil.example/", TokenIssuer.AUDIENCE);
+    TokenIssuer wrongAudience = TestDatabase.issuer(TokenIssuer.DEV_ISSUER, "another-service");
+    String valid = Api.adminToken("mallory");
+    return Stream.of(
+        Arguments.of("no token", null),
+        Arguments.of("not a JWT", "hello"),
+        Arguments.of(
+            "signed by another key",
+            stranger.mint("mallory", List.of("Admin"), Duration.ofMinutes(5))),
+        Arguments.of(
+            "wrong issuer", wrongIssuer.mint("mallory", List.of("Admin"), Duration.ofMinutes(5))),
+        Arguments.of(
+            "wrong audience",
+            wrongAudience.mint("mallory", List.of("Admin"), Duration.ofMinutes(5))),
+        Arguments.of(
+            "expired",
+            TestDatabase.issuer().mint("mallory", List.of("Admin"), Duration.ofMinutes(-5))),
+        Arguments.of(
+            "tampered payload",
+            valid.substring(0, valid.indexOf('.') + 5)
+                + "x"
+                + valid.substring(valid.indexOf('.') + 6)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badTokens")
+  void refusesCallsWithoutValidCredentials(String name, String token) {
+    assertUnauthenticated(
+        () -> Api.entries(token).listEntries(ListEntriesRequest.getDefaultInstance()));
+    assertUnauthenticated(() -> Api.sites(token).listSites(ListSitesRequest.getDefaultInstance()));
+    assertUnauthenticated(
+        () -> Api.sync(token).pollEntries(PollEntriesRequest.getDefaultInstance()));
+  }
+
+  @Test
+  void syncServiceIsDeclaredButNotAvailableYet() {
+    assertThatThrownBy(
+            () ->
+                Api.sync(Api.adminToken("ops"))
+                    .pollEntries(PollEntriesRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+              assertThat(Api.reason(e)).isEqualTo("NOT_AVAILABLE");
+            });
+  }
+
+  private static void assertUnauthenticated(Runnable call) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+              assertThat(Api.reason(e)).isEqualTo("UNAUTHENTICATED");
+              assertThat(e.getStatus().getDescription())
+                  .doesNotContain("Exception")
+                  .doesNotContain("eyJ");
+            });
+  }
+}
