@@ -16,6 +16,7 @@ import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.paging.PageSize;
 import io.spiremgmt.backend.paging.PageToken;
+import io.spiremgmt.backend.validation.Text;
 import java.time.Instant;
 import java.util.List;
 import org.hibernate.reactive.mutiny.Mutiny;
@@ -64,7 +65,8 @@ public class AuditGrpcService implements AuditService {
 
   private static AuditFilter toFilter(ListAuditEventsRequest r) {
     String type = r.getTargetType().isEmpty() ? null : r.getTargetType();
-    String id = r.getTargetId().isEmpty() ? null : r.getTargetId();
+    String id = r.getTargetId().isEmpty() ? null : Text.check(r.getTargetId(), "target_id", 64);
+    String actor = r.getActor().isEmpty() ? null : Text.check(r.getActor(), "actor", 512);
     if (id != null && type == null) {
       throw ApiException.field(
           ErrorReason.MISSING_FIELD, "target_type", "target_id needs target_type");
@@ -79,7 +81,7 @@ public class AuditGrpcService implements AuditService {
       throw ApiException.field(
           ErrorReason.INVALID_FIELD, "start_time", "must not be after end_time");
     }
-    return new AuditFilter(type, id, r.getActor().isEmpty() ? null : r.getActor(), start, end);
+    return new AuditFilter(type, id, actor, start, end);
   }
 
   private static long parseId(String value) {

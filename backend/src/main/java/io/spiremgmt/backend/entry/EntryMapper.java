@@ -12,6 +12,7 @@ import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
+import io.spiremgmt.backend.validation.Text;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -128,7 +129,10 @@ public final class EntryMapper {
         r.getSpiffeId().isEmpty() ? null : SpiffeId.parse(r.getSpiffeId(), "spiffe_id").toString();
     String parentId =
         r.getParentId().isEmpty() ? null : SpiffeId.parse(r.getParentId(), "parent_id").toString();
-    String prefix = r.getSpiffeIdPrefix().isEmpty() ? null : r.getSpiffeIdPrefix();
+    String prefix =
+        r.getSpiffeIdPrefix().isEmpty()
+            ? null
+            : Text.check(r.getSpiffeIdPrefix(), "spiffe_id_prefix", SpiffeId.MAX_BYTES);
     if (prefix != null
         && (!prefix.startsWith("spiffe://")
             || prefix.getBytes(StandardCharsets.UTF_8).length > SpiffeId.MAX_BYTES)) {

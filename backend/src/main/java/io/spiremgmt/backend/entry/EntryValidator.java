@@ -4,6 +4,7 @@ import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
+import io.spiremgmt.backend.validation.Text;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -84,10 +85,7 @@ public final class EntryValidator {
     validateDnsNames(spec.dnsNames(), prefix + "dns_names");
     validateFederatesWith(spec.federatesWith(), prefix + "federates_with");
     validateSiteIds(spec.siteIds(), prefix + "site_ids");
-    if (spec.hint().length() > MAX_HINT) {
-      throw ApiException.field(
-          ErrorReason.INVALID_FIELD, prefix + "hint", "longer than " + MAX_HINT + " characters");
-    }
+    Text.check(spec.hint(), prefix + "hint", MAX_HINT);
     if (checkExpiry && spec.expiresAt() != null && !spec.expiresAt().isAfter(now)) {
       throw ApiException.field(
           ErrorReason.INVALID_FIELD,
@@ -135,12 +133,9 @@ public final class EntryValidator {
             at + ".value",
             "longer than " + MAX_SELECTOR_VALUE + " characters");
       }
-      for (int c = 0; c < s.value().length(); c++) {
-        char ch = s.value().charAt(c);
-        if (ch < 0x20 || ch == 0x7f) {
-          throw ApiException.field(
-              ErrorReason.INVALID_SELECTOR, at + ".value", "must not contain control characters");
-        }
+      String control = Text.controlCharacterProblem(s.value());
+      if (control != null) {
+        throw ApiException.field(ErrorReason.INVALID_SELECTOR, at + ".value", control);
       }
       if (!seen.add(s.canonical())) {
         throw ApiException.field(

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.site;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.SpiffeId;
+import io.spiremgmt.backend.validation.Text;
 import java.util.regex.Pattern;
 
 /** Checks a site's content; the rules needing the database are {@link SiteService}'s. */
@@ -22,10 +23,7 @@ public final class SiteValidator {
           "site.name",
           "must be 1-63 lower-case letters, digits and hyphens, starting with a letter (e.g. us-east-1)");
     }
-    if (spec.region().length() > 100) {
-      throw ApiException.field(
-          ErrorReason.INVALID_FIELD, "site.region", "longer than 100 characters");
-    }
+    Text.check(spec.region(), "site.region", 100);
     if (spec.trustDomain().isEmpty()) {
       throw ApiException.field(
           ErrorReason.MISSING_FIELD, "site.trust_domain", "a trust domain is required");

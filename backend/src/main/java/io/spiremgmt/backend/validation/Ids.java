@@ -33,11 +33,7 @@ public final class Ids {
     if (value == null || value.isEmpty()) {
       return UUID.randomUUID().toString();
     }
-    if (value.length() > MAX_REQUEST_ID) {
-      throw ApiException.field(
-          ErrorReason.INVALID_FIELD, field, "longer than " + MAX_REQUEST_ID + " characters");
-    }
-    return value;
+    return Text.check(value, field, MAX_REQUEST_ID);
   }
 
   /** A value shortened for an error message, so a huge input does not make a huge error. */

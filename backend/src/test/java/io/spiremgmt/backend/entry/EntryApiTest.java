@@ -138,6 +138,12 @@ class EntryApiTest {
             "entry.federates_with[0]"),
         bad("site id not a UUID", e -> e.addSiteIds("site-1"), "INVALID_ID", "entry.site_ids[1]"),
         bad("hint too long", e -> e.setHint("h".repeat(1025)), "INVALID_FIELD", "entry.hint"),
+        bad("NUL in hint", e -> e.setHint("a\u0000b"), "INVALID_FIELD", "entry.hint"),
+        bad(
+            "NUL in selector value",
+            e -> e.addSelectors(selector("unix:uid", "1\u00000")),
+            "INVALID_SELECTOR",
+            "entry.selectors[2].value"),
         bad(
             "expiry in the past",
             e -> e.setExpiryTime(Timestamp.newBuilder().setSeconds(1000)),
@@ -168,6 +174,62 @@ class EntryApiTest {
               assertThat(Api.errorInfo(e).getMetadataMap()).containsEntry("field", field);
               assertThat(e.getStatus().getDescription()).startsWith(field + ":");
             });
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void unprintableInputsAreInvalidArgumentsNeverInternalErrors() {
+    // Given
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then
+    assertFails(
+        () ->
+            Api.entries(token)
+                .createEntry(
+                    CreateEntryRequest.newBuilder()
+                        .setEntry(entry(td, "/nul", site.getId()))
+                        .setRequestId("r\u0000")
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.entries(token)
+                .listEntries(
+                    io.spiremgmt.api.v1.ListEntriesRequest.newBuilder()
+                        .setSpiffeIdPrefix("spiffe://x/\u0000")
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.audit(token)
+                .listAuditEvents(
+                    io.spiremgmt.api.v1.ListAuditEventsRequest.newBuilder()
+                        .setActor("\u0000")
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.sites(token)
+                .createSite(
+                    io.spiremgmt.api.v1.CreateSiteRequest.newBuilder()
+                        .setSite(
+                            Site.newBuilder()
+                                .setName("nul-" + Fixtures.unique())
+                                .setTrustDomain(td)
+                                .setRegion("eu\u0000"))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.entries(Api.adminToken("evil\u0000name"))
+                .listEntries(io.spiremgmt.api.v1.ListEntriesRequest.getDefaultInstance()),
+        Status.Code.UNAUTHENTICATED,
+        "UNAUTHENTICATED");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
   }
 
