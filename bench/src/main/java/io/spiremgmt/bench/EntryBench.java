@@ -1,0 +1,350 @@
+package io.spiremgmt.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.CreateSiteRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.ListEntriesRequest;
+import io.spiremgmt.api.v1.ListEntriesResponse;
+import io.spiremgmt.api.v1.ListSitesRequest;
+import io.spiremgmt.api.v1.Selector;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SiteServiceGrpc;
+import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
+import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+/**
+ * Loads N entries across 3 sites into a real PostgreSQL and measures, over real gRPC against the
+ * real backend, ListEntries pages of 100 (no filter, by site, by selector, by SPIFFE ID prefix) and
+ * CreateEntry throughput. Run by {@code bench/entries.sh}; prints p50/p99 latencies and rates.
+ */
+public final class EntryBench {
+  private static final String TD = "bench.example.org";
+  private static final int HTTP_PORT = 18080;
+
+  private EntryBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int entries = Integer.parseInt(arg(args, 0, "1000000"));
+    int pagesPerQuery = Integer.parseInt(arg(args, 1, "300"));
+    int creates = Integer.parseInt(arg(args, 2, "3000"));
+    int concurrency = Integer.parseInt(arg(args, 3, "8"));
+    Path data = Path.of(".data/bench").toAbsolutePath();
+    Files.createDirectories(data);
+
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data.resolve("pg"))) {
+      Process backend = startBackend(db, data);
+      try {
+        awaitReady();
+        String token = Files.readString(data.resolve("admin.token")).trim();
+        ManagedChannel channel =
+            ManagedChannelBuilder.forAddress("localhost", HTTP_PORT).usePlaintext().build();
+        Metadata headers = new Metadata();
+        headers.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        var entriesApi =
+            WorkloadEntryServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        var sitesApi =
+            SiteServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+
+        List<String> sites = ensureSites(sitesApi);
+        load(db, sites, entries);
+
+        System.out.printf(
+            Locale.ROOT,
+            "%n== ListEntries, page_size 100, %d entries, %d pages per query ==%n",
+            count(db),
+            pagesPerQuery);
+        measureList("no filter", entriesApi, r -> r, pagesPerQuery);
+        measureList("by site", entriesApi, r -> r.setSiteId(sites.get(1)), pagesPerQuery);
+        measureList(
+            "by selector k8s:ns=ns-7 (1%)",
+            entriesApi,
+            r -> r.addSelectors(Selector.newBuilder().setType("k8s:ns").setValue("ns-7")),
+            pagesPerQuery);
+        measureList(
+            "by SPIFFE ID prefix /ns-42/ (1%)",
+            entriesApi, r -> r.setSpiffeIdPrefix("spiffe://" + TD + "/ns-42/"), pagesPerQuery);
+        measureCreates(entriesApi, sites, creates, concurrency);
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      } finally {
+        backend.destroy();
+        backend.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Process startBackend(EmbeddedDatabase db, Path data) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Dquarkus.profile=dev");
+    cmd.add("-Dquarkus.http.port=" + HTTP_PORT);
+    cmd.add("-Dspire-mgmt.dev.data-dir=" + data);
+    db.datasourceConfig().forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+    cmd.add("-Dquarkus.log.level=WARN");
+    cmd.add("-jar");
+    cmd.add("backend/target/quarkus-app/quarkus-run.jar");
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(data.resolve("backend.log").toFile())
+        .start();
+  }
+
+  private static void awaitReady() throws InterruptedException {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + HTTP_PORT + "/q/health/ready"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // the backend is still starting
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("backend did not become ready; see .data/bench/backend.log");
+  }
+
+  private static List<String> ensureSites(SiteServiceGrpc.SiteServiceBlockingStub sites) {
+    List<String> ids = new ArrayList<>();
+    var existing =
+        sites.listSites(ListSitesRequest.newBuilder().setTrustDomain(TD).build()).getSitesList();
+    for (int i = 0; i < 3; i++) {
+      String name = "bench-site-" + i;
+      String id =
+          existing.stream()
+              .filter(s -> s.getName().equals(name))
+              .map(Site::getId)
+              .findFirst()
+              .orElseGet(
+                  () ->
+                      sites
+                          .createSite(
+                              CreateSiteRequest.newBuilder()
+                                  .setSite(Site.newBuilder().setName(name).setTrustDomain(TD))
+                                  .build())
+                          .getId());
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  /** Bulk-loads entries with SQL (hashes computed exactly as the service computes them). */
+  private static void load(EmbeddedDatabase db, List<String> sites, int target)
+      throws SQLException {
+    long have = count(db);
+    if (have >= target) {
+      System.out.printf(Locale.ROOT, "reusing %d loaded entries%n", have);
+      return;
+    }
+    long start = System.nanoTime();
+    try (Connection c = connect(db);
+        Statement s = c.createStatement()) {
+      s.execute("SET synchronous_commit = off");
+      String sel = "ARRAY['k8s:ns:ns-' || (g % 100), 'k8s:sa:sa-' || g]";
+      s.execute(
+          "CREATE TEMP TABLE bench_src AS SELECT g,"
+              + " ('01a00000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid AS id,"
+              + " 'spiffe://"
+              + TD
+              + "/ns-' || (g % 100) || '/sa-' || g AS spiffe_id,"
+              + " 'spiffe://"
+              + TD
+              + "/spire/agent/k8s_psat/node-' || (g % 50) AS parent_id,"
+              + " encode(sha256(convert_to(array_to_string("
+              + sel
+              + ", E'\\n'), 'UTF8')), 'hex') AS sel_hash"
+              + " FROM generate_series("
+              + (have + 1)
+              + ", "
+              + target
+              + ") g");
+      s.execute(
+          "INSERT INTO workload_entries (id, spiffe_id, parent_id, ttl, selectors_hash, similar_key, revision,"
+              + " created_by, created_at, updated_at)"
+              + " SELECT id, spiffe_id, parent_id, 3600, sel_hash,"
+              + " encode(sha256(convert_to(spiffe_id || E'\\n' || parent_id || E'\\n' || sel_hash, 'UTF8')), 'hex'),"
+              + " 1, 'bench', now(), now() FROM bench_src");
+      s.execute(
+          "INSERT INTO workload_entry_selectors (workload_entry_id, selector_hash, type, value, position)"
+              + " SELECT id, encode(sha256(convert_to('k8s:ns:ns-' || (g % 100), 'UTF8')), 'hex'), 'k8s:ns',"
+              + " 'ns-' || (g % 100), 0 FROM bench_src"
+              + " UNION ALL SELECT id, encode(sha256(convert_to('k8s:sa:sa-' || g, 'UTF8')), 'hex'), 'k8s:sa',"
+              + " 'sa-' || g, 1 FROM bench_src");
+      s.execute(
+          "INSERT INTO workload_entry_sites (workload_entry_id, site_id, sync_status, target_revision, changed_at)"
+              + " SELECT id, (ARRAY['"
+              + String.join("','", sites)
+              + "']::uuid[])[g % 3 + 1],"
+              + " CASE WHEN g % 20 = 0 THEN 'PENDING' ELSE 'SYNCED' END, 1, now() FROM bench_src"
+              + " UNION ALL SELECT id, (ARRAY['"
+              + String.join("','", sites)
+              + "']::uuid[])[(g + 1) % 3 + 1],"
+              + " 'SYNCED', 1, now() FROM bench_src WHERE g % 10 = 0");
+      s.execute("DROP TABLE bench_src");
+      s.execute("VACUUM ANALYZE");
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "loaded %d entries in %.1f s%n",
+        target - have,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  private static void measureList(
+      String name,
+      WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
+      UnaryOperator<ListEntriesRequest.Builder> filter,
+      int pages) {
+    // Warm up: one full pass of 20 pages.
+    walk(api, filter, 20, null);
+    List<Long> nanos = new ArrayList<>();
+    int rows = walk(api, filter, pages, nanos);
+    report(name, nanos, rows);
+  }
+
+  private static int walk(
+      WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
+      UnaryOperator<ListEntriesRequest.Builder> filter,
+      int pages,
+      List<Long> nanos) {
+    String token = "";
+    int rows = 0;
+    for (int i = 0; i < pages; i++) {
+      long t0 = System.nanoTime();
+      ListEntriesResponse page =
+          api.withDeadlineAfter(30, TimeUnit.SECONDS)
+              .listEntries(
+                  filter
+                      .apply(ListEntriesRequest.newBuilder())
+                      .setPageSize(100)
+                      .setPageToken(token)
+                      .build());
+      if (nanos != null) {
+        nanos.add(System.nanoTime() - t0);
+      }
+      rows += page.getEntriesCount();
+      token = page.getNextPageToken();
+      if (token.isEmpty()) {
+        token = "";
+      }
+    }
+    return rows;
+  }
+
+  private static void measureCreates(
+      WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
+      List<String> sites,
+      int n,
+      int concurrency)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    List<Long> nanos = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger next = new AtomicInteger();
+    String run = Long.toString(System.currentTimeMillis(), 36);
+    long start = System.nanoTime();
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < concurrency; w++) {
+      workers.add(
+          pool.submit(
+              () -> {
+                int i;
+                while ((i = next.getAndIncrement()) < n) {
+                  Entry entry =
+                      Entry.newBuilder()
+                          .setSpiffeId("spiffe://" + TD + "/created/" + run + "/" + i)
+                          .setParentId("spiffe://" + TD + "/spire/agent/k8s_psat/node-1")
+                          .addSelectors(Selector.newBuilder().setType("k8s:ns").setValue("created"))
+                          .addSelectors(
+                              Selector.newBuilder().setType("k8s:sa").setValue(run + "-" + i))
+                          .addSiteIds(sites.get(i % 3))
+                          .build();
+                  long t0 = System.nanoTime();
+                  api.withDeadlineAfter(30, TimeUnit.SECONDS)
+                      .createEntry(CreateEntryRequest.newBuilder().setEntry(entry).build());
+                  nanos.add(System.nanoTime() - t0);
+                }
+                return null;
+              }));
+    }
+    for (Future<?> w : workers) {
+      w.get();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    pool.shutdown();
+    System.out.printf(
+        Locale.ROOT, "%n== CreateEntry, %d entries, %d concurrent clients ==%n", n, concurrency);
+    report("create", nanos, n);
+    System.out.printf(Locale.ROOT, "%-34s %.0f entries/s%n", "create throughput", n / seconds);
+  }
+
+  private static void report(String name, List<Long> nanos, int rows) {
+    List<Long> sorted = new ArrayList<>(nanos);
+    Collections.sort(sorted);
+    System.out.printf(
+        Locale.ROOT,
+        "%-34s n=%d rows=%d p50=%.2f ms p99=%.2f ms max=%.2f ms%n",
+        name,
+        sorted.size(),
+        rows,
+        pct(sorted, 0.50),
+        pct(sorted, 0.99),
+        sorted.get(sorted.size() - 1) / 1e6);
+  }
+
+  private static double pct(List<Long> sorted, double p) {
+    int i = (int) Math.ceil(p * sorted.size()) - 1;
+    return sorted.get(Math.max(0, i)) / 1e6;
+  }
+
+  private static long count(EmbeddedDatabase db) throws SQLException {
+    try (Connection c = connect(db);
+        Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT count(*) FROM workload_entries")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static Connection connect(EmbeddedDatabase db) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://localhost:" + db.port() + "/postgres", "postgres", "postgres");
+  }
+
+  private static String arg(String[] args, int i, String fallback) {
+    return args.length > i ? args[i] : fallback;
+  }
+}
