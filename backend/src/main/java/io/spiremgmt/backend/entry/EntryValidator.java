@@ -8,6 +8,7 @@ import io.spiremgmt.backend.validation.Text;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -183,7 +184,7 @@ public final class EntryValidator {
         throw ApiException.field(
             ErrorReason.INVALID_DNS_NAME, at, "'" + Ids.clip(name) + "' " + problem);
       }
-      if (!seen.add(name.toLowerCase())) {
+      if (!seen.add(name.toLowerCase(Locale.ROOT))) {
         throw ApiException.field(
             ErrorReason.INVALID_DNS_NAME, at, "duplicate DNS name '" + name + "'");
       }

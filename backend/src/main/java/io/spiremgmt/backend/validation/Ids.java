@@ -3,11 +3,16 @@ package io.spiremgmt.backend.validation;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /** Parsing of resource ids and other small request values. */
 public final class Ids {
   /** Longest accepted client request id. */
   public static final int MAX_REQUEST_ID = 128;
+
+  private static final Pattern UUID_TEXT =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
   private Ids() {}
 
@@ -16,16 +21,11 @@ public final class Ids {
     if (value == null || value.isEmpty()) {
       throw ApiException.field(ErrorReason.MISSING_FIELD, field, "an id is required");
     }
-    if (value.length() != 36) {
+    if (!UUID_TEXT.matcher(value).matches()) {
       throw ApiException.field(
           ErrorReason.INVALID_ID, field, "'" + clip(value) + "' is not a UUID");
     }
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      throw ApiException.field(
-          ErrorReason.INVALID_ID, field, "'" + clip(value) + "' is not a UUID");
-    }
+    return UUID.fromString(value);
   }
 
   /** The caller's request id, checked for length, or a generated one when empty. */
