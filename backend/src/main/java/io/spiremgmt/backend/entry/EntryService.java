@@ -43,6 +43,7 @@ public class EntryService {
 
   private final Mutiny.SessionFactory sessions;
   private final EntryRepository entries;
+  private final EntryReader reader;
   private final SiteRepository sites;
   private final AuditRepository audit;
   private final SiteNotifier notifier;
@@ -50,11 +51,13 @@ public class EntryService {
   EntryService(
       Mutiny.SessionFactory sessions,
       EntryRepository entries,
+      EntryReader reader,
       SiteRepository sites,
       AuditRepository audit,
       SiteNotifier notifier) {
     this.sessions = sessions;
     this.entries = entries;
+    this.reader = reader;
     this.sites = sites;
     this.audit = audit;
     this.notifier = notifier;
@@ -107,8 +110,7 @@ public class EntryService {
 
   /** Reads one entry. */
   public Uni<EntryView> get(UUID id) {
-    return sessions.withSession(
-        s -> entries.find(s, id).chain(e -> e == null ? notFound(id) : view(s, e)));
+    return reader.get(id).chain(view -> view == null ? notFound(id) : Uni.createFrom().item(view));
   }
 
   /**
@@ -283,25 +285,21 @@ public class EntryService {
   public Uni<Page> list(EntryFilter filter, int pageSize, String pageToken) {
     String fingerprint = filter.canonical();
     PageToken token = PageToken.decode(pageToken, fingerprint, 2);
-    EntryRepository.EntryKey after = token == null ? null : keyOf(token);
-    return sessions.withSession(
-        s ->
-            entries
-                .page(s, filter, after, pageSize + 1)
-                .chain(
-                    rows -> {
-                      boolean more = rows.size() > pageSize;
-                      List<WorkloadEntryEntity> page = more ? rows.subList(0, pageSize) : rows;
-                      String next = null;
-                      if (more) {
-                        WorkloadEntryEntity last = page.get(page.size() - 1);
-                        next =
-                            new PageToken(List.of(last.getSpiffeId(), last.getId().toString()))
-                                .encode(fingerprint);
-                      }
-                      String nextToken = next;
-                      return entries.views(s, page).map(views -> new Page(views, nextToken));
-                    }));
+    EntryReader.EntryKey after = token == null ? null : keyOf(token);
+    return reader
+        .page(filter, after, pageSize + 1)
+        .map(
+            rows -> {
+              if (rows.size() <= pageSize) {
+                return new Page(rows, null);
+              }
+              List<EntryView> page = rows.subList(0, pageSize);
+              WorkloadEntryEntity last = page.get(pageSize - 1).entity();
+              return new Page(
+                  page,
+                  new PageToken(List.of(last.getSpiffeId(), last.getId().toString()))
+                      .encode(fingerprint));
+            });
   }
 
   /** One result of a batch item: the value, or the failure the single call would have had. */
@@ -542,10 +540,9 @@ public class EntryService {
         .failure(ApiException.of(ErrorReason.ENTRY_NOT_FOUND, "no entry has id " + id));
   }
 
-  private static EntryRepository.EntryKey keyOf(PageToken token) {
+  private static EntryReader.EntryKey keyOf(PageToken token) {
     try {
-      return new EntryRepository.EntryKey(
-          token.keys().get(0), UUID.fromString(token.keys().get(1)));
+      return new EntryReader.EntryKey(token.keys().get(0), UUID.fromString(token.keys().get(1)));
     } catch (IllegalArgumentException e) {
       throw ApiException.field(
           ErrorReason.INVALID_PAGE_TOKEN,

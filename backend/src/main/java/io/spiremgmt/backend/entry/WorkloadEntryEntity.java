@@ -87,6 +87,25 @@ public class WorkloadEntryEntity {
   }
 
   /**
+   * A detached copy of a stored row, for the read side ({@link EntryReader}); never persisted or
+   * merged.
+   */
+  static WorkloadEntryEntity stored(
+      UUID id,
+      EntrySpec spec,
+      long revision,
+      String createdBy,
+      Instant createdAt,
+      Instant updatedAt,
+      Instant deleteRequestedAt) {
+    WorkloadEntryEntity e = new WorkloadEntryEntity(id, spec, createdBy, createdAt);
+    e.revision = revision;
+    e.updatedAt = updatedAt;
+    e.deleteRequestedAt = deleteRequestedAt;
+    return e;
+  }
+
+  /**
    * Overwrites the entry's own columns with {@code spec} (selectors and sites are stored apart).
    */
   public void apply(EntrySpec spec, Instant now) {

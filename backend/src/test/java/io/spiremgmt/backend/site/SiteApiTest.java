@@ -147,6 +147,49 @@ class SiteApiTest {
                     DeleteSiteRequest.newBuilder().setId(UUID.randomUUID().toString()).build()),
         Status.Code.NOT_FOUND,
         "SITE_NOT_FOUND");
+    assertFails(
+        () -> Api.sites(token).deleteSite(DeleteSiteRequest.newBuilder().setId("x").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_ID");
+    assertFails(
+        () -> Api.sites(token).getSite(GetSiteRequest.newBuilder().build()),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertFails(
+        () ->
+            Api.sites(token)
+                .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId("12").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_ID");
+    assertFails(
+        () ->
+            Api.sites(token)
+                .getSiteHealth(
+                    GetSiteHealthRequest.newBuilder()
+                        .setSiteId(UUID.randomUUID().toString())
+                        .build()),
+        Status.Code.NOT_FOUND,
+        "SITE_NOT_FOUND");
+    assertFails(
+        () -> Api.sites(token).updateSite(UpdateSiteRequest.getDefaultInstance()),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertFails(
+        () ->
+            Api.sites(token)
+                .updateSite(
+                    UpdateSiteRequest.newBuilder()
+                        .setSite(existing.toBuilder().setSpireServerAddr("has space"))
+                        .setUpdateMask(FieldMask.newBuilder().addPaths("spire_server_addr"))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.sites(token)
+                .listSites(ListSitesRequest.newBuilder().setTrustDomain("Not A Domain").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_TRUST_DOMAIN");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
   }
 
