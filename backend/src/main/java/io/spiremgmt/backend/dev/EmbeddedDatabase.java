@@ -29,6 +29,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
           EmbeddedPostgres.builder()
               .setPGStartupWait(Duration.ofSeconds(60))
               .setServerConfig("max_connections", "200")
+              .setServerConfig("shared_buffers", dataDirectory == null ? "128MB" : "1GB")
               .setServerConfig("fsync", dataDirectory == null ? "off" : "on");
       if (dataDirectory != null) {
         builder.setDataDirectory(dataDirectory).setCleanDataDirectory(false);
