@@ -19,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -79,9 +80,9 @@ public class EntryService {
         .withTransaction(
             (s, tx) ->
                 checkSites(s, siteIds, trustDomain)
-                    .chain(() -> rejectSimilar(s, spec, null))
+                    .call(() -> rejectSimilar(s, spec, null))
                     .chain(
-                        () -> {
+                        locked -> {
                           WorkloadEntryEntity entity =
                               new WorkloadEntryEntity(id, spec, caller.name(), now);
                           List<Object> rows = new ArrayList<>();
@@ -90,9 +91,11 @@ public class EntryService {
                           for (UUID site : siteIds) {
                             rows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
                           }
-                          return s.persistAll(rows.toArray()).chain(s::flush).replaceWith(entity);
+                          // Everything the new entry's view holds was just written or locked: no
+                          // re-read.
+                          EntryView view = newView(entity, spec, locked);
+                          return s.persistAll(rows.toArray()).chain(s::flush).replaceWith(view);
                         })
-                    .chain(entity -> view(s, entity))
                     .call(
                         view ->
                             record(
@@ -361,7 +364,8 @@ public class EntryService {
    * Sites about to receive the entry: they exist, are not INACTIVE and serve the entry's trust
    * domain.
    */
-  private Uni<Void> checkSites(Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
+  private Uni<List<SiteEntity>> checkSites(
+      Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
     return forEachSite(
         s,
         siteIds,
@@ -377,31 +381,36 @@ public class EntryService {
   }
 
   /** Sites the entry stays at must still serve its (maybe changed) trust domain. */
-  private Uni<Void> checkTrustDomain(Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
+  private Uni<List<SiteEntity>> checkTrustDomain(
+      Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
     return forEachSite(s, siteIds, site -> requireTrustDomain(site, trustDomain));
   }
 
-  private Uni<Void> forEachSite(Mutiny.Session s, List<UUID> siteIds, Consumer<SiteEntity> check) {
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (UUID siteId : siteIds) {
-      chain =
-          chain.chain(
-              () ->
-                  sites
-                      .lockShared(s, siteId)
-                      .invoke(
-                          site -> {
-                            if (site == null) {
-                              throw ApiException.field(
-                                  ErrorReason.SITE_NOT_FOUND,
-                                  "entry.site_ids",
-                                  "no site has id " + siteId);
-                            }
-                            check.accept(site);
-                          })
-                      .replaceWithVoid());
-    }
-    return chain;
+  /**
+   * Locks each site {@code FOR SHARE} in turn and runs {@code check} on it; the locked sites, in
+   * order.
+   */
+  private Uni<List<SiteEntity>> forEachSite(
+      Mutiny.Session s, List<UUID> siteIds, Consumer<SiteEntity> check) {
+    return Multi.createFrom()
+        .iterable(siteIds)
+        .onItem()
+        .transformToUniAndConcatenate(
+            siteId ->
+                sites
+                    .lockShared(s, siteId)
+                    .invoke(
+                        site -> {
+                          if (site == null) {
+                            throw ApiException.field(
+                                ErrorReason.SITE_NOT_FOUND,
+                                "entry.site_ids",
+                                "no site has id " + siteId);
+                          }
+                          check.accept(site);
+                        }))
+        .collect()
+        .asList();
   }
 
   private static void requireTrustDomain(SiteEntity site, String trustDomain) {
@@ -495,6 +504,25 @@ public class EntryService {
       }
     }
     deletes.addAll(byHash.values());
+  }
+
+  /** The view of a just-created entry: its selectors as given, PENDING at each of its sites. */
+  private static EntryView newView(
+      WorkloadEntryEntity entity, EntrySpec spec, List<SiteEntity> sites) {
+    List<EntryView.SiteState> states =
+        sites.stream()
+            .map(
+                site ->
+                    new EntryView.SiteState(
+                        site.getId(),
+                        site.getName(),
+                        EntrySiteEntity.SyncState.PENDING,
+                        null,
+                        null,
+                        null))
+            .sorted(Comparator.comparing(EntryView.SiteState::siteName))
+            .toList();
+    return new EntryView(entity, List.copyOf(spec.selectors()), states);
   }
 
   private Uni<EntryView> view(Mutiny.Session s, WorkloadEntryEntity entity) {
