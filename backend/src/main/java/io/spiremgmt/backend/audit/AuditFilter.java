@@ -1,5 +1,6 @@
 package io.spiremgmt.backend.audit;
 
+import io.spiremgmt.backend.paging.PageToken;
 import java.time.Instant;
 
 /**
@@ -15,12 +16,6 @@ public record AuditFilter(
     String targetType, String targetId, String actor, Instant start, Instant end) {
   /** A canonical description, the fingerprint page tokens are bound to. */
   public String canonical() {
-    return String.join(
-        "|",
-        "type=" + targetType,
-        "id=" + targetId,
-        "actor=" + actor,
-        "start=" + start,
-        "end=" + end);
+    return PageToken.describe(targetType, targetId, actor, start, end);
   }
 }

@@ -1,8 +1,8 @@
 package io.spiremgmt.backend.entry;
 
+import io.spiremgmt.backend.paging.PageToken;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 /**
  * The ListEntries filters, validated. Null / empty means "no filter" for each.
@@ -41,18 +41,13 @@ public record EntryFilter(
 
   /** A canonical description, the fingerprint page tokens are bound to. */
   public String canonical() {
-    return String.join(
-        "|",
-        "site=" + siteId,
-        "sel="
-            + selectors.stream()
-                .map(SelectorValue::canonical)
-                .sorted()
-                .collect(Collectors.joining(",")),
-        "match=" + match,
-        "id=" + spiffeId,
-        "prefix=" + spiffeIdPrefix,
-        "parent=" + parentId,
-        "state=" + state);
+    return PageToken.describe(
+        siteId,
+        selectors.stream().map(SelectorValue::canonical).sorted().toList(),
+        match,
+        spiffeId,
+        spiffeIdPrefix,
+        parentId,
+        state);
   }
 }

@@ -130,7 +130,7 @@ public class EntryGrpcService implements WorkloadEntryService {
               for (CreateEntryRequest item : request.getRequestsList()) {
                 items.add(
                     new EntryService.BatchCreateItem(
-                        EntryMapper.toSpec(item.getEntry()), item.getRequestId()));
+                        () -> EntryMapper.toSpec(item.getEntry()), item.getRequestId()));
               }
               return service.batchCreate(caller, items);
             })

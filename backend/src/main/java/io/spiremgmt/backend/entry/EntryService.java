@@ -14,6 +14,7 @@ import io.spiremgmt.backend.site.SiteEntity;
 import io.spiremgmt.backend.site.SiteRepository;
 import io.spiremgmt.backend.sync.SiteNotifier;
 import io.spiremgmt.backend.validation.Ids;
+import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.UuidV7;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -28,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
@@ -234,11 +236,14 @@ public class EntryService {
                 .chain(
                     before -> {
                       WorkloadEntryEntity entity = before.entity();
+                      if (entity.getDeleteRequestedAt() != null) {
+                        // Already being deleted: a retry succeeds and changes nothing, even with
+                        // the
+                        // revision the first call named.
+                        return Uni.createFrom().item(new DeleteResult(before, false));
+                      }
                       if (revision != 0) {
                         checkRevision(entity, revision);
-                      }
-                      if (entity.getDeleteRequestedAt() != null) {
-                        return Uni.createFrom().item(new DeleteResult(before, false));
                       }
                       String beforeJson = EntryMapper.json(before);
                       if (before.sites().isEmpty()) {
@@ -312,7 +317,8 @@ public class EntryService {
   public Uni<List<ItemResult<EntryView>>> batchCreate(Caller caller, List<BatchCreateItem> items) {
     checkBatchSize(items.size(), "requests");
     return each(
-        items, item -> create(caller, item.spec(), Ids.requestId(item.requestId(), "request_id")));
+        items,
+        item -> create(caller, item.spec().get(), Ids.requestId(item.requestId(), "request_id")));
   }
 
   /** Deletes each id in its own transaction; one result per id, in order. */
@@ -327,10 +333,10 @@ public class EntryService {
   /**
    * An item of BatchCreateEntries.
    *
-   * @param spec the entry
+   * @param spec the entry, mapped from the request inside the item's own failure scope
    * @param requestId its request id
    */
-  public record BatchCreateItem(EntrySpec spec, String requestId) {}
+  public record BatchCreateItem(Supplier<EntrySpec> spec, String requestId) {}
 
   private static <I, T> Uni<List<ItemResult<T>>> each(List<I> items, Function<I, Uni<T>> call) {
     return Multi.createFrom()
@@ -570,12 +576,10 @@ public class EntryService {
 
   private static EntryReader.EntryKey keyOf(PageToken token) {
     try {
-      return new EntryReader.EntryKey(token.keys().get(0), UUID.fromString(token.keys().get(1)));
-    } catch (IllegalArgumentException e) {
-      throw ApiException.field(
-          ErrorReason.INVALID_PAGE_TOKEN,
-          "page_token",
-          "is not a page token issued by this service");
+      String spiffeId = SpiffeId.parse(token.keys().get(0), "page_token").toString();
+      return new EntryReader.EntryKey(spiffeId, Ids.parse(token.keys().get(1), "page_token"));
+    } catch (ApiException e) {
+      throw PageToken.invalidToken();
     }
   }
 

@@ -2,6 +2,7 @@ package io.spiremgmt.backend.paging;
 
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.validation.Text;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -25,6 +26,7 @@ import java.util.List;
 public record PageToken(List<String> keys) {
   private static final int VERSION = 1;
   private static final int MAX_TOKEN_CHARS = 8192;
+  private static final int MAX_KEY = 2048;
 
   /** Encodes the token for the filter with the given canonical description. */
   public String encode(String filter) {
@@ -74,7 +76,11 @@ public record PageToken(List<String> keys) {
       for (int i = 0; i < count; i++) {
         byte[] utf8 = new byte[in.readUnsignedShort()];
         in.readFully(utf8);
-        keys.add(new String(utf8, StandardCharsets.UTF_8));
+        String key = new String(utf8, StandardCharsets.UTF_8);
+        if (Text.controlCharacterProblem(key) != null || key.length() > MAX_KEY) {
+          throw invalidToken();
+        }
+        keys.add(key);
       }
       if (in.available() != 0) {
         throw invalid("is not a page token issued by this service");
@@ -83,6 +89,35 @@ public record PageToken(List<String> keys) {
     } catch (IOException | IllegalArgumentException e) {
       throw invalid("is not a page token issued by this service");
     }
+  }
+
+  /**
+   * An unambiguous description of a filter for {@link #encode} and {@link #decode}: every part is
+   * written with its length, collections element by element, so no two different filters describe
+   * alike.
+   */
+  public static String describe(Object... parts) {
+    StringBuilder out = new StringBuilder();
+    for (Object part : parts) {
+      append(out, part);
+    }
+    return out.toString();
+  }
+
+  private static void append(StringBuilder out, Object part) {
+    if (part instanceof java.util.Collection<?> items) {
+      out.append('[').append(items.size()).append(':');
+      items.forEach(item -> append(out, item));
+      out.append(']');
+    } else {
+      String text = String.valueOf(part);
+      out.append(text.length()).append(':').append(text).append(';');
+    }
+  }
+
+  /** The error for a token that is not one this service issued (or that was altered). */
+  public static ApiException invalidToken() {
+    return invalid("is not a page token issued by this service");
   }
 
   private static long fingerprint(String filter) {

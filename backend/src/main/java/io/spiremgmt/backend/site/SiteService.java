@@ -91,6 +91,12 @@ public class SiteService {
                           SiteSpec current = site.spec();
                           SiteSpec merged = SiteField.merge(current, patch, mask);
                           SiteValidator.validate(merged);
+                          if (id.equals(merged.parentSiteId())) {
+                            throw ApiException.field(
+                                ErrorReason.INVALID_SITE_PARENT,
+                                "site.parent_site_id",
+                                "a site cannot be its own parent");
+                          }
                           String beforeJson = SiteMapper.json(site);
                           return rejectTakenName(s, merged.name(), id)
                               .chain(() -> checkParent(s, merged))
@@ -169,9 +175,12 @@ public class SiteService {
   /** A page of sites ordered by name. */
   public Uni<Page> list(
       SiteEntity.Status status, String trustDomain, int pageSize, String pageToken) {
-    String fingerprint = "status=" + status + "|td=" + trustDomain;
+    String fingerprint = listFilter(status, trustDomain);
     PageToken token = PageToken.decode(pageToken, fingerprint, 1);
     String after = token == null ? null : token.keys().get(0);
+    if (after != null && !SiteValidator.isValidName(after)) {
+      throw PageToken.invalidToken();
+    }
     return sessions.withSession(
         s ->
             sites
@@ -187,6 +196,11 @@ public class SiteService {
                           new PageToken(List.of(page.get(pageSize - 1).getName()))
                               .encode(fingerprint));
                     }));
+  }
+
+  /** The description of a ListSites filter that page tokens are bound to. */
+  public static String listFilter(SiteEntity.Status status, String trustDomain) {
+    return PageToken.describe(status, trustDomain);
   }
 
   /** The site and its backlog. */

@@ -12,6 +12,11 @@ public final class SiteValidator {
 
   private SiteValidator() {}
 
+  /** Whether {@code name} is a valid site name. */
+  public static boolean isValidName(String name) {
+    return NAME.matcher(name).matches();
+  }
+
   /** Fails with INVALID_ARGUMENT naming the first field that breaks a rule. */
   public static void validate(SiteSpec spec) {
     if (spec.name().isEmpty()) {

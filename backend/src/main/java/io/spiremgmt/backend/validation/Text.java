@@ -29,7 +29,7 @@ public final class Text {
   public static String controlCharacterProblem(String value) {
     for (int i = 0; i < value.length(); i++) {
       char ch = value.charAt(i);
-      if (ch < 0x20 || ch == 0x7f) {
+      if (Character.isISOControl(ch)) {
         return "must not contain control characters (found "
             + SpiffeId.describe(ch)
             + " at "

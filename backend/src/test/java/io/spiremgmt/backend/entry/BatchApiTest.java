@@ -79,6 +79,28 @@ class BatchApiTest {
   }
 
   @Test
+  void aTimestampOutOfRangeFailsOnlyItsItem() {
+    // Given
+    BatchCreateEntriesRequest request =
+        BatchCreateEntriesRequest.newBuilder()
+            .addRequests(item(entry(td, "/fine", site.getId())))
+            .addRequests(
+                item(
+                    entry(td, "/far-future", site.getId())
+                        .setExpiryTime(
+                            com.google.protobuf.Timestamp.newBuilder().setSeconds(253402300800L))))
+            .build();
+
+    // When
+    BatchCreateEntriesResponse response = Api.entries(token).batchCreateEntries(request);
+
+    // Then
+    assertThat(response.getResults(0).getStatus().getCode()).isZero();
+    assertThat(response.getResults(1).getStatus().getReason()).isEqualTo("INVALID_FIELD");
+    assertThat(response.getResults(1).getStatus().getField()).isEqualTo("entry.expiry_time");
+  }
+
+  @Test
   void rejectsOversizedAndEmptyBatchesWhole() {
     // Given
     BatchCreateEntriesRequest.Builder big = BatchCreateEntriesRequest.newBuilder();

@@ -505,6 +505,21 @@ class EntryApiTest {
   }
 
   @Test
+  void aRetriedDeleteWithTheSameRevisionSucceeds() {
+    // Given: a delete that named revision 1 went through, but its answer was lost
+    Entry created = create(token, entry(td, "/retry", site.getId()));
+    DeleteEntryResponse first = delete(created.getId(), 1);
+    Map<String, String> after = DbProbe.snapshot();
+
+    // When
+    DeleteEntryResponse retry = delete(created.getId(), 1);
+
+    // Then
+    assertThat(retry.getEntry()).isEqualTo(first.getEntry());
+    assertThat(DbProbe.snapshot()).isEqualTo(after);
+  }
+
+  @Test
   void deleteWithStaleRevisionChangesNothing() {
     // Given
     Entry created = create(token, entry(td, "/api", site.getId()));

@@ -169,6 +169,123 @@ class EntryPaginationTest {
   }
 
   @Test
+  void ordersBySpiffeIdThenIdAcrossPagesEvenWhenSpiffeIdsRepeat() {
+    // Given: five entries sharing one SPIFFE ID (different parents) and three with other IDs
+    String shared = "/shared/workload";
+    List<Entry> created = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      created.add(
+          create(
+              token,
+              entry(td, shared, siteA.getId())
+                  .setParentId("spiffe://" + td + "/node/shared-" + i)));
+    }
+    created.add(create(token, entry(td, "/shared/a", siteA.getId())));
+    created.add(create(token, entry(td, "/shared/z", siteA.getId())));
+    created.add(create(token, entry(td, "/shared/workload2", siteA.getId())));
+    List<String> expected =
+        created.stream()
+            .sorted(
+                java.util.Comparator.comparing(Entry::getSpiffeId)
+                    .thenComparing(
+                        e -> java.util.UUID.fromString(e.getId()),
+                        EntryPaginationTest::compareUnsigned))
+            .map(Entry::getId)
+            .toList();
+
+    // When
+    List<String> byPrefix = collect(r -> r.setSpiffeIdPrefix("spiffe://" + td + "/shared/"), 2);
+    List<String> exact = collect(r -> r.setSpiffeId("spiffe://" + td + shared), 2);
+
+    // Then
+    assertThat(byPrefix).containsExactlyElementsOf(expected);
+    assertThat(exact).containsExactlyElementsOf(expected.subList(1, 6));
+  }
+
+  @Test
+  void listsByIdInCreationOrderWithoutFilters() {
+    // Given: the entries of this test's site were created in order
+    List<String> expected = all.stream().map(Entry::getId).toList();
+
+    // When
+    List<String> listed = collect(r -> r.setSiteId(siteA.getId()), 4);
+
+    // Then
+    assertThat(listed).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void rejectsForgedPageTokens() {
+    // Given: tokens bound to the right filter but carrying keys this service never issues
+    String prefixFilter =
+        new EntryFilter(
+                null,
+                List.of(),
+                EntryFilter.SelectorMatch.SUPERSET,
+                null,
+                "spiffe://x/",
+                null,
+                null)
+            .canonical();
+    String nulKey =
+        new io.spiremgmt.backend.paging.PageToken(List.of("\u0000", "x")).encode(prefixFilter);
+    String badId =
+        new io.spiremgmt.backend.paging.PageToken(List.of("spiffe://x/a", "not-a-uuid"))
+            .encode(prefixFilter);
+    String badName =
+        new io.spiremgmt.backend.paging.PageToken(List.of("Bad Name"))
+            .encode(io.spiremgmt.backend.site.SiteService.listFilter(null, null));
+
+    // When / Then
+    for (String forged : List.of(nulKey, badId)) {
+      assertFails(
+          () ->
+              Api.entries(token)
+                  .listEntries(
+                      ListEntriesRequest.newBuilder()
+                          .setSpiffeIdPrefix("spiffe://x/")
+                          .setPageToken(forged)
+                          .build()),
+          Status.Code.INVALID_ARGUMENT,
+          "INVALID_PAGE_TOKEN");
+    }
+    assertFails(
+        () ->
+            Api.sites(token)
+                .listSites(
+                    io.spiremgmt.api.v1.ListSitesRequest.newBuilder()
+                        .setPageToken(badName)
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN");
+  }
+
+  private static int compareUnsigned(java.util.UUID a, java.util.UUID b) {
+    int high = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
+    return high != 0
+        ? high
+        : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
+  }
+
+  private List<String> collect(UnaryOperator<ListEntriesRequest.Builder> filter, int size) {
+    List<String> ids = new ArrayList<>();
+    String next = "";
+    do {
+      ListEntriesResponse page =
+          Api.entries(token)
+              .listEntries(
+                  filter
+                      .apply(ListEntriesRequest.newBuilder())
+                      .setPageSize(size)
+                      .setPageToken(next)
+                      .build());
+      page.getEntriesList().forEach(e -> ids.add(e.getId()));
+      next = page.getNextPageToken();
+    } while (!next.isEmpty());
+    return ids;
+  }
+
+  @Test
   void rejectsForeignGarbageAndNegativePaging() {
     // Given
     ListEntriesResponse page =

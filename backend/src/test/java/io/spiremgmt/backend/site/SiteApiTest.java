@@ -244,6 +244,36 @@ class SiteApiTest {
   }
 
   @Test
+  void aSiteCannotBecomeItsOwnParent() {
+    // Given
+    String td = Fixtures.trustDomain();
+    Site upstream =
+        createSite(
+            Site.newBuilder()
+                .setName("self-" + Fixtures.unique())
+                .setTrustDomain(td)
+                .setTier(SiteTier.SITE_TIER_UPSTREAM));
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then
+    assertFails(
+        () ->
+            Api.sites(token)
+                .updateSite(
+                    UpdateSiteRequest.newBuilder()
+                        .setSite(
+                            upstream.toBuilder()
+                                .setTier(SiteTier.SITE_TIER_DOWNSTREAM)
+                                .setParentSiteId(upstream.getId()))
+                        .setUpdateMask(
+                            FieldMask.newBuilder().addPaths("tier").addPaths("parent_site_id"))
+                        .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "INVALID_SITE_PARENT");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
   void refusesToDeleteSiteWithEntriesAndReportsHealth() {
     // Given
     String td = Fixtures.trustDomain();
