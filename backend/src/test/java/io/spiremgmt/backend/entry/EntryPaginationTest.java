@@ -267,9 +267,11 @@ class EntryPaginationTest {
         : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
   }
 
+  /** Every page of a listing; asserts no page exceeds {@code size} and that paging ends. */
   private List<String> collect(UnaryOperator<ListEntriesRequest.Builder> filter, int size) {
     List<String> ids = new ArrayList<>();
     String next = "";
+    int pages = 0;
     do {
       ListEntriesResponse page =
           Api.entries(token)
@@ -279,8 +281,10 @@ class EntryPaginationTest {
                       .setPageSize(size)
                       .setPageToken(next)
                       .build());
+      assertThat(page.getEntriesCount()).isLessThanOrEqualTo(size);
       page.getEntriesList().forEach(e -> ids.add(e.getId()));
       next = page.getNextPageToken();
+      assertThat(++pages).as("paging must end").isLessThan(1000);
     } while (!next.isEmpty());
     return ids;
   }
@@ -339,23 +343,7 @@ class EntryPaginationTest {
       UnaryOperator<ListEntriesRequest.Builder> filter, List<Entry> expected) {
     Set<String> expectedIds = new HashSet<>(expected.stream().map(Entry::getId).toList());
     for (int size = 1; size <= 3; size++) {
-      List<String> ids = new ArrayList<>();
-      String next = "";
-      int pages = 0;
-      do {
-        ListEntriesResponse page =
-            Api.entries(token)
-                .listEntries(
-                    filter
-                        .apply(ListEntriesRequest.newBuilder())
-                        .setPageSize(size)
-                        .setPageToken(next)
-                        .build());
-        assertThat(page.getEntriesCount()).isLessThanOrEqualTo(size);
-        page.getEntriesList().forEach(e -> ids.add(e.getId()));
-        next = page.getNextPageToken();
-        pages++;
-      } while (!next.isEmpty() && pages < 100);
+      List<String> ids = collect(filter, size);
       assertThat(ids).doesNotHaveDuplicates();
       assertThat(new HashSet<>(ids)).as("page size %d", size).isEqualTo(expectedIds);
     }
