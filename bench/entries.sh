@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests package
-exec java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.spiremgmt.bench.EntryBench "$@"
+exec java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.spiremgmt.bench.EntryBench "$@"
