@@ -1,0 +1,235 @@
+package io.spiremgmt.agent.spire;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.spiremgmt.spire.api.server.entry.v1.BatchCreateEntryRequest;
+import io.spiremgmt.spire.api.server.entry.v1.BatchDeleteEntryRequest;
+import io.spiremgmt.spire.api.server.entry.v1.BatchUpdateEntryRequest;
+import io.spiremgmt.spire.api.server.entry.v1.EntryGrpc;
+import io.spiremgmt.spire.api.server.entry.v1.ListEntriesRequest;
+import io.spiremgmt.spire.api.server.entry.v1.ListEntriesResponse;
+import io.spiremgmt.spire.api.types.Entry;
+import io.spiremgmt.spire.api.types.SPIFFEID;
+import io.spiremgmt.spire.api.types.Selector;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small domain-typed client of a SPIRE server's Entry API: it pages through entries and sends
+ * creates, updates and deletes in batches of a configured size, returning one result per item in
+ * order.
+ */
+public final class SpireEntryClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final EpollEventLoopGroup group;
+  private final EntryGrpc.EntryBlockingStub stub;
+  private final int pageSize;
+  private final int batchSize;
+  private final long timeoutSeconds;
+
+  private SpireEntryClient(
+      ManagedChannel channel,
+      EpollEventLoopGroup group,
+      int pageSize,
+      int batchSize,
+      long timeoutSeconds) {
+    if (pageSize < 1 || batchSize < 1) {
+      throw new IllegalArgumentException("page and batch sizes must be positive");
+    }
+    this.channel = channel;
+    this.group = group;
+    this.stub = EntryGrpc.newBlockingStub(channel);
+    this.pageSize = pageSize;
+    this.batchSize = batchSize;
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  /**
+   * A client of the SPIRE server listening on the admin Unix socket {@code socket} (callers there
+   * are local admins).
+   */
+  public static SpireEntryClient overUnixSocket(
+      Path socket, int pageSize, int batchSize, long timeoutSeconds) {
+    EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .eventLoopGroup(group)
+            .channelType(EpollDomainSocketChannel.class)
+            .usePlaintext()
+            .build();
+    return new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
+  }
+
+  /**
+   * The outcome of one item: a {@code google.rpc.Code} value, a message, and the entry or id SPIRE
+   * returned.
+   */
+  public record ItemResult(int code, String message, SpireEntry entry, String id) {
+    /** Whether the item succeeded. */
+    public boolean ok() {
+      return code == 0;
+    }
+  }
+
+  /** Every entry of the server, page by page. */
+  public List<SpireEntry> listAll() {
+    List<SpireEntry> all = new ArrayList<>();
+    String token = "";
+    do {
+      ListEntriesResponse page =
+          stub()
+              .listEntries(
+                  ListEntriesRequest.newBuilder()
+                      .setPageSize(pageSize)
+                      .setPageToken(token)
+                      .build());
+      page.getEntriesList().forEach(e -> all.add(fromProto(e)));
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return all;
+  }
+
+  /** Creates the entries (with their ids) in batches; one result per entry, in order. */
+  public List<ItemResult> create(List<SpireEntry> entries) {
+    List<ItemResult> results = new ArrayList<>();
+    for (List<SpireEntry> batch : batches(entries)) {
+      BatchCreateEntryRequest.Builder request = BatchCreateEntryRequest.newBuilder();
+      batch.forEach(e -> request.addEntries(toProto(e)));
+      stub()
+          .batchCreateEntry(request.build())
+          .getResultsList()
+          .forEach(
+              r ->
+                  results.add(
+                      new ItemResult(
+                          r.getStatus().getCode(),
+                          r.getStatus().getMessage(),
+                          r.hasEntry() ? fromProto(r.getEntry()) : null,
+                          r.hasEntry() ? r.getEntry().getId() : null)));
+    }
+    return results;
+  }
+
+  /** Overwrites every field of the entries (by id) in batches; one result per entry, in order. */
+  public List<ItemResult> update(List<SpireEntry> entries) {
+    List<ItemResult> results = new ArrayList<>();
+    for (List<SpireEntry> batch : batches(entries)) {
+      BatchUpdateEntryRequest.Builder request = BatchUpdateEntryRequest.newBuilder();
+      batch.forEach(e -> request.addEntries(toProto(e)));
+      stub()
+          .batchUpdateEntry(request.build())
+          .getResultsList()
+          .forEach(
+              r ->
+                  results.add(
+                      new ItemResult(
+                          r.getStatus().getCode(),
+                          r.getStatus().getMessage(),
+                          r.hasEntry() ? fromProto(r.getEntry()) : null,
+                          r.hasEntry() ? r.getEntry().getId() : null)));
+    }
+    return results;
+  }
+
+  /** Deletes the entries with these ids in batches; one result per id, in order. */
+  public List<ItemResult> delete(List<String> ids) {
+    List<ItemResult> results = new ArrayList<>();
+    for (List<String> batch : batches(ids)) {
+      stub()
+          .batchDeleteEntry(BatchDeleteEntryRequest.newBuilder().addAllIds(batch).build())
+          .getResultsList()
+          .forEach(
+              r ->
+                  results.add(
+                      new ItemResult(
+                          r.getStatus().getCode(), r.getStatus().getMessage(), null, r.getId())));
+    }
+    return results;
+  }
+
+  private EntryGrpc.EntryBlockingStub stub() {
+    return stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS);
+  }
+
+  private <T> List<List<T>> batches(List<T> items) {
+    List<List<T>> batches = new ArrayList<>();
+    for (int i = 0; i < items.size(); i += batchSize) {
+      batches.add(items.subList(i, Math.min(items.size(), i + batchSize)));
+    }
+    return batches;
+  }
+
+  static Entry toProto(SpireEntry e) {
+    Entry.Builder b =
+        Entry.newBuilder()
+            .setId(e.id())
+            .setSpiffeId(spiffeId(e.spiffeId()))
+            .setParentId(spiffeId(e.parentId()))
+            .setX509SvidTtl(e.x509SvidTtl())
+            .setJwtSvidTtl(e.jwtSvidTtl())
+            .addAllDnsNames(e.dnsNames())
+            .addAllFederatesWith(e.federatesWith())
+            .setAdmin(e.admin())
+            .setDownstream(e.downstream())
+            .setExpiresAt(e.expiresAt())
+            .setHint(e.hint())
+            .setStoreSvid(e.storeSvid());
+    e.selectors()
+        .forEach(s -> b.addSelectors(Selector.newBuilder().setType(s.type()).setValue(s.value())));
+    return b.build();
+  }
+
+  static SpireEntry fromProto(Entry e) {
+    return new SpireEntry(
+        e.getId(),
+        spiffeId(e.getSpiffeId()),
+        spiffeId(e.getParentId()),
+        e.getSelectorsList().stream()
+            .map(s -> new SpireEntry.Selector(s.getType(), s.getValue()))
+            .toList(),
+        e.getX509SvidTtl(),
+        e.getJwtSvidTtl(),
+        List.copyOf(e.getDnsNamesList()),
+        List.copyOf(e.getFederatesWithList()),
+        e.getAdmin(),
+        e.getDownstream(),
+        e.getExpiresAt(),
+        e.getHint(),
+        e.getStoreSvid(),
+        e.getRevisionNumber());
+  }
+
+  /** SPIRE's split form of {@code spiffe://td/path}. */
+  static SPIFFEID spiffeId(String id) {
+    if (!id.startsWith("spiffe://")) {
+      throw new IllegalArgumentException("not a SPIFFE ID: " + id);
+    }
+    String rest = id.substring("spiffe://".length());
+    int slash = rest.indexOf('/');
+    return SPIFFEID
+        .newBuilder()
+        .setTrustDomain(slash < 0 ? rest : rest.substring(0, slash))
+        .setPath(slash < 0 ? "" : rest.substring(slash))
+        .build();
+  }
+
+  static String spiffeId(SPIFFEID id) {
+    return "spiffe://" + id.getTrustDomain() + id.getPath();
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,129 @@
+package io.spiremgmt.agent.spire;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code spire-server} (built once per machine by {@code tools/spire/install.sh}) for one
+ * trust domain, on loopback, with its own admin socket, data directory and sqlite datastore.
+ */
+public final class SpireServer implements AutoCloseable {
+  private final Path binary;
+  private final Path dir;
+  private final Process process;
+
+  private SpireServer(Path binary, Path dir, Process process) {
+    this.binary = binary;
+    this.dir = dir;
+    this.process = process;
+  }
+
+  /**
+   * Builds (if needed) and starts a server for {@code trustDomain}; returns once it answers
+   * healthchecks.
+   */
+  public static SpireServer start(String trustDomain) throws Exception {
+    Path binary = install();
+    Path dir = Files.createTempDirectory("spire-" + trustDomain);
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Path config = dir.resolve("server.conf");
+    Files.writeString(
+        config,
+        """
+        server {
+          bind_address = "127.0.0.1"
+          bind_port = "%d"
+          socket_path = "%s"
+          trust_domain = "%s"
+          data_dir = "%s"
+          log_level = "WARN"
+        }
+        plugins {
+          DataStore "sql" {
+            plugin_data {
+              database_type = "sqlite3"
+              connection_string = "%s"
+            }
+          }
+          NodeAttestor "join_token" {
+            plugin_data {}
+          }
+          KeyManager "memory" {
+            plugin_data {}
+          }
+        }
+        """
+            .formatted(
+                port,
+                dir.resolve("api.sock"),
+                trustDomain,
+                dir.resolve("data"),
+                dir.resolve("datastore.sqlite3")));
+    Process process =
+        new ProcessBuilder(binary.toString(), "run", "-config", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
+    SpireServer server = new SpireServer(binary, dir, process);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "spire-server exited: " + Files.readString(dir.resolve("server.log")));
+      }
+      if (Files.exists(server.socket()) && server.cli("healthcheck").contains("healthy")) {
+        return server;
+      }
+      Thread.sleep(200);
+    }
+    server.close();
+    throw new IllegalStateException(
+        "spire-server did not become healthy: " + Files.readString(dir.resolve("server.log")));
+  }
+
+  /** The admin Unix socket. */
+  public Path socket() {
+    return dir.resolve("api.sock");
+  }
+
+  /** Runs a {@code spire-server} CLI command against this server's socket; its standard output. */
+  public String cli(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new java.util.ArrayList<>(List.of(binary.toString()));
+    cmd.addAll(List.of(args));
+    cmd.add("-socketPath");
+    cmd.add(socket().toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(30, TimeUnit.SECONDS);
+    return out;
+  }
+
+  private static Path install() throws IOException, InterruptedException {
+    Path script = Path.of("..", "tools", "spire", "install.sh").toAbsolutePath().normalize();
+    Process p =
+        new ProcessBuilder("bash", script.toString(), "server")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("tools/spire/install.sh failed");
+    }
+    return Path.of(out.lines().reduce((a, b) -> b).orElseThrow());
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}
