@@ -12,11 +12,13 @@ import io.spiremgmt.spire.api.server.entry.v1.EntryGrpc;
 import io.spiremgmt.spire.api.server.entry.v1.ListEntriesRequest;
 import io.spiremgmt.spire.api.server.entry.v1.ListEntriesResponse;
 import io.spiremgmt.spire.api.types.Entry;
+import io.spiremgmt.spire.api.types.EntryMask;
 import io.spiremgmt.spire.api.types.SPIFFEID;
 import io.spiremgmt.spire.api.types.Selector;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -115,11 +117,19 @@ public final class SpireEntryClient implements AutoCloseable {
     return results;
   }
 
-  /** Overwrites every field of the entries (by id) in batches; one result per entry, in order. */
-  public List<ItemResult> update(List<SpireEntry> entries) {
+  /**
+   * Writes only {@code fields} of the entries (by id) in batches; one result per entry, in order.
+   * Other fields keep what SPIRE holds.
+   */
+  public List<ItemResult> update(List<SpireEntry> entries, Set<EntryField> fields) {
+    if (fields.isEmpty()) {
+      throw new IllegalArgumentException("an update must write at least one field");
+    }
+    EntryMask mask = mask(fields);
     List<ItemResult> results = new ArrayList<>();
     for (List<SpireEntry> batch : batches(entries)) {
-      BatchUpdateEntryRequest.Builder request = BatchUpdateEntryRequest.newBuilder();
+      BatchUpdateEntryRequest.Builder request =
+          BatchUpdateEntryRequest.newBuilder().setInputMask(mask);
       batch.forEach(e -> request.addEntries(toProto(e)));
       stub()
           .batchUpdateEntry(request.build())
@@ -150,6 +160,27 @@ public final class SpireEntryClient implements AutoCloseable {
                           r.getStatus().getCode(), r.getStatus().getMessage(), null, r.getId())));
     }
     return results;
+  }
+
+  static EntryMask mask(Set<EntryField> fields) {
+    EntryMask.Builder m = EntryMask.newBuilder();
+    for (EntryField field : fields) {
+      switch (field) {
+        case SPIFFE_ID -> m.setSpiffeId(true);
+        case PARENT_ID -> m.setParentId(true);
+        case SELECTORS -> m.setSelectors(true);
+        case X509_SVID_TTL -> m.setX509SvidTtl(true);
+        case JWT_SVID_TTL -> m.setJwtSvidTtl(true);
+        case DNS_NAMES -> m.setDnsNames(true);
+        case FEDERATES_WITH -> m.setFederatesWith(true);
+        case ADMIN -> m.setAdmin(true);
+        case DOWNSTREAM -> m.setDownstream(true);
+        case EXPIRES_AT -> m.setExpiresAt(true);
+        case HINT -> m.setHint(true);
+        case STORE_SVID -> m.setStoreSvid(true);
+      }
+    }
+    return m.build();
   }
 
   private EntryGrpc.EntryBlockingStub stub() {

@@ -80,7 +80,8 @@ class SpireEntryClientTest {
         client.update(
             List.of(
                 entry("spire-mgmt-test-0", "/svc/0", 900),
-                entry("spire-mgmt-test-1", "/svc/1", 900)));
+                entry("spire-mgmt-test-1", "/svc/1", 900)),
+            java.util.EnumSet.allOf(EntryField.class));
     List<SpireEntryClient.ItemResult> deleted =
         client.delete(List.of("spire-mgmt-test-2", "spire-mgmt-test-3", "spire-mgmt-test-4"));
 
@@ -93,6 +94,45 @@ class SpireEntryClientTest {
         .containsExactlyInAnyOrder("spire-mgmt-test-0", "spire-mgmt-test-1");
     String shown = server.cli("entry", "show", "-output", "json");
     assertThat(shown).contains("spire-mgmt-test-0").doesNotContain("spire-mgmt-test-3");
+  }
+
+  @Test
+  void aMaskedUpdateWritesOnlyTheNamedFields() {
+    // Given
+    client.create(List.of(entry("spire-mgmt-mask-0", "/masked", 600)));
+    SpireEntry changed =
+        new SpireEntry(
+            "spire-mgmt-mask-0",
+            "spiffe://" + TD + "/masked",
+            "spiffe://" + TD + "/spire/agent/k8s_psat/cluster-1",
+            List.of(
+                new SpireEntry.Selector("k8s", "ns:payments"),
+                new SpireEntry.Selector("k8s", "sa:masked")),
+            1200,
+            0,
+            List.of("other.payments.svc"),
+            List.of(),
+            false,
+            false,
+            0,
+            "a new hint",
+            false,
+            0);
+
+    // When
+    List<SpireEntryClient.ItemResult> result =
+        client.update(List.of(changed), java.util.EnumSet.of(EntryField.X509_SVID_TTL));
+
+    // Then: the TTL changed; the DNS name and hint SPIRE held are kept
+    assertThat(result).singleElement().satisfies(r -> assertThat(r.ok()).isTrue());
+    SpireEntry stored =
+        client.listAll().stream()
+            .filter(e -> e.id().equals("spire-mgmt-mask-0"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(stored.x509SvidTtl()).isEqualTo(1200);
+    assertThat(stored.dnsNames()).containsExactly("masked.payments.svc");
+    assertThat(stored.hint()).isEmpty();
   }
 
   @Test
