@@ -161,7 +161,8 @@ public final class EntryMapper {
         state);
   }
 
-  static SyncState toProto(EntrySiteEntity.SyncState state) {
+  /** The API value of a sync state. */
+  public static SyncState toProto(EntrySiteEntity.SyncState state) {
     return switch (state) {
       case PENDING -> SyncState.SYNC_STATE_PENDING;
       case SYNCED -> SyncState.SYNC_STATE_SYNCED;

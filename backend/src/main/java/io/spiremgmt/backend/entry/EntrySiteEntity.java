@@ -52,6 +52,15 @@ public class EntrySiteEntity {
   @Column(name = "changed_at", nullable = false)
   private Instant changedAt;
 
+  @Column(name = "attempts", nullable = false)
+  private int attempts;
+
+  @Column(name = "next_attempt_at")
+  private Instant nextAttemptAt;
+
+  @Column(name = "last_report_id")
+  private String lastReportId;
+
   protected EntrySiteEntity() {}
 
   public EntrySiteEntity(UUID entryId, UUID siteId, long targetRevision, Instant now) {
@@ -67,6 +76,7 @@ public class EntrySiteEntity {
     this.syncState = SyncState.PENDING;
     this.targetRevision = revision;
     this.changedAt = now;
+    resetBackoff();
   }
 
   /** The site must remove the entry, last changed at {@code revision}. */
@@ -76,6 +86,56 @@ public class EntrySiteEntity {
     }
     this.syncState = SyncState.DELETING;
     this.targetRevision = revision;
+    resetBackoff();
+  }
+
+  /** The site's SPIRE server holds the target revision as {@code spireEntryId}. */
+  public void markSynced(String spireEntryId, Instant now, String reportId) {
+    this.syncState = SyncState.SYNCED;
+    this.spireEntryId = spireEntryId;
+    this.lastSyncAt = now;
+    this.lastError = null;
+    this.changedAt = now;
+    this.lastReportId = reportId;
+    resetBackoff();
+  }
+
+  /**
+   * An attempt failed: an upsert becomes FAILED, a removal stays DELETING; either is offered again
+   * after {@code retryAt}.
+   */
+  public void markFailed(String error, Instant now, Instant retryAt, String reportId) {
+    if (syncState != SyncState.DELETING) {
+      if (syncState != SyncState.FAILED) {
+        this.changedAt = now;
+      }
+      this.syncState = SyncState.FAILED;
+    }
+    this.lastError = error;
+    this.attempts++;
+    this.nextAttemptAt = retryAt;
+    this.lastReportId = reportId;
+  }
+
+  private void resetBackoff() {
+    this.attempts = 0;
+    this.nextAttemptAt = null;
+  }
+
+  public long getTargetRevision() {
+    return targetRevision;
+  }
+
+  public int getAttempts() {
+    return attempts;
+  }
+
+  public Instant getNextAttemptAt() {
+    return nextAttemptAt;
+  }
+
+  public String getLastReportId() {
+    return lastReportId;
   }
 
   public UUID getEntryId() {
@@ -108,6 +168,11 @@ public class EntrySiteEntity {
     private UUID siteId;
 
     public Key() {}
+
+    public Key(UUID entryId, UUID siteId) {
+      this.entryId = entryId;
+      this.siteId = siteId;
+    }
 
     @Override
     public boolean equals(Object o) {

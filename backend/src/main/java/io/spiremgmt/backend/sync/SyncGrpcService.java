@@ -10,22 +10,35 @@ import io.spiremgmt.api.v1.PollEntriesResponse;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.ReportSyncResultResponse;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.SyncService;
 import io.spiremgmt.api.v1.SyncStatus;
 import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.TriggerSyncRequest;
 import io.spiremgmt.api.v1.TriggerSyncResponse;
+import io.spiremgmt.backend.auth.CallerResolver;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.validation.Ids;
+import io.spiremgmt.backend.validation.Text;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The SyncService contract, declared so clients and reflection see it. Until the multi-site sync
- * work lands (issue 4) every RPC answers UNIMPLEMENTED with reason NOT_AVAILABLE, after
- * authentication.
+ * The gRPC edge of sync. ReportSyncResult is served ({@link SyncReportService}); the other RPCs
+ * answer UNIMPLEMENTED with reason NOT_AVAILABLE, after authentication, until the rest of the sync
+ * work lands.
  */
 @GrpcService
 @Authenticated
 public class SyncGrpcService implements SyncService {
+  private final CallerResolver callers;
+  private final SyncReportService reports;
+
+  SyncGrpcService(CallerResolver callers, SyncReportService reports) {
+    this.callers = callers;
+    this.reports = reports;
+  }
 
   @Override
   public Uni<TriggerSyncResponse> triggerSync(TriggerSyncRequest request) {
@@ -49,7 +62,76 @@ public class SyncGrpcService implements SyncService {
 
   @Override
   public Uni<ReportSyncResultResponse> reportSyncResult(ReportSyncResultRequest request) {
-    return notAvailable("ReportSyncResult");
+    return callers
+        .current()
+        .chain(
+            caller ->
+                reports.report(
+                    caller,
+                    Ids.parse(request.getSiteId(), "site_id"),
+                    toReports(request),
+                    Ids.requestId(request.getRequestId(), "request_id")))
+        .map(applied -> ReportSyncResultResponse.newBuilder().setAppliedCount(applied).build());
+  }
+
+  /** Most results in one report. */
+  static final int MAX_RESULTS = 1000;
+
+  /** Longest error text an agent may report. */
+  static final int MAX_ERROR = 4096;
+
+  private static List<SyncReport> toReports(ReportSyncResultRequest request) {
+    if (request.getResultsCount() > MAX_RESULTS) {
+      throw ApiException.field(
+          ErrorReason.BATCH_TOO_LARGE,
+          "results",
+          "a report holds at most "
+              + MAX_RESULTS
+              + " results (got "
+              + request.getResultsCount()
+              + "); split it");
+    }
+    List<SyncReport> reports = new ArrayList<>();
+    for (int i = 0; i < request.getResultsCount(); i++) {
+      SyncResult r = request.getResults(i);
+      String at = "results[" + i + "]";
+      if (r.getRevision() <= 0) {
+        throw ApiException.field(
+            ErrorReason.MISSING_FIELD, at + ".revision", "the applied revision is required");
+      }
+      SyncReport.Outcome outcome =
+          switch (r.getOutcome()) {
+            case SYNC_OUTCOME_SYNCED -> SyncReport.Outcome.SYNCED;
+            case SYNC_OUTCOME_FAILED -> SyncReport.Outcome.FAILED;
+            case SYNC_OUTCOME_DELETED -> SyncReport.Outcome.DELETED;
+            case SYNC_OUTCOME_UNSPECIFIED, UNRECOGNIZED ->
+                throw ApiException.field(
+                    ErrorReason.MISSING_FIELD,
+                    at + ".outcome",
+                    "SYNCED, FAILED or DELETED is required");
+          };
+      if (outcome == SyncReport.Outcome.SYNCED && r.getSpireEntryId().isEmpty()) {
+        throw ApiException.field(
+            ErrorReason.MISSING_FIELD,
+            at + ".spire_entry_id",
+            "a SYNCED result names the SPIRE entry id");
+      }
+      Text.check(r.getSpireEntryId(), at + ".spire_entry_id", 255);
+      if (r.getError().length() > MAX_ERROR || r.getError().indexOf(0) >= 0) {
+        throw ApiException.field(
+            ErrorReason.INVALID_FIELD,
+            at + ".error",
+            "at most " + MAX_ERROR + " characters and no NUL");
+      }
+      reports.add(
+          new SyncReport(
+              Ids.parse(r.getEntryId(), at + ".entry_id"),
+              r.getRevision(),
+              outcome,
+              r.getSpireEntryId(),
+              r.getError().isEmpty() ? "failed (no detail reported)" : r.getError()));
+    }
+    return reports;
   }
 
   private static <T> Uni<T> notAvailable(String rpc) {

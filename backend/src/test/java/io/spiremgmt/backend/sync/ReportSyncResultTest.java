@@ -1,0 +1,250 @@
+package io.spiremgmt.backend.sync;
+
+import static io.spiremgmt.backend.support.Fixtures.create;
+import static io.spiremgmt.backend.support.Fixtures.entry;
+import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.FieldMask;
+import io.grpc.Status;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.DeleteEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.EntrySiteStatus;
+import io.spiremgmt.api.v1.GetEntryRequest;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.UpdateEntryRequest;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.TestDatabase;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An agent's reports change sync state: stale-safe, idempotent, audited, and purging finished
+ * deletions.
+ */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class ReportSyncResultTest {
+  private final String token = Api.adminToken("agent@site");
+  private String td;
+  private Site site;
+
+  @BeforeEach
+  void setUp() {
+    td = Fixtures.trustDomain();
+    site = Fixtures.site(token, td);
+  }
+
+  @Test
+  void syncedMarksTheSiteSyncedOnceAndARepeatedReportChangesNothing() {
+    // Given
+    Entry created = create(token, entry(td, "/api", site.getId()));
+    ReportSyncResultRequest report =
+        report("r-1", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED));
+
+    // When
+    int first = Api.sync(token).reportSyncResult(report).getAppliedCount();
+    Map<String, String> after = DbProbe.snapshot();
+    int again = Api.sync(token).reportSyncResult(report).getAppliedCount();
+
+    // Then
+    assertThat(first).isEqualTo(1);
+    assertThat(again).isZero();
+    assertThat(DbProbe.snapshot()).isEqualTo(after);
+    EntrySiteStatus status = status(created.getId());
+    assertThat(status.getSyncState()).isEqualTo(SyncState.SYNC_STATE_SYNCED);
+    assertThat(status.getSpireEntryId()).isEqualTo("spire-mgmt-" + created.getId());
+    assertThat(status.hasLastSyncTime()).isTrue();
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE action = 'entry.sync' AND target_id = '"
+                    + created.getId()
+                    + "'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aReportForAnOlderRevisionNeverMarksTheNewerOneSynced() {
+    // Given: revision 2 is pending
+    Entry created = create(token, entry(td, "/api", site.getId()));
+    Api.entries(token)
+        .updateEntry(
+            UpdateEntryRequest.newBuilder()
+                .setEntry(created.toBuilder().setTtl(60))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("ttl"))
+                .build());
+
+    // When
+    int applied =
+        Api.sync(token)
+            .reportSyncResult(
+                report("r-2", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED)))
+            .getAppliedCount();
+
+    // Then
+    assertThat(applied).isZero();
+    assertThat(status(created.getId()).getSyncState()).isEqualTo(SyncState.SYNC_STATE_PENDING);
+  }
+
+  @Test
+  void failedRecordsTheErrorAndBacksOff() {
+    // Given
+    Entry created = create(token, entry(td, "/api", site.getId()));
+
+    // When
+    Api.sync(token)
+        .reportSyncResult(
+            report(
+                "r-3",
+                result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                    .setError("spire: datastore unavailable")
+                    .build()));
+
+    // Then
+    EntrySiteStatus status = status(created.getId());
+    assertThat(status.getSyncState()).isEqualTo(SyncState.SYNC_STATE_FAILED);
+    assertThat(status.getLastError()).isEqualTo("spire: datastore unavailable");
+    String where = " FROM workload_entry_sites WHERE workload_entry_id = '" + created.getId() + "'";
+    assertThat(DbProbe.queryLong("SELECT attempts" + where)).isEqualTo(1);
+    long delayMillis =
+        DbProbe.queryLong(
+            "SELECT CAST(EXTRACT(EPOCH FROM (next_attempt_at - changed_at)) * 1000 AS bigint)"
+                + where);
+    assertThat(delayMillis).isBetween(4000L, 6000L);
+  }
+
+  @Test
+  void deletedAtTheLastSitePurgesTheEntry() {
+    // Given: an entry at two sites, being deleted
+    Site second = Fixtures.site(token, td);
+    Entry created = create(token, entry(td, "/api", site.getId(), second.getId()));
+    long revision =
+        Api.entries(token)
+            .deleteEntry(DeleteEntryRequest.newBuilder().setId(created.getId()).build())
+            .getEntry()
+            .getRevision();
+
+    // When: the first site confirms
+    Api.sync(token)
+        .reportSyncResult(
+            report("r-4", result(created.getId(), revision, SyncOutcome.SYNC_OUTCOME_DELETED)));
+
+    // Then: still there, DELETING at the other site
+    Entry partly =
+        Api.entries(token).getEntry(GetEntryRequest.newBuilder().setId(created.getId()).build());
+    assertThat(partly.getSiteStatusesList())
+        .extracting(EntrySiteStatus::getSiteId)
+        .containsExactly(second.getId());
+
+    // When: the last site confirms
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(second.getId())
+                .setRequestId("r-5")
+                .addResults(result(created.getId(), revision, SyncOutcome.SYNC_OUTCOME_DELETED))
+                .build());
+
+    // Then
+    assertFails(
+        () ->
+            Api.entries(token)
+                .getEntry(GetEntryRequest.newBuilder().setId(created.getId()).build()),
+        Status.Code.NOT_FOUND,
+        "ENTRY_NOT_FOUND");
+    assertThat(
+            DbProbe.queryString(
+                "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE target_id = '"
+                    + created.getId()
+                    + "'"))
+        .isEqualTo("entry.create,entry.delete,entry.unassign,entry.unassign,entry.purge");
+  }
+
+  @Test
+  void rejectsBadReportsAndChangesNothing() {
+    // Given
+    Entry created = create(token, entry(td, "/api", site.getId()));
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(
+                    ReportSyncResultRequest.newBuilder()
+                        .setSiteId(UUID.randomUUID().toString())
+                        .addResults(result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED))
+                        .build()),
+        Status.Code.NOT_FOUND,
+        "SITE_NOT_FOUND");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(report("x", result("nope", 1, SyncOutcome.SYNC_OUTCOME_SYNCED))),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_ID");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(
+                    report("x", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_UNSPECIFIED))),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(
+                    report(
+                        "x",
+                        result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED).toBuilder()
+                            .setSpireEntryId("")
+                            .build())),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(
+                    report("x", result(created.getId(), 0, SyncOutcome.SYNC_OUTCOME_SYNCED))),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  private ReportSyncResultRequest report(String requestId, SyncResult result) {
+    return ReportSyncResultRequest.newBuilder()
+        .setSiteId(site.getId())
+        .setRequestId(requestId)
+        .addResults(result)
+        .build();
+  }
+
+  private static SyncResult result(String entryId, long revision, SyncOutcome outcome) {
+    return SyncResult.newBuilder()
+        .setEntryId(entryId)
+        .setRevision(revision)
+        .setOutcome(outcome)
+        .setSpireEntryId("spire-mgmt-" + entryId)
+        .build();
+  }
+
+  private EntrySiteStatus status(String entryId) {
+    return Api.entries(token)
+        .getEntry(GetEntryRequest.newBuilder().setId(entryId).build())
+        .getSiteStatusesList()
+        .stream()
+        .filter(s -> s.getSiteId().equals(site.getId()))
+        .findFirst()
+        .orElseThrow();
+  }
+}
