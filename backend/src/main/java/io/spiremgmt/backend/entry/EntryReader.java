@@ -58,6 +58,28 @@ public class EntryReader {
         .map(rows -> rows.iterator().hasNext() ? toView(rows.iterator().next()) : null);
   }
 
+  /** The entries with these ids that exist, in the order given. */
+  public Uni<List<EntryView>> getMany(List<UUID> ids) {
+    if (ids.isEmpty()) {
+      return Uni.createFrom().item(List.of());
+    }
+    return pool.preparedQuery(
+            COLUMNS
+                + " FROM (SELECT e.* FROM workload_entries e WHERE e.id = ANY($1)) p"
+                + SELECTORS_JOIN)
+        .execute(Tuple.of(ids.toArray(UUID[]::new)))
+        .map(
+            rows -> {
+              Map<UUID, EntryView> byId = new HashMap<>();
+              rows.forEach(
+                  row -> {
+                    EntryView view = toView(row);
+                    byId.put(view.entity().getId(), view);
+                  });
+              return ids.stream().filter(byId::containsKey).map(byId::get).toList();
+            });
+  }
+
   /**
    * One page of entries matching {@code filter}, after the keyset position {@code after} (null for
    * the first page), at most {@code limit} rows. Never uses OFFSET: every filter has an index that

@@ -4,6 +4,8 @@ import io.quarkus.grpc.GrpcService;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.api.v1.ChangeKind;
+import io.spiremgmt.api.v1.EntryChange;
 import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
 import io.spiremgmt.api.v1.PollEntriesResponse;
@@ -17,27 +19,31 @@ import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.TriggerSyncRequest;
 import io.spiremgmt.api.v1.TriggerSyncResponse;
 import io.spiremgmt.backend.auth.CallerResolver;
+import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.Text;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The gRPC edge of sync. ReportSyncResult is served ({@link SyncReportService}); the other RPCs
- * answer UNIMPLEMENTED with reason NOT_AVAILABLE, after authentication, until the rest of the sync
- * work lands.
+ * The gRPC edge of sync. PollEntries ({@link SyncPollService}) and ReportSyncResult ({@link
+ * SyncReportService}) are served; the other RPCs answer UNIMPLEMENTED with reason NOT_AVAILABLE,
+ * after authentication, until the rest of the sync work lands.
  */
 @GrpcService
 @Authenticated
 public class SyncGrpcService implements SyncService {
   private final CallerResolver callers;
   private final SyncReportService reports;
+  private final SyncPollService polls;
 
-  SyncGrpcService(CallerResolver callers, SyncReportService reports) {
+  SyncGrpcService(CallerResolver callers, SyncReportService reports, SyncPollService polls) {
     this.callers = callers;
     this.reports = reports;
+    this.polls = polls;
   }
 
   @Override
@@ -57,7 +63,38 @@ public class SyncGrpcService implements SyncService {
 
   @Override
   public Uni<PollEntriesResponse> pollEntries(PollEntriesRequest request) {
-    return notAvailable("PollEntries");
+    return callers
+        .current()
+        .chain(
+            () -> {
+              Duration wait = Duration.ZERO;
+              if (request.hasWait()) {
+                if (request.getWait().getSeconds() < 0 || request.getWait().getNanos() < 0) {
+                  throw ApiException.field(
+                      ErrorReason.INVALID_FIELD, "wait", "must not be negative");
+                }
+                wait =
+                    Duration.ofSeconds(
+                        Math.min(request.getWait().getSeconds(), 3600),
+                        request.getWait().getNanos());
+              }
+              return polls.poll(Ids.parse(request.getSiteId(), "site_id"), wait);
+            })
+        .map(
+            changes -> {
+              PollEntriesResponse.Builder b = PollEntriesResponse.newBuilder();
+              for (SyncPollService.Change c : changes) {
+                b.addChanges(
+                    EntryChange.newBuilder()
+                        .setKind(
+                            c.delete()
+                                ? ChangeKind.CHANGE_KIND_DELETE
+                                : ChangeKind.CHANGE_KIND_UPSERT)
+                        .setEntry(EntryMapper.toProto(c.entry()))
+                        .setRevision(c.revision()));
+              }
+              return b.build();
+            });
   }
 
   @Override

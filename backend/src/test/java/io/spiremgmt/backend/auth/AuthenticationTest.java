@@ -61,11 +61,11 @@ class AuthenticationTest {
   }
 
   @Test
-  void syncServiceIsDeclaredButNotAvailableYet() {
+  void syncStatusIsDeclaredButNotAvailableYet() {
     assertThatThrownBy(
             () ->
                 Api.sync(Api.adminToken("ops"))
-                    .pollEntries(PollEntriesRequest.getDefaultInstance()))
+                    .getSyncStatus(io.spiremgmt.api.v1.GetSyncStatusRequest.getDefaultInstance()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> {

@@ -1,0 +1,127 @@
+package io.spiremgmt.backend.sync;
+
+import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.entry.EntryReader;
+import io.spiremgmt.backend.entry.EntrySiteEntity;
+import io.spiremgmt.backend.entry.EntryView;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.site.SiteRepository;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.hibernate.reactive.mutiny.Mutiny;
+
+/**
+ * Answers an agent's long poll: the site's due work (PENDING and DELETING rows, and FAILED ones
+ * whose backoff has expired), at once when there is some, otherwise after the next NOTIFY on the
+ * site's channel or the caller's wait, whichever comes first.
+ */
+@ApplicationScoped
+public class SyncPollService {
+  /** Most changes in one answer. */
+  public static final int MAX_CHANGES = 500;
+
+  /** Longest wait a poll may ask for. */
+  public static final Duration MAX_WAIT = Duration.ofSeconds(60);
+
+  private final Mutiny.SessionFactory sessions;
+  private final SiteRepository sites;
+  private final EntryReader reader;
+  private final SiteWakeups wakeups;
+
+  SyncPollService(
+      Mutiny.SessionFactory sessions,
+      SiteRepository sites,
+      EntryReader reader,
+      SiteWakeups wakeups) {
+    this.sessions = sessions;
+    this.sites = sites;
+    this.reader = reader;
+    this.wakeups = wakeups;
+  }
+
+  /**
+   * One change for the agent.
+   *
+   * @param delete whether the entry must be removed (else created or updated)
+   * @param entry the entry as stored
+   * @param revision the revision to report the result for
+   */
+  public record Change(boolean delete, EntryView entry, long revision) {}
+
+  /**
+   * The site's due changes, waiting up to {@code wait} (at most {@link #MAX_WAIT}) for some to
+   * appear.
+   */
+  public Uni<List<Change>> poll(UUID siteId, Duration wait) {
+    Duration capped = wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+    return sessions
+        .withSession(s -> sites.find(s, siteId))
+        .chain(
+            site -> {
+              if (site == null) {
+                throw ApiException.field(
+                    ErrorReason.SITE_NOT_FOUND, "site_id", "no site has id " + siteId);
+              }
+              if (capped.isZero()) {
+                return due(siteId);
+              }
+              return wakeups
+                  .arm(siteId, capped)
+                  .chain(
+                      wakeup ->
+                          due(siteId)
+                              .chain(
+                                  changes -> {
+                                    if (!changes.isEmpty()) {
+                                      wakeup.cancel();
+                                      return Uni.createFrom().item(changes);
+                                    }
+                                    return wakeup.await().chain(() -> due(siteId));
+                                  }));
+            });
+  }
+
+  private Uni<List<Change>> due(UUID siteId) {
+    Instant now = Instant.now();
+    return sessions
+        .withSession(
+            s ->
+                s.createSelectionQuery(
+                        "from EntrySiteEntity where siteId = :site and ("
+                            + "(syncState in (PENDING, DELETING) and (nextAttemptAt is null or nextAttemptAt <= :now))"
+                            + " or (syncState = FAILED and nextAttemptAt <= :now)) order by changedAt",
+                        EntrySiteEntity.class)
+                    .setParameter("site", siteId)
+                    .setParameter("now", now)
+                    .setMaxResults(MAX_CHANGES)
+                    .getResultList())
+        .chain(
+            rows -> {
+              if (rows.isEmpty()) {
+                return Uni.createFrom().item(List.<Change>of());
+              }
+              Map<UUID, EntrySiteEntity> byEntry = new HashMap<>();
+              rows.forEach(r -> byEntry.put(r.getEntryId(), r));
+              return reader
+                  .getMany(rows.stream().map(EntrySiteEntity::getEntryId).toList())
+                  .map(
+                      views ->
+                          views.stream()
+                              .map(
+                                  v -> {
+                                    EntrySiteEntity row = byEntry.get(v.entity().getId());
+                                    return new Change(
+                                        row.getSyncState() == EntrySiteEntity.SyncState.DELETING,
+                                        v,
+                                        row.getTargetRevision());
+                                  })
+                              .toList());
+            });
+  }
+}

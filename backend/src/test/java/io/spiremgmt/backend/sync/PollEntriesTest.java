@@ -1,0 +1,183 @@
+package io.spiremgmt.backend.sync;
+
+import static io.spiremgmt.backend.support.Fixtures.create;
+import static io.spiremgmt.backend.support.Fixtures.entry;
+import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Duration;
+import io.grpc.Status;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.ChangeKind;
+import io.spiremgmt.api.v1.DeleteEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.PollEntriesResponse;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Agents' long polls: due work at once, otherwise woken by the NOTIFY of a committed write. */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class PollEntriesTest {
+  private final String token = Api.adminToken("agent@poll");
+  private String td;
+  private Site site;
+
+  @BeforeEach
+  void setUp() {
+    td = Fixtures.trustDomain();
+    site = Fixtures.site(token, td);
+  }
+
+  @Test
+  void returnsDueUpsertsAndDeletesAtOnceWithTheirRevisions() {
+    // Given
+    Entry kept = create(token, entry(td, "/kept", site.getId()));
+    Entry removed = create(token, entry(td, "/removed", site.getId()));
+    long removedRevision =
+        Api.entries(token)
+            .deleteEntry(DeleteEntryRequest.newBuilder().setId(removed.getId()).build())
+            .getEntry()
+            .getRevision();
+
+    // When
+    PollEntriesResponse response = poll(0);
+
+    // Then
+    assertThat(response.getChangesList())
+        .extracting(c -> c.getEntry().getId() + " " + c.getKind() + " " + c.getRevision())
+        .containsExactly(
+            kept.getId() + " CHANGE_KIND_UPSERT 1",
+            removed.getId() + " CHANGE_KIND_DELETE " + removedRevision);
+    assertThat(response.getChanges(0).getEntry().getSelectorsList())
+        .isEqualTo(kept.getSelectorsList());
+  }
+
+  @Test
+  void syncedAndBackedOffWorkIsNotOfferedAgain() {
+    // Given
+    Entry synced = create(token, entry(td, "/synced", site.getId()));
+    Entry failing = create(token, entry(td, "/failing", site.getId()));
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .addResults(result(synced.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+                .addResults(
+                    result(failing.getId(), SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                        .setError("boom"))
+                .build());
+
+    // When
+    PollEntriesResponse response = poll(0);
+
+    // Then: SYNCED is done, FAILED waits out its backoff (5 s +- 20%)
+    assertThat(response.getChangesList()).isEmpty();
+  }
+
+  @Test
+  void aWaitingPollWakesOnACommittedWriteLongBeforeItsDeadline() {
+    // Given: a poll waiting (its first look found nothing) with a 30 s deadline
+    long start = System.nanoTime();
+    CompletableFuture<PollEntriesResponse> waiting = CompletableFuture.supplyAsync(() -> poll(30));
+    Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> pollsWaiting() >= 1);
+
+    // When
+    Entry created = create(token, entry(td, "/late", site.getId()));
+
+    // Then
+    PollEntriesResponse response = waiting.join();
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(25);
+    assertThat(response.getChangesList())
+        .extracting(EntryChange::getKind)
+        .containsExactly(ChangeKind.CHANGE_KIND_UPSERT);
+    assertThat(response.getChanges(0).getEntry().getId()).isEqualTo(created.getId());
+  }
+
+  @Test
+  void anIdlePollAnswersEmptyAtItsDeadline() {
+    // When
+    PollEntriesResponse response = poll(1);
+
+    // Then
+    assertThat(response.getChangesList()).isEmpty();
+  }
+
+  @Test
+  void rejectsUnknownSitesAndNegativeWaits() {
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    PollEntriesRequest.newBuilder()
+                        .setSiteId(UUID.randomUUID().toString())
+                        .build()),
+        Status.Code.NOT_FOUND,
+        "SITE_NOT_FOUND");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    PollEntriesRequest.newBuilder()
+                        .setSiteId(site.getId())
+                        .setWait(Duration.newBuilder().setSeconds(-1))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () -> Api.sync(token).pollEntries(PollEntriesRequest.newBuilder().setSiteId("x").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_ID");
+  }
+
+  private PollEntriesResponse poll(long waitSeconds) {
+    return Api.sync(token)
+        .pollEntries(
+            PollEntriesRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setWait(Duration.newBuilder().setSeconds(waitSeconds))
+                .build());
+  }
+
+  private static SyncResult result(String entryId, SyncOutcome outcome) {
+    return SyncResult.newBuilder()
+        .setEntryId(entryId)
+        .setRevision(1)
+        .setOutcome(outcome)
+        .setSpireEntryId("spire-mgmt-" + entryId)
+        .build();
+  }
+
+  private static double pollsWaiting() throws Exception {
+    String metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:8081/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("sync_polls_waiting "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
+  }
+}
