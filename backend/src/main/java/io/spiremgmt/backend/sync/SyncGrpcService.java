@@ -6,12 +6,15 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.ChangeKind;
 import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.FailingEntry;
 import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
 import io.spiremgmt.api.v1.PollEntriesResponse;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.ReportSyncResultResponse;
+import io.spiremgmt.api.v1.SiteSyncStatus;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncCounts;
 import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.SyncService;
 import io.spiremgmt.api.v1.SyncStatus;
@@ -39,21 +42,89 @@ public class SyncGrpcService implements SyncService {
   private final CallerResolver callers;
   private final SyncReportService reports;
   private final SyncPollService polls;
+  private final SyncControlService control;
 
-  SyncGrpcService(CallerResolver callers, SyncReportService reports, SyncPollService polls) {
+  SyncGrpcService(
+      CallerResolver callers,
+      SyncReportService reports,
+      SyncPollService polls,
+      SyncControlService control) {
     this.callers = callers;
     this.reports = reports;
     this.polls = polls;
+    this.control = control;
   }
 
   @Override
   public Uni<TriggerSyncResponse> triggerSync(TriggerSyncRequest request) {
-    return notAvailable("TriggerSync");
+    return callers
+        .current()
+        .chain(
+            () -> {
+              if (request.getSiteIdsCount() == 0) {
+                throw ApiException.field(
+                    ErrorReason.MISSING_FIELD, "site_ids", "name the sites to wake");
+              }
+              return control.trigger(
+                  ids(request.getSiteIdsList(), "site_ids"),
+                  ids(request.getEntryIdsList(), "entry_ids"));
+            })
+        .map(n -> TriggerSyncResponse.newBuilder().setResetCount(n).build());
   }
 
   @Override
   public Uni<SyncStatus> getSyncStatus(GetSyncStatusRequest request) {
-    return notAvailable("GetSyncStatus");
+    return callers
+        .current()
+        .chain(() -> control.status(ids(request.getSiteIdsList(), "site_ids")))
+        .map(SyncGrpcService::toProto);
+  }
+
+  private static List<java.util.UUID> ids(List<String> values, String field) {
+    if (values.size() > 1000) {
+      throw ApiException.field(ErrorReason.BATCH_TOO_LARGE, field, "at most 1000 ids");
+    }
+    List<java.util.UUID> ids = new ArrayList<>();
+    for (int i = 0; i < values.size(); i++) {
+      ids.add(Ids.parse(values.get(i), field + "[" + i + "]"));
+    }
+    return ids;
+  }
+
+  private static SyncStatus toProto(SyncControlService.Status status) {
+    SyncStatus.Builder b = SyncStatus.newBuilder().setOverall(counts(status.overall()));
+    status
+        .sites()
+        .forEach(
+            (site, counts) -> {
+              SiteSyncStatus.Builder s =
+                  SiteSyncStatus.newBuilder().setSiteId(site.toString()).setCounts(counts(counts));
+              if (counts.oldestWaiting() != null) {
+                s.setOldestPendingTime(EntryMapper.toTimestamp(counts.oldestWaiting()));
+              }
+              b.addSites(s);
+            });
+    status
+        .failing()
+        .forEach(
+            f ->
+                b.addFailingEntries(
+                    FailingEntry.newBuilder()
+                        .setEntryId(f.entryId().toString())
+                        .setSiteId(f.siteId().toString())
+                        .setLastError(f.lastError() == null ? "" : f.lastError())
+                        .setAttempts(f.attempts())
+                        .setAlerting(f.alerting())));
+    return b.build();
+  }
+
+  private static SyncCounts counts(SyncControlService.Counts c) {
+    return SyncCounts.newBuilder()
+        .setPending(c.pending())
+        .setSynced(c.synced())
+        .setFailed(c.failed())
+        .setDeleting(c.deleting())
+        .build();
   }
 
   @Override

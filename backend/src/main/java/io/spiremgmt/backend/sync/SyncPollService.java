@@ -93,9 +93,8 @@ public class SyncPollService {
         .withSession(
             s ->
                 s.createSelectionQuery(
-                        "from EntrySiteEntity where siteId = :site and ("
-                            + "(syncState in (PENDING, DELETING) and (nextAttemptAt is null or nextAttemptAt <= :now))"
-                            + " or (syncState = FAILED and nextAttemptAt <= :now)) order by changedAt",
+                        "from EntrySiteEntity where siteId = :site and syncState in (PENDING, DELETING, FAILED)"
+                            + " and (nextAttemptAt is null or nextAttemptAt <= :now) order by changedAt",
                         EntrySiteEntity.class)
                     .setParameter("site", siteId)
                     .setParameter("now", now)

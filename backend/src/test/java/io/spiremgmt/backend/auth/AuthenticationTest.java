@@ -61,11 +61,13 @@ class AuthenticationTest {
   }
 
   @Test
-  void syncStatusIsDeclaredButNotAvailableYet() {
+  void streamSyncUpdatesIsDeclaredButNotAvailableYet() {
     assertThatThrownBy(
             () ->
                 Api.sync(Api.adminToken("ops"))
-                    .getSyncStatus(io.spiremgmt.api.v1.GetSyncStatusRequest.getDefaultInstance()))
+                    .streamSyncUpdates(
+                        io.spiremgmt.api.v1.StreamSyncUpdatesRequest.getDefaultInstance())
+                    .hasNext())
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> {
