@@ -105,14 +105,7 @@ public final class SpireEntryClient implements AutoCloseable {
       stub()
           .batchCreateEntry(request.build())
           .getResultsList()
-          .forEach(
-              r ->
-                  results.add(
-                      new ItemResult(
-                          r.getStatus().getCode(),
-                          r.getStatus().getMessage(),
-                          r.hasEntry() ? fromProto(r.getEntry()) : null,
-                          r.hasEntry() ? r.getEntry().getId() : null)));
+          .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
     }
     return results;
   }
@@ -134,14 +127,7 @@ public final class SpireEntryClient implements AutoCloseable {
       stub()
           .batchUpdateEntry(request.build())
           .getResultsList()
-          .forEach(
-              r ->
-                  results.add(
-                      new ItemResult(
-                          r.getStatus().getCode(),
-                          r.getStatus().getMessage(),
-                          r.hasEntry() ? fromProto(r.getEntry()) : null,
-                          r.hasEntry() ? r.getEntry().getId() : null)));
+          .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
     }
     return results;
   }
@@ -181,6 +167,14 @@ public final class SpireEntryClient implements AutoCloseable {
       }
     }
     return m.build();
+  }
+
+  private static ItemResult result(io.spiremgmt.spire.api.types.Status status, Entry entry) {
+    return new ItemResult(
+        status.getCode(),
+        status.getMessage(),
+        entry == null ? null : fromProto(entry),
+        entry == null ? null : entry.getId());
   }
 
   private EntryGrpc.EntryBlockingStub stub() {
