@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.SpireEntryClient;
 import io.spiremgmt.agent.spire.SpireServer;
+import io.spiremgmt.agent.spire.TestEntries;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,23 +139,6 @@ class PlanApplierTest {
   }
 
   private static SpireEntry entry(String id, String path, int ttl) {
-    String name = path.substring(1).replace('/', '-');
-    return new SpireEntry(
-        id,
-        "spiffe://" + TD + path,
-        "spiffe://" + TD + "/spire/agent/k8s_psat/cluster-1",
-        List.of(
-            new SpireEntry.Selector("k8s", "ns:payments"),
-            new SpireEntry.Selector("k8s", "sa:" + name)),
-        ttl,
-        0,
-        List.of(name + ".payments.svc"),
-        List.of(),
-        false,
-        false,
-        0,
-        "",
-        false,
-        0);
+    return TestEntries.entry(TD, id, path, ttl);
   }
 }
