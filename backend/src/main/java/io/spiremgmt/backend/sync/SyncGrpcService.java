@@ -242,10 +242,6 @@ public class SyncGrpcService implements SyncService {
     return reports;
   }
 
-  private static <T> Uni<T> notAvailable(String rpc) {
-    return Uni.createFrom().failure(unavailable(rpc));
-  }
-
   private static ApiException unavailable(String rpc) {
     return ApiException.of(
         ErrorReason.NOT_AVAILABLE,

@@ -21,14 +21,11 @@ class PlanApplierTest {
   @BeforeAll
   static void start() throws Exception {
     server = SpireServer.start(TD);
-    client = SpireEntryClient.overUnixSocket(server.socket(), 2, 2, 30);
+    client = server.client();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (client != null) {
-      client.close();
-    }
     if (server != null) {
       server.close();
     }

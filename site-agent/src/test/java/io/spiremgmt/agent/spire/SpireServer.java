@@ -16,6 +16,7 @@ public final class SpireServer implements AutoCloseable {
   private final Path binary;
   private final Path dir;
   private final Process process;
+  private final java.util.List<SpireEntryClient> clients = new java.util.ArrayList<>();
 
   private SpireServer(Path binary, Path dir, Process process) {
     this.binary = binary;
@@ -89,6 +90,16 @@ public final class SpireServer implements AutoCloseable {
         "spire-server did not become healthy: " + Files.readString(dir.resolve("server.log")));
   }
 
+  /**
+   * A client on the admin socket with page and batch size 2 (boundaries crossed cheaply); closed
+   * with the server.
+   */
+  public SpireEntryClient client() {
+    SpireEntryClient client = SpireEntryClient.overUnixSocket(socket(), 2, 2, 30);
+    clients.add(client);
+    return client;
+  }
+
   /** The admin Unix socket. */
   public Path socket() {
     return dir.resolve("api.sock");
@@ -121,6 +132,7 @@ public final class SpireServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    clients.forEach(SpireEntryClient::close);
     process.destroy();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly();
