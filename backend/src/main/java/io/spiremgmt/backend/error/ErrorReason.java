@@ -49,6 +49,8 @@ public enum ErrorReason {
   ENTRY_BEING_DELETED(Status.Code.FAILED_PRECONDITION),
   /** The site still has entries or downstream sites. */
   SITE_IN_USE(Status.Code.FAILED_PRECONDITION),
+  /** The calling agent does not hold its site's lease: another instance is the active agent. */
+  LEASE_NOT_HELD(Status.Code.FAILED_PRECONDITION),
   /** A downstream site's parent is not an UPSTREAM site. */
   INVALID_SITE_PARENT(Status.Code.FAILED_PRECONDITION),
   /** The call has no valid credentials. */

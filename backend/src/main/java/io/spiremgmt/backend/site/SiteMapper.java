@@ -3,13 +3,16 @@ package io.spiremgmt.backend.site;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SiteAgentStatus;
 import io.spiremgmt.api.v1.SiteHealth;
 import io.spiremgmt.api.v1.SiteStatus;
 import io.spiremgmt.api.v1.SiteTier;
+import io.spiremgmt.backend.agent.SiteAgentRepository;
 import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.Ids;
+import java.time.Duration;
 
 /** Translates sites between the API messages and the domain. */
 public final class SiteMapper {
@@ -106,6 +109,35 @@ public final class SiteMapper {
     }
     if (b.lastSync() != null) {
       h.setLastSyncTime(EntryMapper.toTimestamp(b.lastSync()));
+    }
+    SiteAgentRepository.AgentStatus agent = view.agent();
+    if (agent != null) {
+      SiteAgentStatus.Builder a =
+          SiteAgentStatus.newBuilder()
+              .setAgentId(agent.agentId())
+              .setAgentVersion(agent.version())
+              .setConnected(agent.connected())
+              .setSpireReachable(agent.spireReachable())
+              .setSpireError(agent.spireError())
+              .setUnmanagedCount(agent.unmanagedCount());
+      if (agent.lastPollAt() != null) {
+        a.setLastPollTime(EntryMapper.toTimestamp(agent.lastPollAt()));
+      }
+      if (agent.lastReconcileAt() != null) {
+        a.setLastFullReconcileTime(EntryMapper.toTimestamp(agent.lastReconcileAt()));
+      }
+      Duration lag =
+          b.oldestPending() == null
+              ? Duration.ZERO
+              : Duration.between(b.oldestPending(), view.readAt());
+      if (lag.isNegative()) {
+        lag = Duration.ZERO;
+      }
+      a.setLag(
+          com.google.protobuf.Duration.newBuilder()
+              .setSeconds(lag.getSeconds())
+              .setNanos(lag.getNano()));
+      h.setAgent(a);
     }
     return h.build();
   }

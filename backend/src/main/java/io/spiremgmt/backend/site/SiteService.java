@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.site;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.agent.SiteAgentRepository;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.auth.Caller;
@@ -25,8 +26,14 @@ public class SiteService {
   private final Mutiny.SessionFactory sessions;
   private final SiteRepository sites;
   private final AuditRepository audit;
+  private final SiteAgentRepository agents;
 
-  SiteService(Mutiny.SessionFactory sessions, SiteRepository sites, AuditRepository audit) {
+  SiteService(
+      Mutiny.SessionFactory sessions,
+      SiteRepository sites,
+      AuditRepository audit,
+      SiteAgentRepository agents) {
+    this.agents = agents;
     this.sessions = sessions;
     this.sites = sites;
     this.audit = audit;
@@ -205,12 +212,22 @@ public class SiteService {
 
   /** The site and its backlog. */
   public Uni<SiteHealthView> health(UUID id) {
-    return sessions.withSession(
-        s ->
-            sites
-                .find(s, id)
-                .map(site -> found(site, id))
-                .chain(site -> sites.backlog(s, id).map(b -> new SiteHealthView(site, b))));
+    return sessions
+        .withSession(
+            s ->
+                sites
+                    .find(s, id)
+                    .map(site -> found(site, id))
+                    .chain(
+                        site ->
+                            sites.backlog(s, id).map(b -> new SiteHealthView(site, b, null, null))))
+        .chain(
+            view ->
+                agents
+                    .status(id)
+                    .map(
+                        agent ->
+                            new SiteHealthView(view.site(), view.backlog(), agent, Instant.now())));
   }
 
   /**
@@ -218,8 +235,14 @@ public class SiteService {
    *
    * @param site the site
    * @param backlog its counts per sync state
+   * @param agent its agent's status, or null when no agent ever took its lease
+   * @param readAt when this was read (the reference for the lag)
    */
-  public record SiteHealthView(SiteEntity site, SiteRepository.SiteBacklog backlog) {}
+  public record SiteHealthView(
+      SiteEntity site,
+      SiteRepository.SiteBacklog backlog,
+      SiteAgentRepository.AgentStatus agent,
+      Instant readAt) {}
 
   private Uni<Void> rejectTakenName(Mutiny.Session s, String name, UUID self) {
     return sites

@@ -7,10 +7,14 @@ import io.spiremgmt.backend.entry.EntryView;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.site.SiteRepository;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,12 +37,15 @@ public class SyncPollService {
   private final SiteRepository sites;
   private final EntryReader reader;
   private final SiteWakeups wakeups;
+  private final Pool pool;
 
   SyncPollService(
       Mutiny.SessionFactory sessions,
       SiteRepository sites,
       EntryReader reader,
-      SiteWakeups wakeups) {
+      SiteWakeups wakeups,
+      Pool pool) {
+    this.pool = pool;
     this.sessions = sessions;
     this.sites = sites;
     this.reader = reader;
@@ -84,6 +91,47 @@ public class SyncPollService {
                                     }
                                     return wakeup.await().chain(() -> due(siteId));
                                   }));
+            });
+  }
+
+  /**
+   * An entry a site must hold.
+   *
+   * @param entry the entry as stored
+   * @param revision the revision to report
+   * @param state the site's sync state for it
+   */
+  public record SiteEntry(EntryView entry, long revision, EntrySiteEntity.SyncState state) {}
+
+  /**
+   * A page of the entries {@code siteId} must hold (assigned, not DELETING), by entry id, after
+   * {@code after} (null: from the start). One index range scan plus one read of the entries.
+   */
+  public Uni<List<SiteEntry>> siteEntries(UUID siteId, UUID after, int limit) {
+    return pool.preparedQuery(
+            "SELECT workload_entry_id, target_revision, sync_status FROM workload_entry_sites"
+                + " WHERE site_id = $1 AND ($2::uuid IS NULL OR workload_entry_id > $2)"
+                + " AND sync_status <> 'DELETING' ORDER BY workload_entry_id LIMIT $3")
+        .execute(Tuple.of(siteId, after, limit))
+        .chain(
+            rows -> {
+              Map<UUID, Row> byEntry = new LinkedHashMap<>();
+              rows.forEach(r -> byEntry.put(r.getUUID("workload_entry_id"), r));
+              return reader
+                  .getMany(List.copyOf(byEntry.keySet()))
+                  .map(
+                      views ->
+                          views.stream()
+                              .map(
+                                  v -> {
+                                    Row r = byEntry.get(v.entity().getId());
+                                    return new SiteEntry(
+                                        v,
+                                        r.getLong("target_revision"),
+                                        EntrySiteEntity.SyncState.valueOf(
+                                            r.getString("sync_status")));
+                                  })
+                              .toList());
             });
   }
 

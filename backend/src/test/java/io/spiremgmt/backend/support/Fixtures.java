@@ -28,6 +28,26 @@ public final class Fixtures {
     return site(token, trustDomain, SiteStatus.SITE_STATUS_ACTIVE);
   }
 
+  /** The agent instance id the sync tests poll and report as. */
+  public static final String AGENT = "test-agent";
+
+  /** Makes {@link #AGENT} the holder of the site's lease; returns the site id. */
+  public static String leased(String token, Site site) {
+    io.spiremgmt.api.v1.Lease lease =
+        Api.sync(token)
+            .acquireLease(
+                io.spiremgmt.api.v1.AcquireLeaseRequest.newBuilder()
+                    .setSiteId(site.getId())
+                    .setAgentId(AGENT)
+                    .setAgentVersion("test")
+                    .setSpireReachable(true)
+                    .build());
+    if (!lease.getHeld()) {
+      throw new IllegalStateException("site " + site.getId() + " is leased by another agent");
+    }
+    return site.getId();
+  }
+
   /** Creates a standalone site with the given status. */
   public static Site site(String token, String trustDomain, SiteStatus status) {
     return Api.sites(token)

@@ -45,6 +45,7 @@ class PollEntriesTest {
   void setUp() {
     td = Fixtures.trustDomain();
     site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
   }
 
   @Test
@@ -80,6 +81,7 @@ class PollEntriesTest {
         .reportSyncResult(
             ReportSyncResultRequest.newBuilder()
                 .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
                 .addResults(result(synced.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
                 .addResults(
                     result(failing.getId(), SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
@@ -129,6 +131,7 @@ class PollEntriesTest {
                 .pollEntries(
                     PollEntriesRequest.newBuilder()
                         .setSiteId(UUID.randomUUID().toString())
+                        .setAgentId(Fixtures.AGENT)
                         .build()),
         Status.Code.NOT_FOUND,
         "SITE_NOT_FOUND");
@@ -138,12 +141,19 @@ class PollEntriesTest {
                 .pollEntries(
                     PollEntriesRequest.newBuilder()
                         .setSiteId(site.getId())
+                        .setAgentId(Fixtures.AGENT)
                         .setWait(Duration.newBuilder().setSeconds(-1))
                         .build()),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_FIELD");
     assertFails(
-        () -> Api.sync(token).pollEntries(PollEntriesRequest.newBuilder().setSiteId("x").build()),
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    PollEntriesRequest.newBuilder()
+                        .setSiteId("x")
+                        .setAgentId(Fixtures.AGENT)
+                        .build()),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_ID");
   }
@@ -153,6 +163,7 @@ class PollEntriesTest {
         .pollEntries(
             PollEntriesRequest.newBuilder()
                 .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
                 .setWait(Duration.newBuilder().setSeconds(waitSeconds))
                 .build());
   }

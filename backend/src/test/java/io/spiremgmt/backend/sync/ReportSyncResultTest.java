@@ -43,6 +43,7 @@ class ReportSyncResultTest {
   void setUp() {
     td = Fixtures.trustDomain();
     site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
   }
 
   @Test
@@ -127,6 +128,7 @@ class ReportSyncResultTest {
   void deletedAtTheLastSitePurgesTheEntry() {
     // Given: an entry at two sites, being deleted
     Site second = Fixtures.site(token, td);
+    Fixtures.leased(token, second);
     Entry created = create(token, entry(td, "/api", site.getId(), second.getId()));
     long revision =
         Api.entries(token)
@@ -151,6 +153,7 @@ class ReportSyncResultTest {
         .reportSyncResult(
             ReportSyncResultRequest.newBuilder()
                 .setSiteId(second.getId())
+                .setAgentId(Fixtures.AGENT)
                 .setRequestId("r-5")
                 .addResults(result(created.getId(), revision, SyncOutcome.SYNC_OUTCOME_DELETED))
                 .build());
@@ -183,6 +186,7 @@ class ReportSyncResultTest {
                 .reportSyncResult(
                     ReportSyncResultRequest.newBuilder()
                         .setSiteId(UUID.randomUUID().toString())
+                        .setAgentId(Fixtures.AGENT)
                         .addResults(result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED))
                         .build()),
         Status.Code.NOT_FOUND,
@@ -224,6 +228,7 @@ class ReportSyncResultTest {
   private ReportSyncResultRequest report(String requestId, SyncResult result) {
     return ReportSyncResultRequest.newBuilder()
         .setSiteId(site.getId())
+        .setAgentId(Fixtures.AGENT)
         .setRequestId(requestId)
         .addResults(result)
         .build();

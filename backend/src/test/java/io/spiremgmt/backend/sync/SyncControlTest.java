@@ -34,6 +34,8 @@ class SyncControlTest {
     // Given: at one site, one entry synced, one failed, one pending
     String td = Fixtures.trustDomain();
     Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    Fixtures.leased(token, site);
     Entry synced = create(token, entry(td, "/synced", site.getId()));
     Entry failed = create(token, entry(td, "/failed", site.getId()));
     create(token, entry(td, "/pending", site.getId()));
@@ -41,6 +43,7 @@ class SyncControlTest {
         .reportSyncResult(
             ReportSyncResultRequest.newBuilder()
                 .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
                 .addResults(result(synced.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED, ""))
                 .addResults(
                     result(failed.getId(), SyncOutcome.SYNC_OUTCOME_FAILED, "spire: unavailable"))
@@ -113,7 +116,11 @@ class SyncControlTest {
 
   private io.spiremgmt.api.v1.PollEntriesResponse poll(Site site) {
     return Api.sync(token)
-        .pollEntries(PollEntriesRequest.newBuilder().setSiteId(site.getId()).build());
+        .pollEntries(
+            PollEntriesRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
+                .build());
   }
 
   private static SyncResult result(String entryId, SyncOutcome outcome, String error) {

@@ -1,0 +1,344 @@
+package io.spiremgmt.backend.sync;
+
+import static io.spiremgmt.backend.support.Fixtures.create;
+import static io.spiremgmt.backend.support.Fixtures.entry;
+import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.AcquireLeaseRequest;
+import io.spiremgmt.api.v1.DeleteEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.GetSiteHealthRequest;
+import io.spiremgmt.api.v1.Lease;
+import io.spiremgmt.api.v1.ListSiteEntriesRequest;
+import io.spiremgmt.api.v1.ListSiteEntriesResponse;
+import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
+import io.spiremgmt.api.v1.ListUnmanagedEntriesResponse;
+import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.ReportReconcileRequest;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SiteAgentStatus;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.TestDatabase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The agents' side of SyncService: the site lease that keeps one agent active, the desired-state
+ * listing of a full reconcile, its unmanaged-entry report, and what GetSiteHealth shows of them.
+ */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class SiteAgentApiTest {
+  private final String token = Api.adminToken("agent@lease");
+  private String td;
+  private Site site;
+
+  @BeforeEach
+  void setUp() {
+    td = Fixtures.trustDomain();
+    site = Fixtures.site(token, td);
+  }
+
+  @Test
+  void oneAgentHoldsTheLeaseAndAnotherTakesOverOnlyAfterItExpires() {
+    // Given
+    Lease first = acquire("agent-a");
+
+    // When
+    Lease second = acquire("agent-b");
+    Lease renewed = acquire("agent-a");
+
+    // Then
+    assertThat(first.getHeld()).isTrue();
+    assertThat(first.getTtl().getSeconds()).isEqualTo(15);
+    assertThat(second.getHeld()).isFalse();
+    assertThat(second.getHolderAgentId()).isEqualTo("agent-a");
+    assertThat(renewed.getHeld()).isTrue();
+    assertThat(
+            com.google.protobuf.util.Timestamps.compare(
+                renewed.getExpireTime(), first.getExpireTime()))
+        .isPositive();
+
+    // When: agent-a stops renewing and its lease runs out
+    expireLease();
+    Lease takeover = acquire("agent-b");
+    Lease late = acquire("agent-a");
+
+    // Then
+    assertThat(takeover.getHeld()).isTrue();
+    assertThat(takeover.getHolderAgentId()).isEqualTo("agent-b");
+    assertThat(late.getHeld()).isFalse();
+    assertThat(late.getHolderAgentId()).isEqualTo("agent-b");
+  }
+
+  @Test
+  void anAgentWithoutTheLeaseIsFencedOffAndChangesNothing() {
+    // Given
+    Entry e = create(token, entry(td, "/fenced", site.getId()));
+    acquire("agent-a");
+    Map<String, String> before = DbProbe.snapshot();
+
+    // Then: every agent call of agent-b is refused
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    PollEntriesRequest.newBuilder()
+                        .setSiteId(site.getId())
+                        .setAgentId("agent-b")
+                        .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "LEASE_NOT_HELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportSyncResult(
+                    ReportSyncResultRequest.newBuilder()
+                        .setSiteId(site.getId())
+                        .setAgentId("agent-b")
+                        .addResults(
+                            SyncResult.newBuilder()
+                                .setEntryId(e.getId())
+                                .setRevision(1)
+                                .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+                                .setSpireEntryId("x"))
+                        .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "LEASE_NOT_HELD");
+    assertFails(
+        () -> Api.sync(token).listSiteEntries(listRequest("agent-b", 10, "")),
+        Status.Code.FAILED_PRECONDITION,
+        "LEASE_NOT_HELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportReconcile(
+                    ReportReconcileRequest.newBuilder()
+                        .setSiteId(site.getId())
+                        .setAgentId("agent-b")
+                        .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "LEASE_NOT_HELD");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void rejectsMissingAgentIdsUnknownSitesAndBadFields() {
+    assertFails(() -> acquire(""), Status.Code.INVALID_ARGUMENT, "MISSING_FIELD");
+    assertFails(() -> acquire("x".repeat(129)), Status.Code.INVALID_ARGUMENT, "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .acquireLease(
+                    AcquireLeaseRequest.newBuilder()
+                        .setSiteId(java.util.UUID.randomUUID().toString())
+                        .setAgentId("agent-a")
+                        .build()),
+        Status.Code.NOT_FOUND,
+        "SITE_NOT_FOUND");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(PollEntriesRequest.newBuilder().setSiteId(site.getId()).build()),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    acquire("agent-a");
+    assertFails(
+        () -> Api.sync(token).listSiteEntries(listRequest("agent-a", -1, "")),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_PAGE_SIZE");
+    assertFails(
+        () -> Api.sync(token).listSiteEntries(listRequest("agent-a", 1, "garbage")),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .reportReconcile(
+                    ReportReconcileRequest.newBuilder()
+                        .setSiteId(site.getId())
+                        .setAgentId("agent-a")
+                        .setUnmanagedCount(0)
+                        .addUnmanagedEntries(UnmanagedEntry.newBuilder().setSpireEntryId("u1"))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+  }
+
+  @Test
+  void listsTheSiteEntriesByIdInPagesWithoutTheOnesBeingRemoved() {
+    // Given
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(create(token, entry(td, "/listed-" + i, site.getId())).getId());
+    }
+    Api.entries(token).deleteEntry(DeleteEntryRequest.newBuilder().setId(ids.get(2)).build());
+    acquire("agent-a");
+
+    // When
+    List<SiteEntry> seen = new ArrayList<>();
+    String pageToken = "";
+    int pages = 0;
+    do {
+      ListSiteEntriesResponse page =
+          Api.sync(token).listSiteEntries(listRequest("agent-a", 2, pageToken));
+      seen.addAll(page.getEntriesList());
+      pageToken = page.getNextPageToken();
+      pages++;
+    } while (!pageToken.isEmpty());
+
+    // Then
+    assertThat(pages).isEqualTo(2);
+    assertThat(seen)
+        .extracting(s -> s.getEntry().getId())
+        .containsExactly(ids.get(0), ids.get(1), ids.get(3), ids.get(4));
+    assertThat(seen)
+        .allSatisfy(
+            s -> {
+              assertThat(s.getRevision()).isEqualTo(1);
+              assertThat(s.getSyncState()).isEqualTo(SyncState.SYNC_STATE_PENDING);
+            });
+
+    // Then: a token is bound to its site
+    Site other = Fixtures.site(token, td);
+    String firstToken =
+        Api.sync(token).listSiteEntries(listRequest("agent-a", 2, "")).getNextPageToken();
+    Fixtures.leased(token, other);
+    assertFails(
+        () ->
+            Api.sync(token)
+                .listSiteEntries(
+                    ListSiteEntriesRequest.newBuilder()
+                        .setSiteId(other.getId())
+                        .setAgentId(Fixtures.AGENT)
+                        .setPageToken(firstToken)
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN");
+  }
+
+  @Test
+  void aReconcileReportReplacesTheUnmanagedListAndShowsInSiteHealth() {
+    // Given
+    acquire("agent-a");
+    reconcile(3, unmanaged("u-1"), unmanaged("u-2"), unmanaged("u-3"));
+
+    // When
+    reconcile(2, unmanaged("u-2"), unmanaged("u-4"));
+
+    // Then
+    ListUnmanagedEntriesResponse first =
+        Api.sync(token)
+            .listUnmanagedEntries(
+                ListUnmanagedEntriesRequest.newBuilder()
+                    .setSiteId(site.getId())
+                    .setPageSize(1)
+                    .build());
+    ListUnmanagedEntriesResponse second =
+        Api.sync(token)
+            .listUnmanagedEntries(
+                ListUnmanagedEntriesRequest.newBuilder()
+                    .setSiteId(site.getId())
+                    .setPageSize(1)
+                    .setPageToken(first.getNextPageToken())
+                    .build());
+    assertThat(first.getTotalCount()).isEqualTo(2);
+    assertThat(first.getEntriesList()).containsExactly(unmanaged("u-2"));
+    assertThat(second.getEntriesList()).containsExactly(unmanaged("u-4"));
+    assertThat(second.getNextPageToken()).isEmpty();
+
+    SiteAgentStatus agent =
+        Api.sites(token)
+            .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId(site.getId()).build())
+            .getAgent();
+    assertThat(agent.getAgentId()).isEqualTo("agent-a");
+    assertThat(agent.getAgentVersion()).isEqualTo("1.2.3");
+    assertThat(agent.getConnected()).isTrue();
+    assertThat(agent.getSpireReachable()).isTrue();
+    assertThat(agent.getUnmanagedCount()).isEqualTo(2);
+    assertThat(agent.hasLastFullReconcileTime()).isTrue();
+    assertThat(agent.hasLastPollTime()).isFalse();
+
+    // When: the agent's lease runs out
+    expireLease();
+
+    // Then
+    assertThat(
+            Api.sites(token)
+                .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId(site.getId()).build())
+                .getAgent()
+                .getConnected())
+        .isFalse();
+  }
+
+  @Test
+  void siteHealthHasNoAgentUntilOneTakesTheLease() {
+    assertThat(
+            Api.sites(token)
+                .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId(site.getId()).build())
+                .hasAgent())
+        .isFalse();
+  }
+
+  private Lease acquire(String agentId) {
+    return Api.sync(token)
+        .acquireLease(
+            AcquireLeaseRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(agentId)
+                .setAgentVersion("1.2.3")
+                .setSpireReachable(true)
+                .build());
+  }
+
+  private void expireLease() {
+    DbProbe.execute(
+        "UPDATE site_agents SET lease_expires_at = now() - interval '1 second' WHERE site_id = '"
+            + site.getId()
+            + "'");
+  }
+
+  private ListSiteEntriesRequest listRequest(String agentId, int pageSize, String pageToken) {
+    return ListSiteEntriesRequest.newBuilder()
+        .setSiteId(site.getId())
+        .setAgentId(agentId)
+        .setPageSize(pageSize)
+        .setPageToken(pageToken)
+        .build();
+  }
+
+  private void reconcile(long count, UnmanagedEntry... entries) {
+    Api.sync(token)
+        .reportReconcile(
+            ReportReconcileRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId("agent-a")
+                .setUnmanagedCount(count)
+                .addAllUnmanagedEntries(List.of(entries))
+                .build());
+  }
+
+  private UnmanagedEntry unmanaged(String id) {
+    return UnmanagedEntry.newBuilder()
+        .setSpireEntryId(id)
+        .setSpiffeId("spiffe://" + td + "/" + id)
+        .setParentId("spiffe://" + td + "/agent")
+        .addSelectors("unix:uid:0")
+        .build();
+  }
+}
