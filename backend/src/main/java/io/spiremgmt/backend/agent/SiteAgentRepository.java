@@ -267,6 +267,11 @@ public class SiteAgentRepository {
     return status(siteId).map(s -> s == null ? 0L : s.unmanagedCount());
   }
 
+  /** Fails with SITE_NOT_FOUND for an unknown site. */
+  public Uni<Void> requireSite(UUID siteId) {
+    return requireSite(pool, siteId);
+  }
+
   private static Uni<Void> requireSite(SqlClient client, UUID siteId) {
     return client
         .preparedQuery("SELECT 1 FROM sites WHERE id = $1")

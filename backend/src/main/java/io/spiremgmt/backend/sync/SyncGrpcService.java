@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.sync;
 
 import io.quarkus.grpc.GrpcService;
+import io.quarkus.logging.Log;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -251,8 +252,9 @@ public class SyncGrpcService implements SyncService {
               String filter = PageToken.describe("site-entries", site);
               PageToken token = PageToken.decode(request.getPageToken(), filter, 1);
               UUID after = token == null ? null : tokenId(token.keys().get(0));
+              Log.debugf("agent %s lists the entries of site %s", agent, site);
               return agents
-                  .requireHolder(site, agent, false)
+                  .requireSite(site)
                   .chain(() -> polls.siteEntries(site, after, size + 1))
                   .map(
                       rows -> {

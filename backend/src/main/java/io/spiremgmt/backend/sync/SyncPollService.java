@@ -78,8 +78,11 @@ public class SyncPollService {
               if (capped.isZero()) {
                 return due(siteId);
               }
-              return wakeups
-                  .arm(siteId, capped)
+              // A failed change whose backoff ends before the deadline ends the wait then: no
+              // NOTIFY announces that it is due again.
+              return nextRetry(siteId)
+                  .map(retry -> retry == null || retry.compareTo(capped) > 0 ? capped : retry)
+                  .chain(waitFor -> wakeups.arm(siteId, waitFor))
                   .chain(
                       wakeup ->
                           due(siteId)
@@ -132,6 +135,23 @@ public class SyncPollService {
                                             r.getString("sync_status")));
                                   })
                               .toList());
+            });
+  }
+
+  /** How long until the site's earliest FAILED change is due again, or null when none waits. */
+  private Uni<Duration> nextRetry(UUID siteId) {
+    return pool.preparedQuery(
+            "SELECT min(next_attempt_at) AS next FROM workload_entry_sites"
+                + " WHERE site_id = $1 AND sync_status = 'FAILED' AND next_attempt_at > now()")
+        .execute(Tuple.of(siteId))
+        .map(
+            rows -> {
+              java.time.OffsetDateTime next = rows.iterator().next().getOffsetDateTime("next");
+              if (next == null) {
+                return null;
+              }
+              Duration left = Duration.between(Instant.now(), next.toInstant());
+              return left.isNegative() ? Duration.ofMillis(1) : left.plusMillis(5);
             });
   }
 

@@ -115,6 +115,36 @@ class PollEntriesTest {
   }
 
   @Test
+  void aWaitingPollAnswersWhenAFailedChangesBackoffEndsBeforeItsDeadline() {
+    // Given: a failed change due again in about one second, and nothing else to do
+    Entry failing = create(token, entry(td, "/retry", site.getId()));
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
+                .addResults(
+                    result(failing.getId(), SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                        .setError("SPIRE is down"))
+                .build());
+    io.spiremgmt.backend.support.DbProbe.execute(
+        "UPDATE workload_entry_sites SET next_attempt_at = now() + interval '1 second'"
+            + " WHERE workload_entry_id = '"
+            + failing.getId()
+            + "'");
+    long start = System.nanoTime();
+
+    // When
+    PollEntriesResponse response = poll(30);
+
+    // Then
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(20);
+    assertThat(response.getChangesList())
+        .extracting(c -> c.getEntry().getId())
+        .containsExactly(failing.getId());
+  }
+
+  @Test
   void anIdlePollAnswersEmptyAtItsDeadline() {
     // When
     PollEntriesResponse response = poll(1);

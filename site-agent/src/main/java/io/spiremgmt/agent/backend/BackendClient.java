@@ -1,0 +1,199 @@
+package io.spiremgmt.agent.backend;
+
+import com.google.protobuf.Duration;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.spiremgmt.api.v1.AcquireLeaseRequest;
+import io.spiremgmt.api.v1.Lease;
+import io.spiremgmt.api.v1.ListSiteEntriesRequest;
+import io.spiremgmt.api.v1.ListSiteEntriesResponse;
+import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.PollEntriesResponse;
+import io.spiremgmt.api.v1.ReportReconcileRequest;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncServiceGrpc;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's calls to the backend's SyncService for one site, as one agent instance. Every call
+ * has a deadline; failures surface as {@link io.grpc.StatusRuntimeException}.
+ */
+public final class BackendClient implements AutoCloseable {
+  /** Most results in one ReportSyncResult (the backend's limit). */
+  static final int MAX_RESULTS = 1000;
+
+  /** Most unmanaged entries listed in one ReportReconcile (the backend's limit). */
+  static final int MAX_UNMANAGED = 10_000;
+
+  private static final long CALL_SECONDS = 30;
+
+  private final ManagedChannel channel;
+  private final SyncServiceGrpc.SyncServiceBlockingStub stub;
+  private final String siteId;
+  private final String agentId;
+
+  public BackendClient(
+      String address, boolean tls, Optional<Path> tokenFile, String siteId, String agentId) {
+    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(address);
+    if (!tls) {
+      builder.usePlaintext();
+    }
+    this.channel = builder.build();
+    SyncServiceGrpc.SyncServiceBlockingStub s = SyncServiceGrpc.newBlockingStub(channel);
+    this.stub = tokenFile.isPresent() ? s.withCallCredentials(new FileToken(tokenFile.get())) : s;
+    this.siteId = siteId;
+    this.agentId = agentId;
+  }
+
+  /** This agent instance's id. */
+  public String agentId() {
+    return agentId;
+  }
+
+  /** Takes or renews the site lease, telling the backend how SPIRE answered last. */
+  public Lease acquireLease(String version, boolean spireReachable, String spireError) {
+    return stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+        .acquireLease(
+            AcquireLeaseRequest.newBuilder()
+                .setSiteId(siteId)
+                .setAgentId(agentId)
+                .setAgentVersion(version)
+                .setSpireReachable(spireReachable)
+                .setSpireError(clip(spireError, 4096))
+                .build());
+  }
+
+  /** Long-polls for the site's due changes. */
+  public PollEntriesResponse poll(java.time.Duration wait) {
+    return stub.withDeadlineAfter(wait.toMillis() + CALL_SECONDS * 1000, TimeUnit.MILLISECONDS)
+        .pollEntries(
+            PollEntriesRequest.newBuilder()
+                .setSiteId(siteId)
+                .setAgentId(agentId)
+                .setWait(Duration.newBuilder().setSeconds(wait.toSeconds()))
+                .build());
+  }
+
+  /**
+   * Reports results in chunks the backend accepts; the number that changed a stored state. Chunk
+   * {@code i} carries the request id {@code <reportId>-<i>}: retrying the same report with the same
+   * {@code reportId} changes nothing twice.
+   */
+  public int report(String reportId, List<SyncResult> results) {
+    int applied = 0;
+    for (int from = 0; from < results.size(); from += MAX_RESULTS) {
+      List<SyncResult> chunk = results.subList(from, Math.min(results.size(), from + MAX_RESULTS));
+      String requestId = reportId + "-" + from / MAX_RESULTS;
+      applied +=
+          stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+              .reportSyncResult(
+                  ReportSyncResultRequest.newBuilder()
+                      .setSiteId(siteId)
+                      .setAgentId(agentId)
+                      .setRequestId(requestId)
+                      .addAllResults(chunk)
+                      .build())
+              .getAppliedCount();
+    }
+    return applied;
+  }
+
+  /** Every entry the site must hold, page by page. */
+  public List<SiteEntry> siteEntries(int pageSize) {
+    List<SiteEntry> all = new ArrayList<>();
+    String token = "";
+    do {
+      ListSiteEntriesResponse page =
+          stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+              .listSiteEntries(
+                  ListSiteEntriesRequest.newBuilder()
+                      .setSiteId(siteId)
+                      .setAgentId(agentId)
+                      .setPageSize(pageSize)
+                      .setPageToken(token)
+                      .build());
+      all.addAll(page.getEntriesList());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return all;
+  }
+
+  /** Records a finished full reconcile and the unmanaged entries it found. */
+  public void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired) {
+    stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+        .reportReconcile(
+            ReportReconcileRequest.newBuilder()
+                .setSiteId(siteId)
+                .setAgentId(agentId)
+                .setUnmanagedCount(unmanaged.size())
+                .addAllUnmanagedEntries(
+                    unmanaged.subList(0, Math.min(unmanaged.size(), MAX_UNMANAGED)))
+                .setDriftRepaired(driftRepaired)
+                .build());
+  }
+
+  private static String clip(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A bearer token read from a file, re-read when the file changes (rotated by its issuer). */
+  private static final class FileToken extends CallCredentials {
+    private static final Metadata.Key<String> AUTHORIZATION =
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private final Path file;
+    private FileTime readAt;
+    private String token;
+
+    FileToken(Path file) {
+      this.file = file;
+    }
+
+    private synchronized String token() throws IOException {
+      FileTime modified = Files.getLastModifiedTime(file);
+      if (token == null || !modified.equals(readAt)) {
+        token = Files.readString(file, StandardCharsets.UTF_8).trim();
+        readAt = modified;
+      }
+      return token;
+    }
+
+    @Override
+    public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      try {
+        Metadata headers = new Metadata();
+        headers.put(AUTHORIZATION, "Bearer " + token());
+        applier.apply(headers);
+      } catch (IOException e) {
+        applier.fail(
+            Status.UNAUTHENTICATED
+                .withDescription("cannot read the token file " + file)
+                .withCause(e));
+      }
+    }
+  }
+}

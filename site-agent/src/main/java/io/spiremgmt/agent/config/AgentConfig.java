@@ -1,0 +1,77 @@
+package io.spiremgmt.agent.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The site agent's configuration ({@code agent.*} properties, or {@code AGENT_*} environment
+ * variables). {@link ConfigCheck} refuses to start with a message per problem.
+ */
+@ConfigMapping(prefix = "agent")
+public interface AgentConfig {
+  /** The id of the site this agent serves (a UUID from SiteService). */
+  String siteId();
+
+  /** This instance's id in the site lease; defaults to host name, process id and a random part. */
+  Optional<String> instanceId();
+
+  /** The backend. */
+  Backend backend();
+
+  /** The site's SPIRE server. */
+  Spire spire();
+
+  /** Entries this agent owns carry the SPIRE entry id {@code <prefix>.<central id>}. */
+  @WithDefault("spire-mgmt")
+  String ownedPrefix();
+
+  /** How long one long poll waits for work before asking again. */
+  @WithDefault("30s")
+  Duration pollWait();
+
+  /** How often the agent compares the whole SPIRE server with the central store. */
+  @WithDefault("10m")
+  Duration fullReconcileInterval();
+
+  /** First wait after a failed call to the backend or SPIRE; doubles up to {@link #retryMax()}. */
+  @WithDefault("1s")
+  Duration retryInitial();
+
+  /** Longest wait between retries. */
+  @WithDefault("60s")
+  Duration retryMax();
+
+  /** The backend connection. */
+  interface Backend {
+    /** {@code host:port} of the backend's gRPC endpoint (or of Envoy in front of it). */
+    String address();
+
+    /** Whether to use TLS (with the JVM's trust store). */
+    @WithDefault("false")
+    boolean tls();
+
+    /** A file holding the bearer token the agent presents; re-read when it changes. */
+    Optional<Path> tokenFile();
+  }
+
+  /** The SPIRE server connection. */
+  interface Spire {
+    /** The SPIRE server's admin Unix socket (e.g. {@code /tmp/spire-server/private/api.sock}). */
+    Path socket();
+
+    /** Entries per ListEntries page. */
+    @WithDefault("500")
+    int pageSize();
+
+    /** Entries per Batch{Create,Update,Delete}Entry call. */
+    @WithDefault("100")
+    int batchSize();
+
+    /** Deadline of one SPIRE call. */
+    @WithDefault("30s")
+    Duration timeout();
+  }
+}

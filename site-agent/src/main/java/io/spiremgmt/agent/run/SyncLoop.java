@@ -1,0 +1,220 @@
+package io.spiremgmt.agent.run;
+
+import io.grpc.StatusRuntimeException;
+import io.spiremgmt.agent.backend.BackendClient;
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.sync.SiteSync;
+import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The agent's work loop, on one thread: while this instance holds the site lease, a full reconcile
+ * first and then every {@code fullInterval}, and long polls in between; every result is reported to
+ * the backend. A SPIRE outage turns polled changes into FAILED results (the backend schedules their
+ * retries) and the agent retries SPIRE with its own backoff; a backend outage is retried with
+ * backoff too. Nothing needs an operator to resume.
+ */
+public final class SyncLoop implements Runnable {
+  private static final Logger LOG = Logger.getLogger(SyncLoop.class);
+
+  private final BackendClient backend;
+  private final SiteSync sync;
+  private final LeaseKeeper lease;
+  private final SpireHealth spireHealth;
+  private final AgentMetrics metrics;
+  private final Settings settings;
+  private volatile boolean running = true;
+  private long leaseGeneration = -1;
+  private long nextFullNanos;
+
+  /**
+   * Timing of the loop.
+   *
+   * @param pollWait longest long poll
+   * @param fullInterval time between full reconciles
+   * @param retryInitial first retry delay after a failure
+   * @param retryMax longest retry delay
+   * @param listPageSize entries per ListSiteEntries page
+   */
+  public record Settings(
+      Duration pollWait,
+      Duration fullInterval,
+      Duration retryInitial,
+      Duration retryMax,
+      int listPageSize) {}
+
+  public SyncLoop(
+      BackendClient backend,
+      SiteSync sync,
+      LeaseKeeper lease,
+      SpireHealth spireHealth,
+      AgentMetrics metrics,
+      Settings settings) {
+    this.backend = backend;
+    this.sync = sync;
+    this.lease = lease;
+    this.spireHealth = spireHealth;
+    this.metrics = metrics;
+    this.settings = settings;
+  }
+
+  /** Asks the loop to stop after its current step. */
+  public void stop() {
+    running = false;
+  }
+
+  @Override
+  public void run() {
+    Duration backendRetry = settings.retryInitial();
+    Duration spireRetry = settings.retryInitial();
+    while (running) {
+      try {
+        if (!lease.awaitHeld(Duration.ofSeconds(1))) {
+          continue;
+        }
+        if (lease.generation() != leaseGeneration) {
+          // Newly active (at start, or after another instance held the site): start from SPIRE's
+          // truth.
+          leaseGeneration = lease.generation();
+          nextFullNanos = System.nanoTime();
+        }
+        boolean spireUp = true;
+        if (!sync.mirrorCurrent() || System.nanoTime() - nextFullNanos >= 0) {
+          spireUp = fullReconcile();
+        }
+        if (spireUp) {
+          spireRetry = settings.retryInitial();
+          poll(settings.pollWait());
+        } else {
+          // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE
+          // is away; try SPIRE again after its own backoff.
+          poll(spireRetry);
+          spireRetry = min(spireRetry.multipliedBy(2), settings.retryMax());
+        }
+        backendRetry = settings.retryInitial();
+      } catch (StatusRuntimeException e) {
+        metrics.backendFailure();
+        LOG.warnf("backend call failed (%s); retrying in %s", e.getStatus(), backendRetry);
+        sleep(backendRetry);
+        backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        LOG.error("unexpected failure in the sync loop; retrying", e);
+        sleep(backendRetry);
+        backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
+      }
+    }
+  }
+
+  /** One full reconcile; false when SPIRE could not be reached. */
+  private boolean fullReconcile() {
+    List<SiteEntry> desired = backend.siteEntries(settings.listPageSize());
+    long start = System.nanoTime();
+    SiteSync.Reconcile r;
+    try {
+      r = sync.reconcile(desired);
+      spireHealth.ok();
+    } catch (StatusRuntimeException e) {
+      spireHealth.failed(e);
+      LOG.warnf("full reconcile failed: %s", spireHealth.lastError());
+      return false;
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.outcomes(r.outcomes());
+    metrics.reconciled(took, r.driftRepaired(), r.unmanaged().size());
+    reportWithRetry(r.results());
+    backend.reportReconcile(
+        r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
+    nextFullNanos = System.nanoTime() + settings.fullInterval().toNanos();
+    LOG.infof(
+        "full reconcile: %d desired, %d SPIRE changes, %d drift repaired, %d removed, %d unmanaged,"
+            + " %d ms",
+        desired.size(),
+        r.outcomes().size(),
+        r.driftRepaired(),
+        r.removed(),
+        r.unmanaged().size(),
+        took.toMillis());
+    return true;
+  }
+
+  private void poll(Duration wait) {
+    List<EntryChange> changes = backend.poll(wait).getChangesList();
+    if (changes.isEmpty() || !lease.held()) {
+      return;
+    }
+    List<SyncResult> results;
+    if (!sync.mirrorCurrent()) {
+      results = SiteSync.failed(changes, spireHealth.lastError());
+    } else {
+      try {
+        SiteSync.Pass pass = sync.apply(changes);
+        spireHealth.ok();
+        metrics.outcomes(pass.outcomes());
+        results = pass.results();
+      } catch (StatusRuntimeException e) {
+        spireHealth.failed(e);
+        LOG.warnf("applying %d changes failed: %s", changes.size(), spireHealth.lastError());
+        results = SiteSync.failed(changes, spireHealth.lastError());
+      }
+    }
+    reportWithRetry(results);
+  }
+
+  /**
+   * Reports until the backend takes it (same request ids each time, so nothing counts twice), or
+   * until this instance loses the lease: its successor reconciles from SPIRE anyway.
+   */
+  private void reportWithRetry(List<SyncResult> results) {
+    if (results.isEmpty()) {
+      return;
+    }
+    String reportId = UUID.randomUUID().toString();
+    Duration retry = settings.retryInitial();
+    while (running) {
+      try {
+        backend.report(reportId, results);
+        return;
+      } catch (StatusRuntimeException e) {
+        metrics.backendFailure();
+        if (!lease.held()) {
+          LOG.warnf("dropping a report of %d results: the lease is gone", results.size());
+          return;
+        }
+        LOG.warnf("report failed (%s); retrying in %s", e.getStatus(), retry);
+        sleep(retry);
+        retry = min(retry.multipliedBy(2), settings.retryMax());
+      }
+    }
+  }
+
+  static UnmanagedEntry unmanaged(SpireEntry e) {
+    return UnmanagedEntry.newBuilder()
+        .setSpireEntryId(e.id())
+        .setSpiffeId(e.spiffeId())
+        .setParentId(e.parentId())
+        .addAllSelectors(e.selectors().stream().map(s -> s.type() + ":" + s.value()).toList())
+        .build();
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package io.spiremgmt.agent.sync;
+
+import io.spiremgmt.agent.plan.PlanApplier;
+import io.spiremgmt.agent.plan.SyncPlan;
+import io.spiremgmt.agent.plan.SyncPlanner;
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.spire.SpireEntryClient;
+import io.spiremgmt.api.v1.ChangeKind;
+import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keeps one SPIRE server equal to the central store for the entries this agent owns. A full
+ * reconcile lists the whole server and plans against every desired entry; an incremental pass plans
+ * only the polled changes against the agent's mirror of the server (what the last listing showed,
+ * updated by the agent's own writes), so it costs one batch call per kind of change. Drift that
+ * happens between full reconciles is repaired by the next one; a write that finds the mirror wrong
+ * (the entry vanished, or exists already) is corrected on the spot by {@link PlanApplier}.
+ *
+ * <p>Calls to SPIRE may throw {@link io.grpc.StatusRuntimeException}; the mirror is then marked
+ * stale and the next pass must be a full reconcile.
+ */
+public final class SiteSync {
+  private final SpireEntryClient spire;
+  private final EntryTranslator translator;
+  private final PlanApplier applier;
+  private final boolean dryRun;
+  private final Map<String, SpireEntry> owned = new HashMap<>();
+  private final Map<String, SpireEntry> unmanaged = new LinkedHashMap<>();
+  private boolean mirrorCurrent;
+
+  public SiteSync(SpireEntryClient spire, EntryTranslator translator, boolean dryRun) {
+    this.spire = spire;
+    this.translator = translator;
+    this.applier = new PlanApplier(spire, translator.idPrefix(), dryRun);
+    this.dryRun = dryRun;
+  }
+
+  /**
+   * Whether incremental passes may run: a full reconcile succeeded and no SPIRE call failed since.
+   */
+  public boolean mirrorCurrent() {
+    return mirrorCurrent;
+  }
+
+  /**
+   * The outcome of a full reconcile.
+   *
+   * @param results the results to report (entries whose state changes)
+   * @param unmanaged SPIRE entries the agent does not own
+   * @param driftRepaired owned entries rewritten or re-created although the site was SYNCED
+   * @param removed owned entries deleted because the site must no longer hold them
+   * @param outcomes every SPIRE change made (or, dry run, planned)
+   */
+  public record Reconcile(
+      List<SyncResult> results,
+      List<SpireEntry> unmanaged,
+      int driftRepaired,
+      int removed,
+      List<PlanApplier.Outcome> outcomes) {}
+
+  /** Makes SPIRE hold exactly {@code desired} among the owned entries. */
+  public Reconcile reconcile(List<SiteEntry> desired) {
+    mirrorCurrent = false;
+    List<SpireEntry> actual = spire.listAll();
+    owned.clear();
+    unmanaged.clear();
+    for (SpireEntry e : actual) {
+      (translator.centralId(e.id()) != null ? owned : unmanaged).put(e.id(), e);
+    }
+    List<SpireEntry> wanted = desired.stream().map(s -> translator.toSpire(s.getEntry())).toList();
+    SyncPlan plan = SyncPlanner.plan(wanted, actual, translator.idPrefix());
+    List<PlanApplier.Outcome> outcomes = applier.apply(plan);
+    Map<String, PlanApplier.Outcome> byId = index(outcomes);
+    remember(outcomes, wanted);
+
+    List<SyncResult> results = new ArrayList<>();
+    int drift = 0;
+    for (int i = 0; i < desired.size(); i++) {
+      SiteEntry site = desired.get(i);
+      PlanApplier.Outcome o = byId.get(wanted.get(i).id());
+      boolean synced = site.getSyncState() == SyncState.SYNC_STATE_SYNCED;
+      if (o != null
+          && synced
+          && o.kind() != PlanApplier.Kind.FAILED
+          && o.kind() != PlanApplier.Kind.CONFLICT) {
+        drift++;
+      }
+      if (o == null && synced) {
+        continue;
+      }
+      results.add(result(site.getEntry().getId(), site.getRevision(), false, o));
+    }
+    int removed = (int) plan.deletes().stream().filter(byId::containsKey).count();
+    mirrorCurrent = !dryRun;
+    return new Reconcile(results, plan.unmanaged(), drift, removed, outcomes);
+  }
+
+  /**
+   * The outcome of an incremental pass.
+   *
+   * @param results one result per change
+   * @param outcomes every SPIRE change made (or, dry run, planned)
+   */
+  public record Pass(List<SyncResult> results, List<PlanApplier.Outcome> outcomes) {}
+
+  /** Applies polled changes; one result per change. Needs {@link #mirrorCurrent()}. */
+  public Pass apply(List<EntryChange> changes) {
+    if (!mirrorCurrent) {
+      throw new IllegalStateException("a full reconcile must run first");
+    }
+    mirrorCurrent = false;
+    List<SpireEntry> upserts = new ArrayList<>();
+    List<String> deletes = new ArrayList<>();
+    List<SpireEntry> actual = new ArrayList<>(unmanaged.values());
+    for (EntryChange c : changes) {
+      String id = translator.spireId(c.getEntry().getId());
+      if (c.getKind() == ChangeKind.CHANGE_KIND_DELETE) {
+        deletes.add(id);
+      } else {
+        upserts.add(translator.toSpire(c.getEntry()));
+        SpireEntry current = owned.get(id);
+        if (current != null) {
+          actual.add(current);
+        }
+      }
+    }
+    SyncPlan planned = SyncPlanner.plan(upserts, actual, translator.idPrefix());
+    // Every polled removal is sent, known to the mirror or not: NOT_FOUND counts as removed.
+    SyncPlan plan =
+        new SyncPlan(
+            planned.creates(),
+            planned.updates(),
+            deletes,
+            planned.unmanaged(),
+            planned.conflicts());
+    List<PlanApplier.Outcome> outcomes = applier.apply(plan);
+    remember(outcomes, upserts);
+    Map<String, PlanApplier.Outcome> byId = index(outcomes);
+    List<SyncResult> results = new ArrayList<>();
+    for (EntryChange c : changes) {
+      String id = translator.spireId(c.getEntry().getId());
+      results.add(
+          result(
+              c.getEntry().getId(),
+              c.getRevision(),
+              c.getKind() == ChangeKind.CHANGE_KIND_DELETE,
+              byId.get(id)));
+    }
+    mirrorCurrent = true;
+    return new Pass(results, outcomes);
+  }
+
+  /** FAILED results for changes that could not be applied at all (e.g. SPIRE is down). */
+  public static List<SyncResult> failed(List<EntryChange> changes, String error) {
+    return changes.stream()
+        .map(
+            c ->
+                SyncResult.newBuilder()
+                    .setEntryId(c.getEntry().getId())
+                    .setRevision(c.getRevision())
+                    .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+                    .setError(error)
+                    .build())
+        .toList();
+  }
+
+  private SyncResult result(
+      String centralId, long revision, boolean delete, PlanApplier.Outcome o) {
+    SyncResult.Builder r = SyncResult.newBuilder().setEntryId(centralId).setRevision(revision);
+    if (o != null
+        && (o.kind() == PlanApplier.Kind.FAILED || o.kind() == PlanApplier.Kind.CONFLICT)) {
+      return r.setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED).setError(o.detail()).build();
+    }
+    if (delete) {
+      return r.setOutcome(SyncOutcome.SYNC_OUTCOME_DELETED).build();
+    }
+    return r.setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+        .setSpireEntryId(translator.spireId(centralId))
+        .build();
+  }
+
+  private void remember(List<PlanApplier.Outcome> outcomes, List<SpireEntry> desired) {
+    if (dryRun) {
+      return;
+    }
+    Map<String, SpireEntry> byId = new HashMap<>();
+    desired.forEach(e -> byId.put(e.id(), e));
+    for (PlanApplier.Outcome o : outcomes) {
+      switch (o.kind()) {
+        case CREATED, UPDATED -> owned.put(o.id(), byId.get(o.id()));
+        case DELETED -> owned.remove(o.id());
+        case CONFLICT, FAILED -> {}
+      }
+    }
+  }
+
+  private static Map<String, PlanApplier.Outcome> index(List<PlanApplier.Outcome> outcomes) {
+    Map<String, PlanApplier.Outcome> byId = new HashMap<>();
+    outcomes.forEach(o -> byId.put(o.id(), o));
+    return byId;
+  }
+}
