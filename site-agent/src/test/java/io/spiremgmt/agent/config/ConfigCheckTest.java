@@ -1,0 +1,117 @@
+package io.spiremgmt.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The agent refuses bad configuration with one sentence per problem, naming the property. */
+class ConfigCheckTest {
+  private static final String SITE = "0190d5a4-7c1e-7a9b-8c3d-1234567890ab";
+
+  @Test
+  void aCompleteConfigurationHasNoProblems() {
+    assertThat(ConfigCheck.problems(config(SITE, "backend:8080", "spire-mgmt", 500, "30s")))
+        .isEmpty();
+  }
+
+  @Test
+  void namesEveryProblem() {
+    assertThat(ConfigCheck.problems(config("site-1", "no port", "bad/prefix", 0, "90s")))
+        .hasSize(5)
+        .anySatisfy(p -> assertThat(p).startsWith("agent.poll-wait"))
+        .anySatisfy(p -> assertThat(p).startsWith("agent.site-id").contains("site-1"))
+        .anySatisfy(p -> assertThat(p).startsWith("agent.backend.address").contains("host:port"))
+        .anySatisfy(p -> assertThat(p).startsWith("agent.owned-prefix").contains("bad/prefix"))
+        .anySatisfy(p -> assertThat(p).startsWith("agent.spire.page-size"));
+  }
+
+  @Test
+  void refusesAPollWaitTheBackendWouldCap() {
+    assertThat(ConfigCheck.problems(config(SITE, "backend:8080", "spire-mgmt", 500, "61s")))
+        .containsExactly("agent.poll-wait must be 0 to 60s, got PT1M1S");
+  }
+
+  @Test
+  void refusesAnUnreadableTokenFile() {
+    AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
+    AgentConfig withToken =
+        new Config(
+            base.siteId(),
+            new Backend("backend:8080", Optional.of(Path.of("/nonexistent/token"))),
+            base.ownedPrefix(),
+            500,
+            base.pollWait());
+    assertThat(ConfigCheck.problems(withToken))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("/nonexistent/token is not readable"));
+  }
+
+  private static AgentConfig config(
+      String site, String address, String prefix, int pageSize, String pollWait) {
+    return new Config(
+        site,
+        new Backend(address, Optional.empty()),
+        prefix,
+        pageSize,
+        Duration.parse("PT" + pollWait.toUpperCase()));
+  }
+
+  private record Backend(String address, Optional<Path> tokenFile) implements AgentConfig.Backend {
+    @Override
+    public boolean tls() {
+      return false;
+    }
+  }
+
+  private record Config(
+      String siteId, Backend backend, String ownedPrefix, int pageSize, Duration pollWait)
+      implements AgentConfig {
+    @Override
+    public Optional<String> instanceId() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Spire spire() {
+      return new Spire() {
+        @Override
+        public Path socket() {
+          return Path.of("/tmp/spire.sock");
+        }
+
+        @Override
+        public int pageSize() {
+          return pageSize;
+        }
+
+        @Override
+        public int batchSize() {
+          return 100;
+        }
+
+        @Override
+        public Duration timeout() {
+          return Duration.ofSeconds(30);
+        }
+      };
+    }
+
+    @Override
+    public Duration fullReconcileInterval() {
+      return Duration.ofMinutes(10);
+    }
+
+    @Override
+    public Duration retryInitial() {
+      return Duration.ofSeconds(1);
+    }
+
+    @Override
+    public Duration retryMax() {
+      return Duration.ofSeconds(60);
+    }
+  }
+}
