@@ -13,7 +13,6 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,38 +154,34 @@ public class SyncPollService {
             });
   }
 
+  // Plain SQL on the pool, not a Hibernate session: after a wakeup this runs on the NOTIFY
+  // subscriber's context, which concurrent polls share, and a session must never be shared.
   private Uni<List<Change>> due(UUID siteId) {
-    Instant now = Instant.now();
-    return sessions
-        .withSession(
-            s ->
-                s.createSelectionQuery(
-                        "from EntrySiteEntity where siteId = :site and syncState in (PENDING, DELETING, FAILED)"
-                            + " and (nextAttemptAt is null or nextAttemptAt <= :now) order by changedAt",
-                        EntrySiteEntity.class)
-                    .setParameter("site", siteId)
-                    .setParameter("now", now)
-                    .setMaxResults(MAX_CHANGES)
-                    .getResultList())
+    return pool.preparedQuery(
+            "SELECT workload_entry_id, sync_status, target_revision FROM workload_entry_sites"
+                + " WHERE site_id = $1 AND sync_status IN ('PENDING', 'DELETING', 'FAILED')"
+                + " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
+                + " ORDER BY changed_at LIMIT $2")
+        .execute(Tuple.of(siteId, MAX_CHANGES))
         .chain(
             rows -> {
-              if (rows.isEmpty()) {
+              if (rows.rowCount() == 0) {
                 return Uni.createFrom().item(List.<Change>of());
               }
-              Map<UUID, EntrySiteEntity> byEntry = new HashMap<>();
-              rows.forEach(r -> byEntry.put(r.getEntryId(), r));
+              Map<UUID, Row> byEntry = new LinkedHashMap<>();
+              rows.forEach(r -> byEntry.put(r.getUUID("workload_entry_id"), r));
               return reader
-                  .getMany(rows.stream().map(EntrySiteEntity::getEntryId).toList())
+                  .getMany(List.copyOf(byEntry.keySet()))
                   .map(
                       views ->
                           views.stream()
                               .map(
                                   v -> {
-                                    EntrySiteEntity row = byEntry.get(v.entity().getId());
+                                    Row row = byEntry.get(v.entity().getId());
                                     return new Change(
-                                        row.getSyncState() == EntrySiteEntity.SyncState.DELETING,
+                                        "DELETING".equals(row.getString("sync_status")),
                                         v,
-                                        row.getTargetRevision());
+                                        row.getLong("target_revision"));
                                   })
                               .toList());
             });

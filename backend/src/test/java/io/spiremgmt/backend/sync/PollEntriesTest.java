@@ -26,6 +26,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -142,6 +143,46 @@ class PollEntriesTest {
     assertThat(response.getChangesList())
         .extracting(c -> c.getEntry().getId())
         .containsExactly(failing.getId());
+  }
+
+  @Test
+  void pollsOfSeveralSitesWokenByOneWriteAllAnswer() {
+    // Given: three sites' agents waiting at once
+    List<Site> sites = List.of(site, Fixtures.site(token, td), Fixtures.site(token, td));
+    sites.subList(1, 3).forEach(s -> Fixtures.leased(token, s));
+    List<CompletableFuture<PollEntriesResponse>> waiting =
+        sites.stream()
+            .map(
+                s ->
+                    CompletableFuture.supplyAsync(
+                        () ->
+                            Api.sync(token)
+                                .pollEntries(
+                                    PollEntriesRequest.newBuilder()
+                                        .setSiteId(s.getId())
+                                        .setAgentId(Fixtures.AGENT)
+                                        .setWait(Duration.newBuilder().setSeconds(30))
+                                        .build())))
+            .toList();
+    Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> pollsWaiting() >= 3);
+
+    // When: one write for all three sites wakes all three polls together
+    Entry created =
+        create(
+            token,
+            entry(
+                td,
+                "/everywhere",
+                sites.get(0).getId(),
+                sites.get(1).getId(),
+                sites.get(2).getId()));
+
+    // Then
+    for (CompletableFuture<PollEntriesResponse> w : waiting) {
+      assertThat(w.join().getChangesList())
+          .extracting(c -> c.getEntry().getId())
+          .containsExactly(created.getId());
+    }
   }
 
   @Test

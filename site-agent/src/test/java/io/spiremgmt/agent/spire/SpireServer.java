@@ -15,13 +15,12 @@ import java.util.concurrent.TimeUnit;
 public final class SpireServer implements AutoCloseable {
   private final Path binary;
   private final Path dir;
-  private final Process process;
+  private Process process;
   private final java.util.List<SpireEntryClient> clients = new java.util.ArrayList<>();
 
-  private SpireServer(Path binary, Path dir, Process process) {
+  private SpireServer(Path binary, Path dir) {
     this.binary = binary;
     this.dir = dir;
-    this.process = process;
   }
 
   /**
@@ -68,26 +67,45 @@ public final class SpireServer implements AutoCloseable {
                 trustDomain,
                 dir.resolve("data"),
                 dir.resolve("datastore.sqlite3")));
-    Process process =
-        new ProcessBuilder(binary.toString(), "run", "-config", config.toString())
+    SpireServer server = new SpireServer(binary, dir);
+    server.launch();
+    return server;
+  }
+
+  /** Starts the server process on the existing configuration and data; returns once healthy. */
+  private void launch() throws Exception {
+    Files.deleteIfExists(socket());
+    process =
+        new ProcessBuilder(
+                binary.toString(), "run", "-config", dir.resolve("server.conf").toString())
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("server.log").toFile())
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
             .start();
-    SpireServer server = new SpireServer(binary, dir, process);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new IllegalStateException(
             "spire-server exited: " + Files.readString(dir.resolve("server.log")));
       }
-      if (Files.exists(server.socket()) && server.cli("healthcheck").contains("healthy")) {
-        return server;
+      if (Files.exists(socket()) && cli("healthcheck").contains("healthy")) {
+        return;
       }
       Thread.sleep(200);
     }
-    server.close();
+    close();
     throw new IllegalStateException(
         "spire-server did not become healthy: " + Files.readString(dir.resolve("server.log")));
+  }
+
+  /** Kills the server at once (SIGKILL), as a crash would; its data stays. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Starts the server again on the same socket, port and data after {@link #kill()}. */
+  public void restart() throws Exception {
+    launch();
   }
 
   /**

@@ -1,0 +1,222 @@
+package io.spiremgmt.e2e;
+
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.NettyChannelBuilder;
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.spire.SpireEntryClient;
+import io.spiremgmt.agent.spire.SpireServer;
+import io.spiremgmt.api.v1.CreateSiteRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SiteServiceGrpc;
+import io.spiremgmt.api.v1.SiteStatus;
+import io.spiremgmt.api.v1.SyncServiceGrpc;
+import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
+import io.spiremgmt.backend.auth.TokenIssuer;
+import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+
+/**
+ * Everything real, on loopback: one PostgreSQL, backend replicas and site agents as packaged JVMs,
+ * one spire-server per site. Sites A and B serve trust domain {@code prod.test} (two SPIRE servers
+ * of one trust domain, e.g. two regions), site C serves {@code edge.test}: an entry may only be
+ * assigned to sites of its own trust domain, as SPIRE only accepts SPIFFE IDs of its own.
+ */
+final class Cluster implements AutoCloseable {
+  static final String PROD = "prod.test";
+  static final String EDGE = "edge.test";
+  static final String PREFIX = "spire-mgmt.";
+
+  private final EmbeddedDatabase db;
+  private final TokenIssuer issuer;
+  private final Path agentToken;
+  private final String adminToken;
+  private final List<JavaProcess> backends = new ArrayList<>();
+  private final Map<String, SpireServer> spire = new LinkedHashMap<>();
+  private final Map<String, SpireEntryClient> spireClients = new HashMap<>();
+  private final Map<String, Site> sites = new LinkedHashMap<>();
+  private final Map<String, JavaProcess> agents = new LinkedHashMap<>();
+  private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+
+  private Cluster(EmbeddedDatabase db, TokenIssuer issuer, Path agentToken) {
+    this.db = db;
+    this.issuer = issuer;
+    this.agentToken = agentToken;
+    this.adminToken = issuer.mint("e2e-admin", Set.of("Admin"), Duration.ofHours(2));
+  }
+
+  /** Starts PostgreSQL, one backend and sites A, B (prod.test) and C (edge.test) with SPIRE. */
+  static Cluster start() throws Exception {
+    EmbeddedDatabase db = EmbeddedDatabase.start(null);
+    TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
+    Path token = Files.createTempFile("agent", ".token");
+    Files.writeString(token, issuer.mint("e2e-agent", Set.of("SiteAgent"), Duration.ofHours(2)));
+    Cluster c = new Cluster(db, issuer, token);
+    c.startBackend();
+    c.addSite("a", PROD);
+    c.addSite("b", PROD);
+    c.addSite("c", EDGE);
+    return c;
+  }
+
+  /** Starts another backend replica on the same database; its index in {@link #backend(int)}. */
+  int startBackend() throws Exception {
+    Map<String, String> props = new HashMap<>(db.datasourceConfig());
+    props.put("mp.jwt.verify.publickey", issuer.publicKeyValue());
+    props.put("mp.jwt.verify.issuer", TokenIssuer.DEV_ISSUER);
+    // Short leases so a failover happens within seconds.
+    props.put("spire-mgmt.sync.lease-ttl", "3s");
+    backends.add(
+        JavaProcess.start(
+            "backend-" + backends.size(), Path.of(System.getProperty("e2e.backend.jar")), props));
+    return backends.size() - 1;
+  }
+
+  private void addSite(String name, String trustDomain) throws Exception {
+    SpireServer server = SpireServer.start(trustDomain);
+    spire.put(name, server);
+    spireClients.put(name, SpireEntryClient.overUnixSocket(server.socket(), 500, 100, 30));
+    Site site =
+        sites(0)
+            .createSite(
+                CreateSiteRequest.newBuilder()
+                    .setSite(
+                        Site.newBuilder()
+                            .setName("site-" + name)
+                            .setRegion("region-" + name)
+                            .setTrustDomain(trustDomain)
+                            .setSpireServerAddr("unix://" + server.socket())
+                            .setStatus(SiteStatus.SITE_STATUS_ACTIVE))
+                    .build());
+    sites.put(name, site);
+  }
+
+  /**
+   * Starts an agent instance for site {@code name}; extra {@code agent.*} settings may be given.
+   */
+  JavaProcess startAgent(String name, String instance, Map<String, String> extra) throws Exception {
+    Map<String, String> props = new HashMap<>();
+    props.put("agent.site-id", site(name).getId());
+    props.put("agent.instance-id", instance);
+    props.put("agent.backend.address", "localhost:" + backends.get(0).port());
+    props.put("agent.backend.token-file", agentToken.toString());
+    props.put("agent.spire.socket", spire.get(name).socket().toString());
+    props.put("agent.poll-wait", "10s");
+    props.put("agent.full-reconcile-interval", "2s");
+    props.put("agent.retry-max", "2s");
+    props.putAll(extra);
+    JavaProcess agent =
+        JavaProcess.start("agent-" + instance, Path.of(System.getProperty("e2e.agent.jar")), props);
+    agents.put(instance, agent);
+    return agent;
+  }
+
+  /** The agent process started as {@code instance}. */
+  JavaProcess agent(String instance) {
+    return agents.get(instance);
+  }
+
+  Site site(String name) {
+    return sites.get(name);
+  }
+
+  SpireServer spire(String name) {
+    return spire.get(name);
+  }
+
+  JavaProcess backend(int i) {
+    return backends.get(i);
+  }
+
+  /** The entries the site's SPIRE server holds under the agent's prefix, by central id. */
+  Map<String, SpireEntry> owned(String name) {
+    Map<String, SpireEntry> out = new HashMap<>();
+    for (SpireEntry e : spireClients.get(name).listAll()) {
+      if (e.id().startsWith(PREFIX)) {
+        out.put(e.id().substring(PREFIX.length()), e);
+      }
+    }
+    return out;
+  }
+
+  /** Every entry the site's SPIRE server holds. */
+  List<SpireEntry> allSpireEntries(String name) {
+    return spireClients.get(name).listAll();
+  }
+
+  /** The SPIRE client of a site (admin socket). */
+  SpireEntryClient spireClient(String name) {
+    return spireClients.get(name);
+  }
+
+  WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub entries(int backend) {
+    return WorkloadEntryServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+  }
+
+  SiteServiceGrpc.SiteServiceBlockingStub sites(int backend) {
+    return SiteServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+  }
+
+  SyncServiceGrpc.SyncServiceBlockingStub sync(int backend) {
+    return SyncServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+  }
+
+  SyncServiceGrpc.SyncServiceStub syncAsync(int backend) {
+    return SyncServiceGrpc.newStub(channel(backend)).withCallCredentials(bearer());
+  }
+
+  private synchronized ManagedChannel channel(int backend) {
+    return channels.computeIfAbsent(
+        backend,
+        i ->
+            NettyChannelBuilder.forAddress("localhost", backends.get(i).port())
+                .usePlaintext()
+                .build());
+  }
+
+  private CallCredentials bearer() {
+    String token = adminToken;
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata h = new Metadata();
+        h.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(h);
+      }
+    };
+  }
+
+  /** A fresh id for test data. */
+  static String unique() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Override
+  public void close() throws Exception {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (JavaProcess a : agents.values()) {
+      a.close();
+    }
+    for (JavaProcess b : backends) {
+      b.close();
+    }
+    spireClients.values().forEach(SpireEntryClient::close);
+    for (SpireServer s : spire.values()) {
+      s.close();
+    }
+    db.close();
+  }
+}

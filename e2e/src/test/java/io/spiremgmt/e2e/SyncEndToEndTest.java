@@ -1,0 +1,329 @@
+package io.spiremgmt.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.FieldMask;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.spiremgmt.agent.spire.EntryField;
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.DeleteEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.EntrySiteStatus;
+import io.spiremgmt.api.v1.GetEntryRequest;
+import io.spiremgmt.api.v1.GetSiteHealthRequest;
+import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
+import io.spiremgmt.api.v1.Selector;
+import io.spiremgmt.api.v1.SiteAgentStatus;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import io.spiremgmt.api.v1.UpdateEntryRequest;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The central store drives three real SPIRE servers through three real agents: what SPIRE holds
+ * (asked through its own Entry API) is exactly what was assigned, drift is repaired, and entries
+ * made by hand are reported and never touched.
+ */
+class SyncEndToEndTest {
+  private static final Duration CONVERGE = Duration.ofSeconds(60);
+  private static Cluster cluster;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = Cluster.start();
+    for (String site : List.of("a", "b", "c")) {
+      cluster.startAgent(site, "e2e-" + site, Map.of());
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void createUpdateReassignAndDeleteReachEverySpireServer() {
+    // Given / When: created for sites A and B of prod.test, and one for C of edge.test
+    Entry prod = create(entry(Cluster.PROD, "/payments/api", "a", "b"));
+    Entry edge = create(entry(Cluster.EDGE, "/edge/gateway", "c"));
+
+    // Then
+    awaitHeld("a", prod);
+    awaitHeld("b", prod);
+    awaitHeld("c", edge);
+    awaitStates(prod.getId(), 1, "a", "b");
+    assertThat(cluster.owned("c")).doesNotContainKey(prod.getId());
+
+    // When: selectors, TTL and DNS names change, and the entry leaves site B
+    Entry changed =
+        cluster
+            .entries(0)
+            .updateEntry(
+                UpdateEntryRequest.newBuilder()
+                    .setEntry(
+                        prod.toBuilder()
+                            .clearSelectors()
+                            .addSelectors(selector("k8s", "ns:payments"))
+                            .addSelectors(selector("k8s", "sa:api-v2"))
+                            .setTtl(1800)
+                            .clearDnsNames()
+                            .addDnsNames("api-v2.payments.svc")
+                            .clearSiteIds()
+                            .addSiteIds(cluster.site("a").getId()))
+                    .setUpdateMask(
+                        FieldMask.newBuilder()
+                            .addPaths("selectors")
+                            .addPaths("ttl")
+                            .addPaths("dns_names")
+                            .addPaths("site_ids"))
+                    .build());
+
+    // Then
+    awaitHeld("a", changed);
+    await().atMost(CONVERGE).until(() -> !cluster.owned("b").containsKey(prod.getId()));
+    awaitStates(prod.getId(), 2, "a");
+
+    // When: assigned to B again
+    Entry back =
+        cluster
+            .entries(0)
+            .updateEntry(
+                UpdateEntryRequest.newBuilder()
+                    .setEntry(changed.toBuilder().addSiteIds(cluster.site("b").getId()))
+                    .setUpdateMask(FieldMask.newBuilder().addPaths("site_ids"))
+                    .build());
+
+    // Then
+    awaitHeld("b", back);
+    awaitStates(prod.getId(), 3, "a", "b");
+
+    // When: deleted
+    cluster.entries(0).deleteEntry(DeleteEntryRequest.newBuilder().setId(prod.getId()).build());
+    cluster.entries(0).deleteEntry(DeleteEntryRequest.newBuilder().setId(edge.getId()).build());
+
+    // Then: gone from every SPIRE server, and purged centrally once every site confirmed
+    await()
+        .atMost(CONVERGE)
+        .until(
+            () ->
+                !cluster.owned("a").containsKey(prod.getId())
+                    && !cluster.owned("b").containsKey(prod.getId())
+                    && !cluster.owned("c").containsKey(edge.getId()));
+    await().atMost(CONVERGE).until(() -> purged(prod.getId()) && purged(edge.getId()));
+  }
+
+  @Test
+  void driftOnOwnedEntriesIsRepairedAndHandMadeEntriesAreReportedButNeverTouched()
+      throws Exception {
+    // Given
+    Entry kept = create(entry(Cluster.PROD, "/drift/kept", "a"));
+    Entry removed = create(entry(Cluster.PROD, "/drift/removed", "a"));
+    awaitHeld("a", kept);
+    awaitHeld("a", removed);
+    SpireEntry handMade =
+        new SpireEntry(
+            "hand-made-" + Cluster.unique(),
+            "spiffe://" + Cluster.PROD + "/legacy/batch",
+            "spiffe://" + Cluster.PROD + "/spire/agent/join_token/x",
+            List.of(new SpireEntry.Selector("unix", "uid:1001")),
+            600,
+            0,
+            List.of(),
+            List.of(),
+            false,
+            false,
+            0,
+            "",
+            false,
+            0);
+
+    // When: someone edits and deletes owned entries, and adds one of their own, in SPIRE directly
+    SpireEntry tampered =
+        new SpireEntry(
+            Cluster.PREFIX + kept.getId(),
+            kept.getSpiffeId(),
+            kept.getParentId(),
+            List.of(new SpireEntry.Selector("k8s", "ns:attacker")),
+            86400,
+            0,
+            List.of("evil.example"),
+            List.of(),
+            false,
+            false,
+            0,
+            "",
+            false,
+            0);
+    assertThat(
+            cluster
+                .spireClient("a")
+                .update(
+                    List.of(tampered),
+                    EnumSet.of(
+                        EntryField.SELECTORS, EntryField.X509_SVID_TTL, EntryField.DNS_NAMES))
+                .get(0)
+                .ok())
+        .isTrue();
+    assertThat(
+            cluster.spireClient("a").delete(List.of(Cluster.PREFIX + removed.getId())).get(0).ok())
+        .isTrue();
+    assertThat(cluster.spireClient("a").create(List.of(handMade)).get(0).ok()).isTrue();
+
+    // Then: central wins for owned entries
+    awaitHeld("a", kept);
+    awaitHeld("a", removed);
+
+    // Then: the hand-made entry is listed as unmanaged, and survives further reconciles unchanged
+    await()
+        .atMost(CONVERGE)
+        .until(
+            () ->
+                cluster
+                    .sync(0)
+                    .listUnmanagedEntries(
+                        ListUnmanagedEntriesRequest.newBuilder()
+                            .setSiteId(cluster.site("a").getId())
+                            .setPageSize(1000)
+                            .build())
+                    .getEntriesList()
+                    .stream()
+                    .map(UnmanagedEntry::getSpireEntryId)
+                    .anyMatch(handMade.id()::equals));
+    SpireEntry before = spireEntry("a", handMade.id());
+    long reconciledAt = lastReconcile("a");
+    await().atMost(CONVERGE).until(() -> lastReconcile("a") > reconciledAt);
+    long again = lastReconcile("a");
+    await().atMost(CONVERGE).until(() -> lastReconcile("a") > again);
+    assertThat(spireEntry("a", handMade.id())).isEqualTo(before);
+    assertThat(agentStatus("a").getUnmanagedCount()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void siteHealthAndMetricsShowTheAgent() throws Exception {
+    // Given
+    Entry e = create(entry(Cluster.EDGE, "/metrics/probe", "c"));
+    awaitHeld("c", e);
+
+    // Then
+    SiteAgentStatus agent = agentStatus("c");
+    assertThat(agent.getAgentId()).isEqualTo("e2e-c");
+    assertThat(agent.getConnected()).isTrue();
+    assertThat(agent.getSpireReachable()).isTrue();
+    assertThat(agent.hasLastPollTime()).isTrue();
+    assertThat(agent.hasLastFullReconcileTime()).isTrue();
+    String agentMetrics = agentProcess("c").get("/q/metrics");
+    assertThat(agentMetrics)
+        .contains("agent_changes_applied_total{outcome=\"created\"")
+        .contains("agent_lease_held{site=\"" + cluster.site("c").getId() + "\"} 1.0")
+        .contains("agent_reconcile_duration_seconds_count");
+  }
+
+  // ---- helpers ----
+
+  private static JavaProcess agentProcess(String site) {
+    return cluster.agent("e2e-" + site);
+  }
+
+  private static Entry create(Entry.Builder entry) {
+    return cluster.entries(0).createEntry(CreateEntryRequest.newBuilder().setEntry(entry).build());
+  }
+
+  private static Entry.Builder entry(String td, String path, String... sites) {
+    String name = path.substring(1).replace('/', '-') + "-" + Cluster.unique();
+    Entry.Builder b =
+        Entry.newBuilder()
+            .setSpiffeId("spiffe://" + td + "/" + name)
+            .setParentId("spiffe://" + td + "/spire/agent/k8s_psat/cluster-1")
+            .addSelectors(selector("k8s", "ns:payments"))
+            .addSelectors(selector("k8s", "sa:" + name))
+            .setTtl(3600)
+            .addDnsNames(name + ".svc");
+    for (String s : sites) {
+      b.addSiteIds(cluster.site(s).getId());
+    }
+    return b;
+  }
+
+  private static Selector selector(String type, String value) {
+    return Selector.newBuilder().setType(type).setValue(value).build();
+  }
+
+  /** Waits until the site's SPIRE server holds {@code e} exactly as stored centrally. */
+  private static void awaitHeld(String site, Entry e) {
+    await()
+        .atMost(CONVERGE)
+        .untilAsserted(
+            () -> {
+              SpireEntry held = cluster.owned(site).get(e.getId());
+              assertThat(held).as("entry %s at site %s", e.getId(), site).isNotNull();
+              assertThat(held.spiffeId()).isEqualTo(e.getSpiffeId());
+              assertThat(held.parentId()).isEqualTo(e.getParentId());
+              assertThat(held.selectors())
+                  .containsExactlyInAnyOrderElementsOf(
+                      e.getSelectorsList().stream()
+                          .map(s -> new SpireEntry.Selector(s.getType(), s.getValue()))
+                          .toList());
+              assertThat(held.x509SvidTtl()).isEqualTo(e.getTtl());
+              assertThat(held.dnsNames()).containsExactlyInAnyOrderElementsOf(e.getDnsNamesList());
+            });
+  }
+
+  /** Waits until the entry is SYNCED at exactly the given sites, at {@code revision}. */
+  private static void awaitStates(String id, long revision, String... sites) {
+    await()
+        .atMost(CONVERGE)
+        .untilAsserted(
+            () -> {
+              Entry stored =
+                  cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
+              assertThat(stored.getRevision()).isEqualTo(revision);
+              assertThat(stored.getSiteStatusesList())
+                  .extracting(EntrySiteStatus::getSiteId)
+                  .containsExactlyInAnyOrderElementsOf(
+                      java.util.Arrays.stream(sites).map(s -> cluster.site(s).getId()).toList());
+              assertThat(stored.getSiteStatusesList())
+                  .extracting(EntrySiteStatus::getSyncState)
+                  .containsOnly(SyncState.SYNC_STATE_SYNCED);
+            });
+  }
+
+  private static boolean purged(String id) {
+    try {
+      cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
+      return false;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode() == Status.Code.NOT_FOUND;
+    }
+  }
+
+  private static SpireEntry spireEntry(String site, String id) {
+    return cluster.allSpireEntries(site).stream()
+        .filter(e -> e.id().equals(id))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static SiteAgentStatus agentStatus(String site) {
+    return cluster
+        .sites(0)
+        .getSiteHealth(
+            GetSiteHealthRequest.newBuilder().setSiteId(cluster.site(site).getId()).build())
+        .getAgent();
+  }
+
+  private static long lastReconcile(String site) {
+    return com.google.protobuf.util.Timestamps.toMillis(
+        agentStatus(site).getLastFullReconcileTime());
+  }
+}
