@@ -8,16 +8,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.spiremgmt.agent.spire.EntryField;
 import io.spiremgmt.agent.spire.SpireEntry;
-import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
-import io.spiremgmt.api.v1.EntrySiteStatus;
 import io.spiremgmt.api.v1.GetEntryRequest;
-import io.spiremgmt.api.v1.GetSiteHealthRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
-import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.SiteAgentStatus;
-import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import io.spiremgmt.api.v1.UpdateEntryRequest;
 import java.time.Duration;
@@ -34,12 +29,14 @@ import org.junit.jupiter.api.Test;
  * made by hand are reported and never touched.
  */
 class SyncEndToEndTest {
-  private static final Duration CONVERGE = Duration.ofSeconds(60);
+  private static final Duration CONVERGE = Converge.WITHIN;
   private static Cluster cluster;
+  private static Converge converge;
 
   @BeforeAll
   static void start() throws Exception {
     cluster = Cluster.start();
+    converge = new Converge(cluster);
     for (String site : List.of("a", "b", "c")) {
       cluster.startAgent(site, "e2e-" + site, Map.of());
     }
@@ -55,14 +52,14 @@ class SyncEndToEndTest {
   @Test
   void createUpdateReassignAndDeleteReachEverySpireServer() {
     // Given / When: created for sites A and B of prod.test, and one for C of edge.test
-    Entry prod = create(entry(Cluster.PROD, "/payments/api", "a", "b"));
-    Entry edge = create(entry(Cluster.EDGE, "/edge/gateway", "c"));
+    Entry prod = converge.create(converge.entry(Cluster.PROD, "/payments/api", "a", "b"));
+    Entry edge = converge.create(converge.entry(Cluster.EDGE, "/edge/gateway", "c"));
 
     // Then
-    awaitHeld("a", prod);
-    awaitHeld("b", prod);
-    awaitHeld("c", edge);
-    awaitStates(prod.getId(), 1, "a", "b");
+    converge.held("a", prod);
+    converge.held("b", prod);
+    converge.held("c", edge);
+    converge.synced(prod.getId(), 1, "a", "b");
     assertThat(cluster.owned("c")).doesNotContainKey(prod.getId());
 
     // When: selectors, TTL and DNS names change, and the entry leaves site B
@@ -74,8 +71,8 @@ class SyncEndToEndTest {
                     .setEntry(
                         prod.toBuilder()
                             .clearSelectors()
-                            .addSelectors(selector("k8s", "ns:payments"))
-                            .addSelectors(selector("k8s", "sa:api-v2"))
+                            .addSelectors(Converge.selector("k8s", "ns:payments"))
+                            .addSelectors(Converge.selector("k8s", "sa:api-v2"))
                             .setTtl(1800)
                             .clearDnsNames()
                             .addDnsNames("api-v2.payments.svc")
@@ -90,9 +87,9 @@ class SyncEndToEndTest {
                     .build());
 
     // Then
-    awaitHeld("a", changed);
+    converge.held("a", changed);
     await().atMost(CONVERGE).until(() -> !cluster.owned("b").containsKey(prod.getId()));
-    awaitStates(prod.getId(), 2, "a");
+    converge.synced(prod.getId(), 2, "a");
 
     // When: assigned to B again
     Entry back =
@@ -105,8 +102,8 @@ class SyncEndToEndTest {
                     .build());
 
     // Then
-    awaitHeld("b", back);
-    awaitStates(prod.getId(), 3, "a", "b");
+    converge.held("b", back);
+    converge.synced(prod.getId(), 3, "a", "b");
 
     // When: deleted
     cluster.entries(0).deleteEntry(DeleteEntryRequest.newBuilder().setId(prod.getId()).build());
@@ -127,10 +124,10 @@ class SyncEndToEndTest {
   void driftOnOwnedEntriesIsRepairedAndHandMadeEntriesAreReportedButNeverTouched()
       throws Exception {
     // Given
-    Entry kept = create(entry(Cluster.PROD, "/drift/kept", "a"));
-    Entry removed = create(entry(Cluster.PROD, "/drift/removed", "a"));
-    awaitHeld("a", kept);
-    awaitHeld("a", removed);
+    Entry kept = converge.create(converge.entry(Cluster.PROD, "/drift/kept", "a"));
+    Entry removed = converge.create(converge.entry(Cluster.PROD, "/drift/removed", "a"));
+    converge.held("a", kept);
+    converge.held("a", removed);
     SpireEntry handMade =
         new SpireEntry(
             "hand-made-" + Cluster.unique(),
@@ -181,8 +178,8 @@ class SyncEndToEndTest {
     assertThat(cluster.spireClient("a").create(List.of(handMade)).get(0).ok()).isTrue();
 
     // Then: central wins for owned entries
-    awaitHeld("a", kept);
-    awaitHeld("a", removed);
+    converge.held("a", kept);
+    converge.held("a", removed);
 
     // Then: the hand-made entry is listed as unmanaged, and survives further reconciles unchanged
     await()
@@ -212,8 +209,8 @@ class SyncEndToEndTest {
   @Test
   void siteHealthAndMetricsShowTheAgent() throws Exception {
     // Given
-    Entry e = create(entry(Cluster.EDGE, "/metrics/probe", "c"));
-    awaitHeld("c", e);
+    Entry e = converge.create(converge.entry(Cluster.EDGE, "/metrics/probe", "c"));
+    converge.held("c", e);
 
     // Then
     SiteAgentStatus agent = agentStatus("c");
@@ -235,69 +232,6 @@ class SyncEndToEndTest {
     return cluster.agent("e2e-" + site);
   }
 
-  private static Entry create(Entry.Builder entry) {
-    return cluster.entries(0).createEntry(CreateEntryRequest.newBuilder().setEntry(entry).build());
-  }
-
-  private static Entry.Builder entry(String td, String path, String... sites) {
-    String name = path.substring(1).replace('/', '-') + "-" + Cluster.unique();
-    Entry.Builder b =
-        Entry.newBuilder()
-            .setSpiffeId("spiffe://" + td + "/" + name)
-            .setParentId("spiffe://" + td + "/spire/agent/k8s_psat/cluster-1")
-            .addSelectors(selector("k8s", "ns:payments"))
-            .addSelectors(selector("k8s", "sa:" + name))
-            .setTtl(3600)
-            .addDnsNames(name + ".svc");
-    for (String s : sites) {
-      b.addSiteIds(cluster.site(s).getId());
-    }
-    return b;
-  }
-
-  private static Selector selector(String type, String value) {
-    return Selector.newBuilder().setType(type).setValue(value).build();
-  }
-
-  /** Waits until the site's SPIRE server holds {@code e} exactly as stored centrally. */
-  private static void awaitHeld(String site, Entry e) {
-    await()
-        .atMost(CONVERGE)
-        .untilAsserted(
-            () -> {
-              SpireEntry held = cluster.owned(site).get(e.getId());
-              assertThat(held).as("entry %s at site %s", e.getId(), site).isNotNull();
-              assertThat(held.spiffeId()).isEqualTo(e.getSpiffeId());
-              assertThat(held.parentId()).isEqualTo(e.getParentId());
-              assertThat(held.selectors())
-                  .containsExactlyInAnyOrderElementsOf(
-                      e.getSelectorsList().stream()
-                          .map(s -> new SpireEntry.Selector(s.getType(), s.getValue()))
-                          .toList());
-              assertThat(held.x509SvidTtl()).isEqualTo(e.getTtl());
-              assertThat(held.dnsNames()).containsExactlyInAnyOrderElementsOf(e.getDnsNamesList());
-            });
-  }
-
-  /** Waits until the entry is SYNCED at exactly the given sites, at {@code revision}. */
-  private static void awaitStates(String id, long revision, String... sites) {
-    await()
-        .atMost(CONVERGE)
-        .untilAsserted(
-            () -> {
-              Entry stored =
-                  cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
-              assertThat(stored.getRevision()).isEqualTo(revision);
-              assertThat(stored.getSiteStatusesList())
-                  .extracting(EntrySiteStatus::getSiteId)
-                  .containsExactlyInAnyOrderElementsOf(
-                      java.util.Arrays.stream(sites).map(s -> cluster.site(s).getId()).toList());
-              assertThat(stored.getSiteStatusesList())
-                  .extracting(EntrySiteStatus::getSyncState)
-                  .containsOnly(SyncState.SYNC_STATE_SYNCED);
-            });
-  }
-
   private static boolean purged(String id) {
     try {
       cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
@@ -315,11 +249,7 @@ class SyncEndToEndTest {
   }
 
   private static SiteAgentStatus agentStatus(String site) {
-    return cluster
-        .sites(0)
-        .getSiteHealth(
-            GetSiteHealthRequest.newBuilder().setSiteId(cluster.site(site).getId()).build())
-        .getAgent();
+    return converge.agent(site);
   }
 
   private static long lastReconcile(String site) {

@@ -1,0 +1,101 @@
+package io.spiremgmt.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.EntrySiteStatus;
+import io.spiremgmt.api.v1.GetEntryRequest;
+import io.spiremgmt.api.v1.GetSiteHealthRequest;
+import io.spiremgmt.api.v1.Selector;
+import io.spiremgmt.api.v1.SiteAgentStatus;
+import io.spiremgmt.api.v1.SyncState;
+import java.time.Duration;
+import java.util.Arrays;
+
+/** Test data and the waits that decide the end-to-end tests, judged by SPIRE's own listing. */
+final class Converge {
+  static final Duration WITHIN = Duration.ofSeconds(60);
+
+  private final Cluster cluster;
+
+  Converge(Cluster cluster) {
+    this.cluster = cluster;
+  }
+
+  /** A new entry for {@code spiffe://<td><path>-<unique>} assigned to {@code sites}. */
+  Entry.Builder entry(String td, String path, String... sites) {
+    String name = path.substring(1).replace('/', '-') + "-" + Cluster.unique();
+    Entry.Builder b =
+        Entry.newBuilder()
+            .setSpiffeId("spiffe://" + td + "/" + name)
+            .setParentId("spiffe://" + td + "/spire/agent/k8s_psat/cluster-1")
+            .addSelectors(selector("k8s", "ns:payments"))
+            .addSelectors(selector("k8s", "sa:" + name))
+            .setTtl(3600)
+            .addDnsNames(name + ".svc");
+    for (String s : sites) {
+      b.addSiteIds(cluster.site(s).getId());
+    }
+    return b;
+  }
+
+  static Selector selector(String type, String value) {
+    return Selector.newBuilder().setType(type).setValue(value).build();
+  }
+
+  /** Creates the entry through backend replica 0. */
+  Entry create(Entry.Builder entry) {
+    return cluster.entries(0).createEntry(CreateEntryRequest.newBuilder().setEntry(entry).build());
+  }
+
+  /** Waits until the site's SPIRE server holds {@code e} exactly as stored centrally. */
+  void held(String site, Entry e) {
+    await()
+        .atMost(WITHIN)
+        .untilAsserted(
+            () -> {
+              SpireEntry held = cluster.owned(site).get(e.getId());
+              assertThat(held).as("entry %s at site %s", e.getId(), site).isNotNull();
+              assertThat(held.spiffeId()).isEqualTo(e.getSpiffeId());
+              assertThat(held.parentId()).isEqualTo(e.getParentId());
+              assertThat(held.selectors())
+                  .containsExactlyInAnyOrderElementsOf(
+                      e.getSelectorsList().stream()
+                          .map(s -> new SpireEntry.Selector(s.getType(), s.getValue()))
+                          .toList());
+              assertThat(held.x509SvidTtl()).isEqualTo(e.getTtl());
+              assertThat(held.dnsNames()).containsExactlyInAnyOrderElementsOf(e.getDnsNamesList());
+            });
+  }
+
+  /** Waits until the entry is SYNCED at exactly the given sites, at {@code revision}. */
+  void synced(String id, long revision, String... sites) {
+    await()
+        .atMost(WITHIN)
+        .untilAsserted(
+            () -> {
+              Entry stored =
+                  cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
+              assertThat(stored.getRevision()).isEqualTo(revision);
+              assertThat(stored.getSiteStatusesList())
+                  .extracting(EntrySiteStatus::getSiteId)
+                  .containsExactlyInAnyOrderElementsOf(
+                      Arrays.stream(sites).map(s -> cluster.site(s).getId()).toList());
+              assertThat(stored.getSiteStatusesList())
+                  .extracting(EntrySiteStatus::getSyncState)
+                  .containsOnly(SyncState.SYNC_STATE_SYNCED);
+            });
+  }
+
+  /** The backend's view of the site's agent. */
+  SiteAgentStatus agent(String site) {
+    return cluster
+        .sites(0)
+        .getSiteHealth(
+            GetSiteHealthRequest.newBuilder().setSiteId(cluster.site(site).getId()).build())
+        .getAgent();
+  }
+}
