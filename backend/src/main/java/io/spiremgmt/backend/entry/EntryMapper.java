@@ -148,8 +148,11 @@ public final class EntryMapper {
           case SYNC_STATE_SYNCED -> EntrySiteEntity.SyncState.SYNCED;
           case SYNC_STATE_FAILED -> EntrySiteEntity.SyncState.FAILED;
           case SYNC_STATE_DELETING -> EntrySiteEntity.SyncState.DELETING;
-          case UNRECOGNIZED ->
-              throw ApiException.field(ErrorReason.INVALID_FIELD, "sync_state", "unknown value");
+          case SYNC_STATE_REMOVED, UNRECOGNIZED ->
+              throw ApiException.field(
+                  ErrorReason.INVALID_FIELD,
+                  "sync_state",
+                  "filter by PENDING, SYNCED, FAILED or DELETING (REMOVED entries are not listed)");
         };
     return new EntryFilter(
         r.getSiteId().isEmpty() ? null : Ids.parse(r.getSiteId(), "site_id"),

@@ -29,6 +29,7 @@ public class SiteWakeups {
   private final PgConnectOptions options;
   private final Map<UUID, Set<Promise<Void>>> waiters = new ConcurrentHashMap<>();
   private final Map<UUID, Uni<Void>> listening = new ConcurrentHashMap<>();
+  private final Map<String, Uni<Void>> channels = new ConcurrentHashMap<>();
   private final AtomicInteger waiting = new AtomicInteger();
   private PgSubscriber subscriber;
   private Uni<Void> connected;
@@ -99,6 +100,32 @@ public class SiteWakeups {
     }
   }
 
+  /**
+   * Listens on {@code channel} with this replica's LISTEN connection and hands every notification's
+   * payload to {@code handler} (registered once per channel; later calls only wait for it).
+   */
+  public synchronized Uni<Void> listenChannel(
+      String channel, java.util.function.Consumer<String> handler) {
+    return channels
+        .computeIfAbsent(
+            channel,
+            c ->
+                connect()
+                    .chain(
+                        () ->
+                            Uni.createFrom()
+                                .<Void>emitter(
+                                    emitter ->
+                                        subscriber
+                                            .channel(c)
+                                            .subscribeHandler(v -> emitter.complete(null))
+                                            .handler(handler::accept)))
+                    .memoize()
+                    .indefinitely())
+        .onFailure()
+        .invoke(() -> channels.remove(channel));
+  }
+
   private synchronized Uni<Void> listen(UUID siteId) {
     return listening
         .computeIfAbsent(siteId, id -> subscribe(id).memoize().indefinitely())
@@ -138,6 +165,7 @@ public class SiteWakeups {
     subscriber = null;
     connected = null;
     listening.clear();
+    channels.clear();
   }
 
   private void wake(UUID siteId) {

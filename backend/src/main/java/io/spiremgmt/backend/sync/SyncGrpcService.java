@@ -60,14 +60,17 @@ public class SyncGrpcService implements SyncService {
   private final SyncPollService polls;
   private final SyncControlService control;
   private final SiteAgentRepository agents;
+  private final SyncEventStream events;
 
   SyncGrpcService(
+      SyncEventStream events,
       CallerResolver callers,
       SyncReportService reports,
       SyncPollService polls,
       SyncControlService control,
       SiteAgentRepository agents) {
     this.agents = agents;
+    this.events = events;
     this.callers = callers;
     this.reports = reports;
     this.polls = polls;
@@ -148,7 +151,15 @@ public class SyncGrpcService implements SyncService {
 
   @Override
   public Multi<SyncUpdate> streamSyncUpdates(StreamSyncUpdatesRequest request) {
-    return Multi.createFrom().failure(unavailable("StreamSyncUpdates"));
+    return callers
+        .current()
+        .onItem()
+        .transformToMulti(
+            caller ->
+                events.follow(
+                    ids(request.getSiteIdsList(), "site_ids"),
+                    ids(request.getEntryIdsList(), "entry_ids"),
+                    request.getCursor()));
   }
 
   @Override
@@ -443,11 +454,5 @@ public class SyncGrpcService implements SyncService {
               r.getError().isEmpty() ? "failed (no detail reported)" : r.getError()));
     }
     return reports;
-  }
-
-  private static ApiException unavailable(String rpc) {
-    return ApiException.of(
-        ErrorReason.NOT_AVAILABLE,
-        "SyncService." + rpc + " is not available in this version of the service");
   }
 }

@@ -46,6 +46,11 @@ public final class Api {
     return auth(AuditServiceGrpc.newBlockingStub(channel()), token);
   }
 
+  /** The asynchronous SyncService stub (for streams). */
+  public static SyncServiceGrpc.SyncServiceStub syncAsync(String token) {
+    return auth(SyncServiceGrpc.newStub(channel()), token);
+  }
+
   public static SyncServiceGrpc.SyncServiceBlockingStub sync(String token) {
     return auth(SyncServiceGrpc.newBlockingStub(channel()), token);
   }

@@ -17,7 +17,10 @@ public final class DbProbe {
           "workload_entries",
           "workload_entry_selectors",
           "workload_entry_sites",
-          "audit_events");
+          "audit_events",
+          "site_agents",
+          "site_unmanaged_entries",
+          "sync_events");
 
   private DbProbe() {}
 
@@ -62,7 +65,8 @@ public final class DbProbe {
     }
   }
 
-  private static Connection connect() throws SQLException {
+  /** A new JDBC connection to the test database (the caller closes it). */
+  public static Connection connect() throws SQLException {
     return DriverManager.getConnection(
         "jdbc:postgresql://localhost:" + TestDatabase.database().port() + "/postgres",
         "postgres",

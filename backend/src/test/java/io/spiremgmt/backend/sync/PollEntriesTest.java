@@ -22,10 +22,6 @@ import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -248,18 +244,7 @@ class PollEntriesTest {
         .build();
   }
 
-  private static double pollsWaiting() throws Exception {
-    String metrics =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create("http://localhost:8081/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    return metrics
-        .lines()
-        .filter(l -> l.startsWith("sync_polls_waiting "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
-        .findFirst()
-        .orElse(0);
+  private static double pollsWaiting() {
+    return io.spiremgmt.backend.support.Metrics.gauge("sync_polls_waiting");
   }
 }

@@ -1,0 +1,222 @@
+package io.spiremgmt.backend.sync;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.SyncUpdate;
+import io.spiremgmt.backend.entry.EntryMapper;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
+
+/**
+ * StreamSyncUpdates: follows the {@code sync_events} log (see the V5 migration) for each
+ * subscriber, woken by the {@code sync_events} NOTIFY on this replica's LISTEN connection and by a
+ * slow timer (a notification lost while that connection reconnects is made up for). Events are
+ * delivered in (xid, id) order once every older transaction has finished, which is what makes a
+ * cursor gap-free.
+ */
+@ApplicationScoped
+public class SyncEventStream {
+  private static final Logger LOG = Logger.getLogger(SyncEventStream.class);
+  private static final String CHANNEL = "sync_events";
+  private static final int BATCH = 500;
+  private static final long SAFETY_POLL_MS = 5000;
+  private static final long HELD_BACK_RETRY_MS = 50;
+  private static final Pattern CURSOR = Pattern.compile("e1:(-?[0-9]{1,19}):([0-9]{1,19})");
+
+  private static final String FETCH =
+      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)"
+          + " SELECT e.id, e.xid, e.entry_id, e.site_id, e.sync_state, e.revision, e.last_error,"
+          + " e.occurred_at, e.xid >= h.xmin AS held FROM sync_events e, h"
+          + " WHERE (e.xid, e.id) > ($1, $2)"
+          + " AND (cardinality($3::uuid[]) = 0 OR e.site_id = ANY($3))"
+          + " AND (cardinality($4::uuid[]) = 0 OR e.entry_id = ANY($4))"
+          + " ORDER BY e.xid, e.id LIMIT $5";
+
+  private final Pool pool;
+  private final Vertx vertx;
+  private final SiteWakeups wakeups;
+  private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
+
+  SyncEventStream(
+      Pool pool,
+      Vertx vertx,
+      SiteWakeups wakeups,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.Gauge.builder("sync_update_streams", followers, Set::size)
+        .description("StreamSyncUpdates subscribers followed by this replica")
+        .register(registry);
+    this.pool = pool;
+    this.vertx = vertx;
+    this.wakeups = wakeups;
+  }
+
+  /** A position in the event log: after the event (xid, id). */
+  record Cursor(long xid, long id) {
+    String encode() {
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(("e1:" + xid + ":" + id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String text) {
+      try {
+        Matcher m =
+            CURSOR.matcher(new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8));
+        if (m.matches()) {
+          return new Cursor(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+        }
+      } catch (IllegalArgumentException e) {
+        // Falls through to the error.
+      }
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD,
+          "cursor",
+          "is not a cursor from a SyncUpdate; resume with the last update's cursor or omit it");
+    }
+  }
+
+  /** The updates for the given sites and entries (empty: all), after {@code cursor} (or now). */
+  public Multi<SyncUpdate> follow(List<UUID> sites, List<UUID> entries, String cursor) {
+    Cursor start = cursor.isEmpty() ? null : Cursor.decode(cursor);
+    return wakeups
+        .listenChannel(CHANNEL, this::wakeAll)
+        .chain(() -> start != null ? io.smallrye.mutiny.Uni.createFrom().item(start) : now())
+        .onItem()
+        .transformToMulti(
+            from ->
+                Multi.createFrom()
+                    .<SyncUpdate>emitter(
+                        emitter -> {
+                          Follower f = new Follower(emitter, sites, entries, from);
+                          followers.add(f);
+                          long timer = vertx.setPeriodic(SAFETY_POLL_MS, t -> f.wake());
+                          emitter.onTermination(
+                              () -> {
+                                followers.remove(f);
+                                vertx.cancelTimer(timer);
+                              });
+                          f.wake();
+                        }));
+  }
+
+  private io.smallrye.mutiny.Uni<Cursor> now() {
+    // Everything from a transaction still running (or yet to start) is in the future.
+    return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
+        .execute()
+        .map(rows -> new Cursor(rows.iterator().next().getLong("xmin") - 1, Long.MAX_VALUE));
+  }
+
+  private void wakeAll(String payload) {
+    followers.forEach(Follower::wake);
+  }
+
+  /** One subscriber's position and its fetch loop; fetches never overlap. */
+  private final class Follower {
+    private final MultiEmitter<? super SyncUpdate> emitter;
+    private final UUID[] sites;
+    private final UUID[] entries;
+    private Cursor cursor;
+    private boolean fetching;
+    private boolean again;
+
+    Follower(
+        MultiEmitter<? super SyncUpdate> emitter,
+        List<UUID> sites,
+        List<UUID> entries,
+        Cursor cursor) {
+      this.emitter = emitter;
+      this.sites = sites.toArray(UUID[]::new);
+      this.entries = entries.toArray(UUID[]::new);
+      this.cursor = cursor;
+    }
+
+    synchronized void wake() {
+      if (emitter.isCancelled()) {
+        return;
+      }
+      if (fetching) {
+        again = true;
+        return;
+      }
+      fetching = true;
+      again = false;
+      pool.preparedQuery(FETCH)
+          .execute(Tuple.of(cursor.xid(), cursor.id(), sites, entries, BATCH))
+          .subscribe()
+          .with(this::deliver, this::failed);
+    }
+
+    private void deliver(RowSet<Row> rows) {
+      boolean heldBack = false;
+      int seen = 0;
+      for (Row row : rows) {
+        seen++;
+        if (row.getBoolean("held")) {
+          heldBack = true;
+          break;
+        }
+        emitter.emit(toUpdate(row));
+        cursor = new Cursor(row.getLong("xid"), row.getLong("id"));
+      }
+      boolean more;
+      synchronized (this) {
+        fetching = false;
+        more = again || (!heldBack && seen == BATCH);
+      }
+      if (more) {
+        wake();
+      } else if (heldBack) {
+        // An older transaction is still running: look again shortly.
+        vertx.setTimer(HELD_BACK_RETRY_MS, t -> wake());
+      }
+    }
+
+    private void failed(Throwable t) {
+      LOG.warnf("sync event stream fetch failed, retrying: %s", t.getMessage());
+      synchronized (this) {
+        fetching = false;
+      }
+      vertx.setTimer(1000, x -> wake());
+    }
+
+    private SyncUpdate toUpdate(Row row) {
+      String error = row.getString("last_error");
+      return SyncUpdate.newBuilder()
+          .setEntryId(row.getUUID("entry_id").toString())
+          .setSiteId(row.getUUID("site_id").toString())
+          .setSyncState(state(row.getString("sync_state")))
+          .setRevision(row.getLong("revision"))
+          .setLastError(error == null ? "" : error)
+          .setChangeTime(EntryMapper.toTimestamp(row.getOffsetDateTime("occurred_at").toInstant()))
+          .setCursor(new Cursor(row.getLong("xid"), row.getLong("id")).encode())
+          .build();
+    }
+  }
+
+  private static SyncState state(String s) {
+    return switch (s) {
+      case "PENDING" -> SyncState.SYNC_STATE_PENDING;
+      case "SYNCED" -> SyncState.SYNC_STATE_SYNCED;
+      case "FAILED" -> SyncState.SYNC_STATE_FAILED;
+      case "DELETING" -> SyncState.SYNC_STATE_DELETING;
+      case "REMOVED" -> SyncState.SYNC_STATE_REMOVED;
+      default -> SyncState.SYNC_STATE_UNSPECIFIED;
+    };
+  }
+}

@@ -1,0 +1,39 @@
+package io.spiremgmt.backend.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+/** Reads the service's Prometheus metrics (port 8081). */
+public final class Metrics {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private Metrics() {}
+
+  /** The whole {@code /q/metrics} text. */
+  public static String scrape() {
+    try {
+      return HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://localhost:8081/q/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The value of an unlabelled gauge, or 0 when absent. */
+  public static double gauge(String name) {
+    return scrape()
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
+  }
+}

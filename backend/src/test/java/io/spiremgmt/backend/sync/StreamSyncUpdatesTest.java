@@ -1,0 +1,251 @@
+package io.spiremgmt.backend.sync;
+
+import static io.spiremgmt.backend.support.Fixtures.create;
+import static io.spiremgmt.backend.support.Fixtures.entry;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.DeleteEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncUpdate;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.Metrics;
+import io.spiremgmt.backend.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** StreamSyncUpdates: every state change, in commit order, filtered, resumable with no gap. */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class StreamSyncUpdatesTest {
+  private final String token = Api.adminToken("ops@stream");
+  private final List<Context.CancellableContext> streams = new ArrayList<>();
+  private String td;
+  private Site site;
+
+  @BeforeEach
+  void setUp() {
+    td = Fixtures.trustDomain();
+    site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+  }
+
+  @AfterEach
+  void cancelStreams() {
+    streams.forEach(c -> c.cancel(null));
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() == 0);
+  }
+
+  @Test
+  void followsAnEntryThroughEveryStateAtItsSite() throws Exception {
+    // Given
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()));
+
+    // When
+    Entry e = create(token, entry(td, "/streamed", site.getId()));
+    report(e.getId(), 1, SyncOutcome.SYNC_OUTCOME_FAILED, "");
+    report(e.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED, "spire-mgmt." + e.getId());
+    long deleted =
+        Api.entries(token)
+            .deleteEntry(DeleteEntryRequest.newBuilder().setId(e.getId()).build())
+            .getEntry()
+            .getRevision();
+    report(e.getId(), deleted, SyncOutcome.SYNC_OUTCOME_DELETED, "");
+
+    // Then
+    List<SyncUpdate> got = take(updates, 5);
+    assertThat(got)
+        .extracting(u -> u.getSyncState() + "@" + u.getRevision())
+        .containsExactly(
+            "SYNC_STATE_PENDING@1",
+            "SYNC_STATE_FAILED@1",
+            "SYNC_STATE_SYNCED@1",
+            "SYNC_STATE_DELETING@" + deleted,
+            "SYNC_STATE_REMOVED@" + deleted);
+    assertThat(got).allSatisfy(u -> assertThat(u.getEntryId()).isEqualTo(e.getId()));
+    assertThat(got.get(1).getLastError()).isEqualTo("boom");
+    assertThat(got).extracting(SyncUpdate::getCursor).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void showsOnlyTheRequestedSitesAndEntries() throws Exception {
+    // Given
+    Site other = Fixtures.site(token, td);
+    BlockingQueue<Object> bySite = subscribe(request().addSiteIds(other.getId()));
+    Entry watched = create(token, entry(td, "/watched", site.getId()));
+    BlockingQueue<Object> byEntry = subscribe(request().addEntryIds(watched.getId()));
+
+    // When
+    create(token, entry(td, "/elsewhere", site.getId()));
+    Entry there = create(token, entry(td, "/there", other.getId()));
+    report(watched.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED, "x");
+
+    // Then
+    assertThat(take(bySite, 1).get(0).getEntryId()).isEqualTo(there.getId());
+    List<SyncUpdate> watchedUpdates = take(byEntry, 1);
+    assertThat(watchedUpdates.get(0).getSyncState().name()).isEqualTo("SYNC_STATE_SYNCED");
+    assertThat(bySite.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    assertThat(byEntry.poll(300, TimeUnit.MILLISECONDS)).isNull();
+  }
+
+  @Test
+  void resumingFromACursorDeliversEveryLaterChangeOnceAndInOrder() throws Exception {
+    // Given: a subscriber saw the first change, then went away
+    Context.CancellableContext first = Context.current().withCancellation();
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()), first);
+    Entry a = create(token, entry(td, "/resume-a", site.getId()));
+    String cursor = take(updates, 1).get(0).getCursor();
+    first.cancel(null);
+    live--;
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() == live);
+
+    // When: more changes while it is away
+    Entry b = create(token, entry(td, "/resume-b", site.getId()));
+    report(a.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED, "x");
+
+    // Then
+    BlockingQueue<Object> resumed = subscribe(request().addSiteIds(site.getId()).setCursor(cursor));
+    assertThat(take(resumed, 2))
+        .extracting(u -> u.getEntryId() + " " + u.getSyncState())
+        .containsExactly(b.getId() + " SYNC_STATE_PENDING", a.getId() + " SYNC_STATE_SYNCED");
+    assertThat(resumed.poll(300, TimeUnit.MILLISECONDS)).isNull();
+  }
+
+  @Test
+  void aChangeCommittedLateIsNotSkipped() throws Exception {
+    // Given: two entries at the site and a subscriber
+    Entry slow = create(token, entry(td, "/late-slow", site.getId()));
+    Entry fast = create(token, entry(td, "/late-fast", site.getId()));
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()));
+
+    try (Connection tx = DbProbe.connect()) {
+      // When: a transaction changes "slow" first but commits last
+      tx.setAutoCommit(false);
+      try (Statement st = tx.createStatement()) {
+        st.executeUpdate(
+            "UPDATE workload_entry_sites SET sync_status = 'SYNCED', spire_entry_id = 'x'"
+                + " WHERE workload_entry_id = '"
+                + slow.getId()
+                + "'");
+      }
+      report(fast.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED, "y");
+
+      // Then: nothing is delivered past the open transaction's change
+      assertThat(updates.poll(500, TimeUnit.MILLISECONDS)).isNull();
+      tx.commit();
+    }
+    assertThat(take(updates, 2))
+        .extracting(SyncUpdate::getEntryId)
+        .containsExactly(slow.getId(), fast.getId());
+  }
+
+  @Test
+  void refusesAMalformedCursor() throws Exception {
+    BlockingQueue<Object> updates = subscribe(request().setCursor("not-a-cursor"));
+    Object first = updates.poll(10, TimeUnit.SECONDS);
+    assertThat(first).isInstanceOf(StatusRuntimeException.class);
+    StatusRuntimeException e = (StatusRuntimeException) first;
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(Api.errorInfo(e).getMetadataMap()).containsEntry("field", "cursor");
+  }
+
+  private int live;
+
+  private static double liveStreams() {
+    return Metrics.gauge("sync_update_streams");
+  }
+
+  private static StreamSyncUpdatesRequest.Builder request() {
+    return StreamSyncUpdatesRequest.newBuilder();
+  }
+
+  private BlockingQueue<Object> subscribe(StreamSyncUpdatesRequest.Builder request)
+      throws Exception {
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    streams.add(ctx);
+    return subscribe(request, ctx);
+  }
+
+  /** Subscribes; the queue gets each update, then the error if the stream fails. */
+  private BlockingQueue<Object> subscribe(
+      StreamSyncUpdatesRequest.Builder request, Context.CancellableContext ctx) throws Exception {
+    BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    ctx.run(
+        () ->
+            Api.syncAsync(token)
+                .streamSyncUpdates(
+                    request.build(),
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(SyncUpdate value) {
+                        queue.add(value);
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {
+                        queue.add(t);
+                      }
+
+                      @Override
+                      public void onCompleted() {}
+                    }));
+    // Live once the service follows it: only then does "from now on" include the test's next write.
+    int expected = ++live;
+    Awaitility.await()
+        .atMost(10, TimeUnit.SECONDS)
+        .until(() -> liveStreams() >= expected || !queue.isEmpty());
+    return queue;
+  }
+
+  private static List<SyncUpdate> take(BlockingQueue<Object> queue, int n) throws Exception {
+    List<SyncUpdate> out = new ArrayList<>();
+    while (out.size() < n) {
+      Object next = queue.poll(15, TimeUnit.SECONDS);
+      assertThat(next).as("update %d of %d", out.size() + 1, n).isNotNull();
+      if (next instanceof Throwable t) {
+        throw new AssertionError("stream failed", t);
+      }
+      out.add((SyncUpdate) next);
+    }
+    return out;
+  }
+
+  private void report(String entryId, long revision, SyncOutcome outcome, String spireId) {
+    SyncResult.Builder r =
+        SyncResult.newBuilder().setEntryId(entryId).setRevision(revision).setOutcome(outcome);
+    if (outcome == SyncOutcome.SYNC_OUTCOME_SYNCED) {
+      r.setSpireEntryId(spireId);
+    }
+    if (outcome == SyncOutcome.SYNC_OUTCOME_FAILED) {
+      r.setError("boom");
+    }
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
+                .addResults(r)
+                .build());
+  }
+}
