@@ -13,6 +13,8 @@ import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
 import io.spiremgmt.api.v1.SiteAgentStatus;
+import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import io.spiremgmt.api.v1.UpdateEntryRequest;
 import java.time.Duration;
@@ -204,6 +206,59 @@ class SyncEndToEndTest {
     await().atMost(CONVERGE).until(() -> lastReconcile("a") > again);
     assertThat(spireEntry("a", handMade.id())).isEqualTo(before);
     assertThat(agentStatus("a").getUnmanagedCount()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void aSecondReplicaStreamsTheSyncOfAnEntryWrittenThroughTheFirst() throws Exception {
+    // Given: a subscriber on replica 1 for site C
+    int second = cluster.startBackend();
+    java.util.concurrent.BlockingQueue<SyncUpdate> updates =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+    ctx.run(
+        () ->
+            cluster
+                .syncAsync(second)
+                .streamSyncUpdates(
+                    StreamSyncUpdatesRequest.newBuilder()
+                        .addSiteIds(cluster.site("c").getId())
+                        .build(),
+                    new io.grpc.stub.StreamObserver<>() {
+                      @Override
+                      public void onNext(SyncUpdate u) {
+                        updates.add(u);
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {}
+
+                      @Override
+                      public void onCompleted() {}
+                    }));
+    await()
+        .atMost(CONVERGE)
+        .until(() -> cluster.backend(second).get("/q/metrics").contains("sync_update_streams 1.0"));
+
+    try {
+      // When: written through replica 0 and applied by site C's agent
+      Entry e = converge.create(converge.entry(Cluster.EDGE, "/streamed/app", "c"));
+
+      // Then: replica 1's subscriber sees it become PENDING and then SYNCED
+      List<String> seen = new java.util.ArrayList<>();
+      await()
+          .atMost(CONVERGE)
+          .until(
+              () -> {
+                SyncUpdate u = updates.poll();
+                if (u != null && u.getEntryId().equals(e.getId())) {
+                  seen.add(u.getSyncState().name());
+                }
+                return seen.contains("SYNC_STATE_SYNCED");
+              });
+      assertThat(seen).containsExactly("SYNC_STATE_PENDING", "SYNC_STATE_SYNCED");
+    } finally {
+      ctx.cancel(null);
+    }
   }
 
   @Test
