@@ -38,13 +38,18 @@ public class SiteAgentRepository {
           + " WHERE a.agent_id = EXCLUDED.agent_id OR a.lease_expires_at <= now()"
           + " RETURNING agent_id, lease_expires_at";
 
-  // Renews nothing: proves the caller holds the lease now (and records a poll), in one round trip.
-  private static final String FENCE =
-      "WITH held AS (UPDATE site_agents SET last_seen_at = now(),"
-          + " last_poll_at = CASE WHEN $3 THEN now() ELSE last_poll_at END"
+  // Renews nothing: proves the caller holds the lease now, in one round trip. A poll also records
+  // its time (for GetSiteHealth); other calls write nothing, so a refused or repeated call leaves
+  // the database as it was.
+  private static final String FENCE_POLL =
+      "WITH held AS (UPDATE site_agents SET last_poll_at = now()"
           + " WHERE site_id = $1 AND agent_id = $2 AND lease_expires_at > now() RETURNING 1)"
           + " SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
           + " EXISTS (SELECT 1 FROM held) AS held";
+  private static final String FENCE =
+      "SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
+          + " EXISTS (SELECT 1 FROM site_agents WHERE site_id = $1 AND agent_id = $2"
+          + " AND lease_expires_at > now()) AS held";
 
   private final Pool pool;
   private final Duration leaseTtl;
@@ -107,8 +112,8 @@ public class SiteAgentRepository {
    */
   public Uni<Void> requireHolder(SqlClient client, UUID siteId, String agentId, boolean poll) {
     return client
-        .preparedQuery(FENCE)
-        .execute(Tuple.of(siteId, agentId, poll))
+        .preparedQuery(poll ? FENCE_POLL : FENCE)
+        .execute(Tuple.of(siteId, agentId))
         .map(
             rows -> {
               Row row = rows.iterator().next();

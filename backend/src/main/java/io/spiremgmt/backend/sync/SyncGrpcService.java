@@ -61,9 +61,11 @@ public class SyncGrpcService implements SyncService {
   private final SyncControlService control;
   private final SiteAgentRepository agents;
   private final SyncEventStream events;
+  private final SyncMetrics metrics;
 
   SyncGrpcService(
       SyncEventStream events,
+      SyncMetrics metrics,
       CallerResolver callers,
       SyncReportService reports,
       SyncPollService polls,
@@ -71,6 +73,7 @@ public class SyncGrpcService implements SyncService {
       SiteAgentRepository agents) {
     this.agents = agents;
     this.events = events;
+    this.metrics = metrics;
     this.callers = callers;
     this.reports = reports;
     this.polls = polls;
@@ -214,9 +217,12 @@ public class SyncGrpcService implements SyncService {
               String requestId = Ids.requestId(request.getRequestId(), "request_id");
               return agents
                   .requireHolder(site, agent, false)
-                  .chain(() -> reports.report(caller, site, results, requestId));
+                  .chain(() -> reports.report(caller, site, results, requestId))
+                  .invoke(applied -> metrics.applied(site, applied));
             })
-        .map(applied -> ReportSyncResultResponse.newBuilder().setAppliedCount(applied).build());
+        .map(
+            applied ->
+                ReportSyncResultResponse.newBuilder().setAppliedCount(applied.size()).build());
   }
 
   @Override
@@ -396,6 +402,9 @@ public class SyncGrpcService implements SyncService {
     }
   }
 
+  private static final java.util.regex.Pattern REASON =
+      java.util.regex.Pattern.compile("[A-Z_]{1,32}");
+
   /** Most results in one report. */
   static final int MAX_RESULTS = 1000;
 
@@ -445,13 +454,18 @@ public class SyncGrpcService implements SyncService {
             at + ".error",
             "at most " + MAX_ERROR + " characters and no NUL");
       }
+      if (!r.getReason().isEmpty() && !REASON.matcher(r.getReason()).matches()) {
+        throw ApiException.field(
+            ErrorReason.INVALID_FIELD, at + ".reason", "1 to 32 of [A-Z_], e.g. SPIRE_UNAVAILABLE");
+      }
       reports.add(
           new SyncReport(
               Ids.parse(r.getEntryId(), at + ".entry_id"),
               r.getRevision(),
               outcome,
               r.getSpireEntryId(),
-              r.getError().isEmpty() ? "failed (no detail reported)" : r.getError()));
+              r.getError().isEmpty() ? "failed (no detail reported)" : r.getError(),
+              r.getReason().isEmpty() ? "UNKNOWN" : r.getReason()));
     }
     return reports;
   }

@@ -10,9 +10,15 @@ import java.util.UUID;
  * @param outcome what happened
  * @param spireEntryId the SPIRE entry id, for SYNCED
  * @param error what went wrong, for FAILED
+ * @param reason the machine-readable cause, for FAILED
  */
 public record SyncReport(
-    UUID entryId, long revision, Outcome outcome, String spireEntryId, String error) {
+    UUID entryId,
+    long revision,
+    Outcome outcome,
+    String spireEntryId,
+    String error,
+    String reason) {
 
   /** What the agent did. */
   public enum Outcome {

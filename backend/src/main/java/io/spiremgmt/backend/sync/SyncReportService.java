@@ -52,8 +52,8 @@ public class SyncReportService {
     this.audit = audit;
   }
 
-  /** Applies the results; the number that changed a stored state. */
-  public Uni<Integer> report(
+  /** Applies the results; those that changed a stored state. */
+  public Uni<List<SyncReport>> report(
       Caller caller, UUID siteId, List<SyncReport> results, String requestId) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     return sessions.withTransaction(
@@ -72,15 +72,15 @@ public class SyncReportService {
                           results.stream()
                               .sorted(Comparator.comparing(SyncReport::entryId))
                               .toList();
-                      Multi<Boolean> outcomes =
+                      Multi<SyncReport> applied =
                           Multi.createFrom()
                               .iterable(ordered)
                               .onItem()
                               .transformToUniAndConcatenate(
-                                  r -> apply(s, caller, site, r, requestId, now));
-                      Uni<List<Boolean>> all = outcomes.collect().asList();
-                      return all.map(
-                          applied -> (int) applied.stream().filter(Boolean::booleanValue).count());
+                                  r ->
+                                      apply(s, caller, site, r, requestId, now)
+                                          .map(ok -> ok ? r : null));
+                      return applied.collect().asList();
                     }));
   }
 

@@ -169,6 +169,7 @@ public final class SiteSync {
                     .setRevision(c.getRevision())
                     .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
                     .setError(error)
+                    .setReason("SPIRE_UNAVAILABLE")
                     .build())
         .toList();
   }
@@ -178,7 +179,10 @@ public final class SiteSync {
     SyncResult.Builder r = SyncResult.newBuilder().setEntryId(centralId).setRevision(revision);
     if (o != null
         && (o.kind() == PlanApplier.Kind.FAILED || o.kind() == PlanApplier.Kind.CONFLICT)) {
-      return r.setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED).setError(o.detail()).build();
+      return r.setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+          .setError(o.detail())
+          .setReason(o.kind() == PlanApplier.Kind.CONFLICT ? "CONFLICT" : "SPIRE_REJECTED")
+          .build();
     }
     if (delete) {
       return r.setOutcome(SyncOutcome.SYNC_OUTCOME_DELETED).build();

@@ -1,0 +1,126 @@
+package io.spiremgmt.backend.sync;
+
+import static io.spiremgmt.backend.support.Fixtures.create;
+import static io.spiremgmt.backend.support.Fixtures.entry;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.ListSitesRequest;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.Metrics;
+import io.spiremgmt.backend.support.TestDatabase;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seed's metrics on /q/metrics, and the duties that refresh the gauges on one replica at once.
+ */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class SyncMetricsTest {
+  private final String token = Api.adminToken("ops@metrics");
+
+  @Inject BackgroundDuties duties;
+
+  @Test
+  void countsGrpcCallsByMethodAndStatusWithTheirDuration() {
+    // When
+    Api.sites(token).listSites(ListSitesRequest.getDefaultInstance());
+
+    // Then
+    String metrics = Metrics.scrape();
+    assertThat(metrics)
+        .contains(
+            "grpc_requests_total{method=\"spire.mgmt.v1.SiteService/ListSites\",status=\"OK\"}")
+        .contains(
+            "grpc_request_duration_seconds_count{method=\"spire.mgmt.v1.SiteService/ListSites\"}")
+        .contains(
+            "grpc_request_duration_seconds_bucket{method=\"spire.mgmt.v1.SiteService/ListSites\"");
+  }
+
+  @Test
+  void countsAppliedFailuresBySiteAndReason() {
+    // Given
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    Entry e = create(token, entry(td, "/fails", site.getId()));
+
+    // When
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
+                .addResults(
+                    SyncResult.newBuilder()
+                        .setEntryId(e.getId())
+                        .setRevision(1)
+                        .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+                        .setError("SPIRE server call failed: UNAVAILABLE")
+                        .setReason("SPIRE_UNAVAILABLE"))
+                .build());
+
+    // Then
+    assertThat(Metrics.scrape())
+        .contains(
+            "sync_failures_total{reason=\"SPIRE_UNAVAILABLE\",site=\"" + site.getId() + "\"} 1.0");
+  }
+
+  @Test
+  void theDutiesRefreshTheGaugesAndRunOnOneReplicaAtATime() throws Exception {
+    // Given: a site with a waiting change and an agent
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    create(token, entry(td, "/waiting", site.getId()));
+    DbProbe.execute(
+        "UPDATE workload_entry_sites SET changed_at = now() - interval '90 seconds'"
+            + " WHERE site_id = '"
+            + site.getId()
+            + "'");
+
+    // When
+    boolean ran = duties.runOnce().await().atMost(Duration.ofSeconds(30));
+
+    // Then
+    assertThat(ran).isTrue();
+    String metrics = Metrics.scrape();
+    assertThat(metrics)
+        .contains("sync_status_by_site{site=\"" + site.getId() + "\",status=\"PENDING\"} 1.0")
+        .contains("sync_agent_connected{site=\"" + site.getId() + "\"} 1.0")
+        .containsPattern("entries_total [1-9]");
+    double lag =
+        metrics
+            .lines()
+            .filter(l -> l.startsWith("sync_lag_seconds{site=\"" + site.getId() + "\"}"))
+            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+            .findFirst()
+            .orElseThrow();
+    assertThat(lag).isBetween(89.0, 200.0);
+
+    // When: another replica runs them right now (holds the advisory lock)
+    try (Connection other = DbProbe.connect()) {
+      other.setAutoCommit(false);
+      try (Statement st = other.createStatement()) {
+        st.execute("SELECT pg_advisory_xact_lock(" + BackgroundDuties.LOCK_KEY + ")");
+      }
+
+      // Then: this replica skips its run
+      assertThat(duties.runOnce().await().atMost(Duration.ofSeconds(30))).isFalse();
+      other.rollback();
+    }
+    assertThat(duties.runOnce().await().atMost(Duration.ofSeconds(30))).isTrue();
+  }
+}
