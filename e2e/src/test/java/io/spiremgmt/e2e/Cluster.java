@@ -58,15 +58,22 @@ final class Cluster implements AutoCloseable {
 
   /** Starts PostgreSQL, one backend and sites A, B (prod.test) and C (edge.test) with SPIRE. */
   static Cluster start() throws Exception {
+    return start(Map.of("a", PROD, "b", PROD, "c", EDGE));
+  }
+
+  /**
+   * Starts PostgreSQL, one backend, and one site with its SPIRE server per (name, trust domain).
+   */
+  static Cluster start(Map<String, String> siteTrustDomains) throws Exception {
     EmbeddedDatabase db = EmbeddedDatabase.start(null);
     TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
     Path token = Files.createTempFile("agent", ".token");
     Files.writeString(token, issuer.mint("e2e-agent", Set.of("SiteAgent"), Duration.ofHours(2)));
     Cluster c = new Cluster(db, issuer, token);
     c.startBackend();
-    c.addSite("a", PROD);
-    c.addSite("b", PROD);
-    c.addSite("c", EDGE);
+    for (Map.Entry<String, String> site : new java.util.TreeMap<>(siteTrustDomains).entrySet()) {
+      c.addSite(site.getKey(), site.getValue());
+    }
     return c;
   }
 
@@ -120,6 +127,14 @@ final class Cluster implements AutoCloseable {
         JavaProcess.start("agent-" + instance, Path.of(System.getProperty("e2e.agent.jar")), props);
     agents.put(instance, agent);
     return agent;
+  }
+
+  /** Stops every agent (gracefully). */
+  void stopAgents() throws InterruptedException {
+    for (JavaProcess a : agents.values()) {
+      a.close();
+    }
+    agents.clear();
   }
 
   /** The agent process started as {@code instance}. */

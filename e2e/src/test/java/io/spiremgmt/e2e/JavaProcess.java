@@ -98,7 +98,7 @@ final class JavaProcess implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.add("-Xmx320m");
+    cmd.add("-Xmx" + System.getProperty("e2e.jvm.xmx", "320m"));
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Dquarkus.http.port=" + httpPort);
     cmd.add("-Dquarkus.log.console.json.enabled=false");

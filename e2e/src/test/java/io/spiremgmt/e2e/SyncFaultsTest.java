@@ -147,8 +147,11 @@ class SyncFaultsTest {
     // Given: a second instance for site B stands by
     cluster.startAgent("b", "fault-b-standby", Map.of());
     assertThat(converge.agent("b").getAgentId()).isEqualTo("fault-b");
-    assertThat(cluster.agent("fault-b-standby").get("/q/metrics"))
-        .contains("agent_lease_held{site=\"" + cluster.site("b").getId() + "\"} 0.0");
+    String standbyGauge = "agent_lease_held{site=\"" + cluster.site("b").getId() + "\"} 0.0";
+    await()
+        .atMost(Converge.WITHIN)
+        .until(() -> cluster.agent("fault-b-standby").get("/q/metrics").contains(standbyGauge));
+    assertThat(converge.agent("b").getAgentId()).isEqualTo("fault-b");
 
     // When
     cluster.agent("fault-b").kill();

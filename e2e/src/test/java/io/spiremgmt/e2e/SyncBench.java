@@ -1,0 +1,250 @@
+package io.spiremgmt.e2e;
+
+import io.grpc.Context;
+import io.grpc.stub.StreamObserver;
+import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.spire.SpireEntryClient;
+import io.spiremgmt.api.v1.BatchCreateEntriesRequest;
+import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.GetSyncStatusRequest;
+import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncCounts;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.SyncUpdate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sync benchmark ({@code bench/sync.sh}): three real SPIRE servers of one trust domain, the
+ * packaged backend and three agents. Prints (1) the latency from CreateEntry returning to SYNCED at
+ * all three sites, seen through StreamSyncUpdates, and (2) the bulk rate of syncing entries created
+ * centrally against raw BatchCreateEntry of the same entries into the same SPIRE servers.
+ */
+public final class SyncBench {
+  private static final String TD = "bench.test";
+  private static final List<String> SITES = List.of("a", "b", "c");
+
+  private SyncBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int latencyN = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int bulkN = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 500;
+    System.setProperty("e2e.jvm.xmx", "1g");
+    try (Cluster cluster = Cluster.start(Map.of("a", TD, "b", TD, "c", TD))) {
+      Converge data = new Converge(cluster);
+      Map<String, String> agentSettings =
+          Map.of(
+              "agent.spire.batch-size", String.valueOf(batch),
+              "agent.full-reconcile-interval", "1h",
+              "agent.poll-wait", "30s");
+      for (String s : SITES) {
+        cluster.startAgent(s, "bench-" + s, agentSettings);
+      }
+      latency(cluster, data, latencyN);
+
+      cluster.stopAgents();
+      bulk(cluster, data, bulkN, batch, agentSettings, latencyN);
+    }
+    System.exit(0);
+  }
+
+  private static void latency(Cluster cluster, Converge data, int n) throws Exception {
+    Map<String, Long> createdAt = new ConcurrentHashMap<>();
+    Map<String, Integer> syncedSites = new ConcurrentHashMap<>();
+    List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    ctx.run(
+        () ->
+            cluster
+                .syncAsync(0)
+                .streamSyncUpdates(
+                    StreamSyncUpdatesRequest.getDefaultInstance(),
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(SyncUpdate u) {
+                        long now = System.nanoTime();
+                        if (u.getSyncState() != SyncState.SYNC_STATE_SYNCED) {
+                          return;
+                        }
+                        if (syncedSites.merge(u.getEntryId(), 1, Integer::sum) == SITES.size()) {
+                          Long t0 = createdAt.get(u.getEntryId());
+                          if (t0 != null) {
+                            latencies.add((now - t0) / 1e6);
+                          }
+                        }
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {
+                        System.err.println("stream failed: " + t);
+                      }
+
+                      @Override
+                      public void onCompleted() {}
+                    }));
+    Thread.sleep(1000); // let the stream start before the first create
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    AtomicInteger next = new AtomicInteger();
+    List<Future<?>> clients = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int c = 0; c < 4; c++) {
+      clients.add(
+          pool.submit(
+              () -> {
+                while (next.getAndIncrement() < n) {
+                  Entry e = data.create(data.entry(TD, "/latency/e", "a", "b", "c"));
+                  createdAt.put(e.getId(), System.nanoTime());
+                  // An update may beat the put above: count it now.
+                  if (syncedSites.getOrDefault(e.getId(), 0) == SITES.size()) {
+                    latencies.add(0.0);
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : clients) {
+      f.get();
+    }
+    pool.shutdown();
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (latencies.size() < n && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    ctx.cancel(null);
+    double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    System.out.printf(
+        "== latency: CreateEntry returned -> SYNCED at all %d sites (4 concurrent clients, %.0f s) ==%n",
+        SITES.size(), (System.nanoTime() - start) / 1e9);
+    System.out.printf(
+        "entries=%d measured=%d p50=%.1f ms p99=%.1f ms max=%.1f ms%n",
+        n,
+        sorted.length,
+        pct(sorted, 50),
+        pct(sorted, 99),
+        sorted.length == 0 ? 0 : sorted[sorted.length - 1]);
+  }
+
+  private static void bulk(
+      Cluster cluster,
+      Converge data,
+      int n,
+      int batch,
+      Map<String, String> agentSettings,
+      int already)
+      throws Exception {
+    // Central creation (agents stopped), in batches of 500 from 4 clients.
+    List<Entry.Builder> specs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      specs.add(data.entry(TD, "/bulk/e", "a", "b", "c"));
+    }
+    List<Entry> created = Collections.synchronizedList(new ArrayList<>(n));
+    long t0 = System.nanoTime();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<?>> calls = new ArrayList<>();
+    for (int from = 0; from < n; from += 500) {
+      List<Entry.Builder> chunk = specs.subList(from, Math.min(n, from + 500));
+      calls.add(
+          pool.submit(
+              () -> {
+                BatchCreateEntriesRequest.Builder b = BatchCreateEntriesRequest.newBuilder();
+                chunk.forEach(e -> b.addRequests(CreateEntryRequest.newBuilder().setEntry(e)));
+                cluster
+                    .entries(0)
+                    .batchCreateEntries(b.build())
+                    .getResultsList()
+                    .forEach(r -> created.add(r.getEntry()));
+                return null;
+              }));
+    }
+    for (Future<?> f : calls) {
+      f.get();
+    }
+    pool.shutdown();
+    double centralSeconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("== bulk: %d entries x %d sites ==%n", n, SITES.size());
+    System.out.printf(
+        "central BatchCreateEntries     %d entries in %.1f s = %.0f entries/s%n",
+        created.size(), centralSeconds, created.size() / centralSeconds);
+
+    // Raw: the same entries straight into the three SPIRE servers, concurrently.
+    // The same fields the agent writes, under another id prefix.
+    io.spiremgmt.agent.sync.EntryTranslator raw =
+        new io.spiremgmt.agent.sync.EntryTranslator("raw");
+    List<SpireEntry> rawEntries = created.stream().map(raw::toSpire).toList();
+    double rawSeconds = rawCreate(cluster, rawEntries, batch);
+    double rawRate = SITES.size() * (double) rawEntries.size() / rawSeconds;
+    System.out.printf(
+        "raw SPIRE BatchCreateEntry     %d entries in %.1f s = %.0f entries/s (batch %d)%n",
+        SITES.size() * rawEntries.size(), rawSeconds, rawRate, batch);
+    for (String s : SITES) {
+      try (SpireEntryClient c =
+          SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
+        c.delete(rawEntries.stream().map(SpireEntry::id).toList());
+      }
+    }
+
+    // Through the system: agents start, reconcile and report until every pair is SYNCED.
+    long total = SITES.size() * (long) (n + already);
+    long s0 = System.nanoTime();
+    for (String s : SITES) {
+      cluster.startAgent(s, "bulk-" + s, agentSettings);
+    }
+    while (true) {
+      SyncCounts counts =
+          cluster.sync(0).getSyncStatus(GetSyncStatusRequest.getDefaultInstance()).getOverall();
+      if (counts.getSynced() >= total) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    double syncSeconds = (System.nanoTime() - s0) / 1e9;
+    double syncRate = SITES.size() * (double) n / syncSeconds;
+    System.out.printf(
+        "agents: start -> all SYNCED    %d entries in %.1f s = %.0f entries/s (incl. agent start)%n",
+        SITES.size() * n, syncSeconds, syncRate);
+    System.out.printf("ratio sync/raw                 %.2f (target >= 0.8)%n", syncRate / rawRate);
+  }
+
+  private static double rawCreate(Cluster cluster, List<SpireEntry> entries, int batch)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(SITES.size());
+    long t0 = System.nanoTime();
+    List<Future<?>> runs = new ArrayList<>();
+    for (String s : SITES) {
+      runs.add(
+          pool.submit(
+              () -> {
+                try (SpireEntryClient c =
+                    SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
+                  long failed = c.create(entries).stream().filter(r -> !r.ok()).count();
+                  if (failed > 0) {
+                    throw new IllegalStateException(failed + " raw creates failed at " + s);
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : runs) {
+      f.get();
+    }
+    pool.shutdown();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double pct(double[] sorted, int p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+}
