@@ -45,7 +45,8 @@ public final class SyncBench {
           Map.of(
               "agent.spire.batch-size", String.valueOf(batch),
               "agent.full-reconcile-interval", "1h",
-              "agent.poll-wait", "30s");
+              "agent.poll-wait", "30s",
+              "quarkus.log.category.\"io.spiremgmt.agent.run\".level", "DEBUG");
       for (String s : SITES) {
         cluster.startAgent(s, "bench-" + s, agentSettings);
       }

@@ -147,10 +147,12 @@ public final class SyncLoop implements Runnable {
   }
 
   private void poll(Duration wait) {
+    long t0 = System.nanoTime();
     List<EntryChange> changes = backend.poll(wait).getChangesList();
     if (changes.isEmpty() || !lease.held()) {
       return;
     }
+    long t1 = System.nanoTime();
     List<SyncResult> results;
     if (!sync.mirrorCurrent()) {
       results = SiteSync.failed(changes, spireHealth.lastError());
@@ -166,7 +168,16 @@ public final class SyncLoop implements Runnable {
         results = SiteSync.failed(changes, spireHealth.lastError());
       }
     }
+    long t2 = System.nanoTime();
     reportWithRetry(results);
+    if (LOG.isDebugEnabled()) {
+      LOG.debugf(
+          "pass: %d changes, poll %d ms, SPIRE %d ms, report %d ms",
+          changes.size(),
+          (t1 - t0) / 1_000_000,
+          (t2 - t1) / 1_000_000,
+          (System.nanoTime() - t2) / 1_000_000);
+    }
   }
 
   /**
