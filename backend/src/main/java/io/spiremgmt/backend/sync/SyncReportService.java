@@ -66,8 +66,12 @@ public class SyncReportService {
                         throw ApiException.field(
                             ErrorReason.SITE_NOT_FOUND, "site_id", "no site has id " + siteId);
                       }
-                      // Entries are locked in id order, before their site rows, like every writer:
-                      // no deadlock with a concurrent update, delete or report.
+                      // Results are applied in entry id order. SYNCED and FAILED lock only this
+                      // site's row of the entry (the row's target revision is what they check), so
+                      // the agents of an entry's sites do not queue behind each other. DELETED may
+                      // purge the entry, so it locks the entry first and then the row, like every
+                      // writer. Neither order can deadlock with a writer, which locks one entry
+                      // and then that entry's rows.
                       List<SyncReport> ordered =
                           results.stream()
                               .sorted(Comparator.comparing(SyncReport::entryId))
@@ -79,6 +83,10 @@ public class SyncReportService {
                               .transformToUniAndConcatenate(
                                   r ->
                                       apply(s, caller, site, r, requestId, now)
+                                          // Each result is flushed on its own; clearing keeps
+                                          // the next flush from dirty-checking every row so far.
+                                          .call(s::flush)
+                                          .invoke(s::clear)
                                           .map(ok -> ok ? r : null));
                       return applied.collect().asList();
                     }));
@@ -91,11 +99,14 @@ public class SyncReportService {
       SyncReport r,
       String requestId,
       Instant now) {
-    return entries
-        .lock(s, r.entryId())
+    Uni<Boolean> entryExists =
+        r.outcome() == SyncReport.Outcome.DELETED
+            ? entries.lock(s, r.entryId()).map(entry -> entry != null)
+            : Uni.createFrom().item(true);
+    return entryExists
         .chain(
-            entry ->
-                entry == null
+            exists ->
+                !exists
                     ? Uni.createFrom().<EntrySiteEntity>nullItem()
                     : s.find(
                         EntrySiteEntity.class,

@@ -125,6 +125,31 @@ class ReportSyncResultTest {
   }
 
   @Test
+  void aSyncedReportDoesNotQueueBehindAnotherTransactionHoldingTheEntry() throws Exception {
+    // Given: another transaction (another site's report, say) holds the entry row locked
+    Entry created = create(token, entry(td, "/parallel", site.getId()));
+    try (java.sql.Connection other = DbProbe.connect()) {
+      other.setAutoCommit(false);
+      try (java.sql.Statement st = other.createStatement()) {
+        st.execute(
+            "SELECT 1 FROM workload_entries WHERE id = '" + created.getId() + "' FOR UPDATE");
+      }
+
+      // When: this site's agent reports SYNCED meanwhile
+      int applied =
+          Api.sync(token)
+              .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+              .reportSyncResult(
+                  report("r-par", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED)))
+              .getAppliedCount();
+
+      // Then: it completes without waiting for that transaction
+      assertThat(applied).isEqualTo(1);
+      other.rollback();
+    }
+  }
+
+  @Test
   void deletedAtTheLastSitePurgesTheEntry() {
     // Given: an entry at two sites, being deleted
     Site second = Fixtures.site(token, td);
