@@ -36,7 +36,7 @@ public class SyncEventStream {
   private static final String CHANNEL = "sync_events";
   private static final int BATCH = 500;
   private static final long SAFETY_POLL_MS = 5000;
-  private static final long HELD_BACK_RETRY_MS = 50;
+  private static final long HELD_BACK_RETRY_MS = 20;
   private static final Pattern CURSOR = Pattern.compile("e1:(-?[0-9]{1,19}):([0-9]{1,19})");
 
   private static final String FETCH =

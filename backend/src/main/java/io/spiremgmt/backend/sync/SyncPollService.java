@@ -4,9 +4,6 @@ import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.entry.EntryReader;
 import io.spiremgmt.backend.entry.EntrySiteEntity;
 import io.spiremgmt.backend.entry.EntryView;
-import io.spiremgmt.backend.error.ApiException;
-import io.spiremgmt.backend.error.ErrorReason;
-import io.spiremgmt.backend.site.SiteRepository;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -17,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * Answers an agent's long poll: the site's due work (PENDING and DELETING rows, and FAILED ones
@@ -32,21 +28,12 @@ public class SyncPollService {
   /** Longest wait a poll may ask for. */
   public static final Duration MAX_WAIT = Duration.ofSeconds(60);
 
-  private final Mutiny.SessionFactory sessions;
-  private final SiteRepository sites;
   private final EntryReader reader;
   private final SiteWakeups wakeups;
   private final Pool pool;
 
-  SyncPollService(
-      Mutiny.SessionFactory sessions,
-      SiteRepository sites,
-      EntryReader reader,
-      SiteWakeups wakeups,
-      Pool pool) {
+  SyncPollService(EntryReader reader, SiteWakeups wakeups, Pool pool) {
     this.pool = pool;
-    this.sessions = sessions;
-    this.sites = sites;
     this.reader = reader;
     this.wakeups = wakeups;
   }
@@ -62,23 +49,19 @@ public class SyncPollService {
 
   /**
    * The site's due changes, waiting up to {@code wait} (at most {@link #MAX_WAIT}) for some to
-   * appear.
+   * appear. The caller has checked that the site exists (the lease check does).
    */
   public Uni<List<Change>> poll(UUID siteId, Duration wait) {
     Duration capped = wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
-    return sessions
-        .withSession(s -> sites.find(s, siteId))
+    return due(siteId)
         .chain(
-            site -> {
-              if (site == null) {
-                throw ApiException.field(
-                    ErrorReason.SITE_NOT_FOUND, "site_id", "no site has id " + siteId);
-              }
-              if (capped.isZero()) {
-                return due(siteId);
+            first -> {
+              if (!first.isEmpty() || capped.isZero()) {
+                return Uni.createFrom().item(first);
               }
               // A failed change whose backoff ends before the deadline ends the wait then: no
-              // NOTIFY announces that it is due again.
+              // NOTIFY announces that it is due again. The wake-up is armed before the second
+              // look, so a write committed in between is not missed.
               return nextRetry(siteId)
                   .map(retry -> retry == null || retry.compareTo(capped) > 0 ? capped : retry)
                   .chain(waitFor -> wakeups.arm(siteId, waitFor))
