@@ -113,6 +113,16 @@ final class Cluster implements AutoCloseable {
    * Starts an agent instance for site {@code name}; extra {@code agent.*} settings may be given.
    */
   JavaProcess startAgent(String name, String instance, Map<String, String> extra) throws Exception {
+    Map<String, String> props = agentProperties(name, instance);
+    props.putAll(extra);
+    JavaProcess agent =
+        JavaProcess.start("agent-" + instance, Path.of(System.getProperty("e2e.agent.jar")), props);
+    agents.put(instance, agent);
+    return agent;
+  }
+
+  /** The settings of an agent instance for site {@code name} in this cluster. */
+  Map<String, String> agentProperties(String name, String instance) {
     Map<String, String> props = new HashMap<>();
     props.put("agent.site-id", site(name).getId());
     props.put("agent.instance-id", instance);
@@ -122,11 +132,7 @@ final class Cluster implements AutoCloseable {
     props.put("agent.poll-wait", "10s");
     props.put("agent.full-reconcile-interval", "2s");
     props.put("agent.retry-max", "2s");
-    props.putAll(extra);
-    JavaProcess agent =
-        JavaProcess.start("agent-" + instance, Path.of(System.getProperty("e2e.agent.jar")), props);
-    agents.put(instance, agent);
-    return agent;
+    return props;
   }
 
   /** Stops every agent (gracefully). */

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.agent;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -25,7 +26,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class SiteAgentRepository {
   private static final String ACQUIRE =
-      "INSERT INTO site_agents AS a (site_id, agent_id, agent_version, acquired_at,"
+      "WITH prev AS (SELECT agent_id FROM site_agents WHERE site_id = $1)"
+          + " INSERT INTO site_agents AS a (site_id, agent_id, agent_version, acquired_at,"
           + " lease_expires_at, last_seen_at, spire_reachable, spire_error)"
           + " VALUES ($1, $2, $3, now(), now() + $4 * interval '1 millisecond', now(), $5, $6)"
           + " ON CONFLICT (site_id) DO UPDATE SET agent_id = EXCLUDED.agent_id,"
@@ -36,7 +38,8 @@ public class SiteAgentRepository {
           + " lease_expires_at = EXCLUDED.lease_expires_at, last_seen_at = now(),"
           + " spire_reachable = EXCLUDED.spire_reachable, spire_error = EXCLUDED.spire_error"
           + " WHERE a.agent_id = EXCLUDED.agent_id OR a.lease_expires_at <= now()"
-          + " RETURNING agent_id, lease_expires_at";
+          + " RETURNING agent_id, lease_expires_at, acquired_at = now() AS taken,"
+          + " (SELECT agent_id FROM prev) AS previous";
 
   // Renews nothing: proves the caller holds the lease now, in one round trip. A poll also records
   // its time (for GetSiteHealth); other calls write nothing, so a refused or repeated call leaves
@@ -76,14 +79,27 @@ public class SiteAgentRepository {
    * unexpired one, and records the agent's view of its SPIRE server.
    */
   public Uni<Lease> acquire(
-      UUID siteId, String agentId, String version, boolean spireReachable, String spireError) {
+      String actor,
+      UUID siteId,
+      String agentId,
+      String version,
+      boolean spireReachable,
+      String spireError) {
     return requireSite(pool, siteId)
         .chain(
             () ->
-                pool.preparedQuery(ACQUIRE)
-                    .execute(
-                        Tuple.of(siteId, agentId, version, leaseTtl.toMillis(), spireReachable)
-                            .addString(spireError)))
+                pool.withTransaction(
+                    tx ->
+                        tx.preparedQuery(ACQUIRE)
+                            .execute(
+                                Tuple.of(
+                                        siteId,
+                                        agentId,
+                                        version,
+                                        leaseTtl.toMillis(),
+                                        spireReachable)
+                                    .addString(spireError))
+                            .call(granted -> auditTakeover(tx, actor, siteId, agentId, granted))))
         .chain(
             granted -> {
               if (granted.rowCount() == 1) {
@@ -104,6 +120,29 @@ public class SiteAgentRepository {
                             leaseTtl);
                       });
             });
+  }
+
+  /**
+   * A new tenure (not a renewal) is audited as {@code site.agent_lease}, in the same transaction.
+   */
+  private static Uni<Void> auditTakeover(
+      SqlClient tx, String actor, UUID siteId, String agentId, RowSet<Row> granted) {
+    if (granted.rowCount() != 1 || !granted.iterator().next().getBoolean("taken")) {
+      return Uni.createFrom().voidItem();
+    }
+    String previous = granted.iterator().next().getString("previous");
+    return tx.preparedQuery(
+            "INSERT INTO audit_events (actor, action, target_type, target_id, request_id,"
+                + " before_state, after_state) VALUES ($1, 'site.agent_lease', 'site', $2, $3,"
+                + " $4::text::jsonb, $5::text::jsonb)")
+        .execute(
+            Tuple.of(
+                actor,
+                siteId.toString(),
+                "lease-" + agentId,
+                previous == null ? null : new JsonObject().put("agent_id", previous).encode(),
+                new JsonObject().put("agent_id", agentId).encode()))
+        .replaceWithVoid();
   }
 
   /**

@@ -230,7 +230,7 @@ public class SyncGrpcService implements SyncService {
     return callers
         .current()
         .chain(
-            () -> {
+            caller -> {
               UUID site = Ids.parse(request.getSiteId(), "site_id");
               String agent = agentId(request.getAgentId());
               String version = Text.check(request.getAgentVersion(), "agent_version", 64);
@@ -242,7 +242,12 @@ public class SyncGrpcService implements SyncService {
                     "at most " + MAX_ERROR + " characters and no NUL");
               }
               return agents.acquire(
-                  site, agent, version, request.getSpireReachable(), request.getSpireError());
+                  caller.name(),
+                  site,
+                  agent,
+                  version,
+                  request.getSpireReachable(),
+                  request.getSpireError());
             })
         .map(
             lease ->

@@ -72,6 +72,15 @@ class ReportSyncResultTest {
                     + created.getId()
                     + "'"))
         .isEqualTo(1);
+    assertThat(
+            DbProbe.queryString(
+                "SELECT (before_state->>'sync_state') || '>' || (after_state->>'sync_state') || ' '"
+                    + " || (after_state->>'spire_entry_id') || ' ' || actor FROM audit_events"
+                    + " WHERE action = 'entry.sync' AND target_id = '"
+                    + created.getId()
+                    + "'"))
+        .isEqualTo(
+            "SYNC_STATE_PENDING>SYNC_STATE_SYNCED spire-mgmt-" + created.getId() + " agent@site");
   }
 
   @Test

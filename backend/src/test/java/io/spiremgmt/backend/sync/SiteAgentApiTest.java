@@ -84,6 +84,16 @@ class SiteAgentApiTest {
     assertThat(takeover.getHolderAgentId()).isEqualTo("agent-b");
     assertThat(late.getHeld()).isFalse();
     assertThat(late.getHolderAgentId()).isEqualTo("agent-b");
+
+    // Then: each new tenure is audited, renewals are not
+    assertThat(
+            DbProbe.queryString(
+                "SELECT string_agg(coalesce(before_state->>'agent_id', '-') || '>'"
+                    + " || (after_state->>'agent_id'), ',' ORDER BY id) FROM audit_events"
+                    + " WHERE action = 'site.agent_lease' AND target_id = '"
+                    + site.getId()
+                    + "'"))
+        .isEqualTo("->agent-a,agent-a>agent-b");
   }
 
   @Test

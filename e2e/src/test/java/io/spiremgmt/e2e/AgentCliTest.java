@@ -1,0 +1,101 @@
+package io.spiremgmt.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spiremgmt.api.v1.Entry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged agent as an operator runs it: {@code --dry-run} prints the plan and changes nothing,
+ * and bad configuration is refused with one line per problem.
+ */
+class AgentCliTest {
+  private static Cluster cluster;
+  private static Converge converge;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = Cluster.start(Map.of("a", Cluster.PROD));
+    converge = new Converge(cluster);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aDryRunPrintsWhatItWouldChangeAndChangesNothing() throws Exception {
+    // Given: an entry no agent applied yet, and a hand-made SPIRE entry
+    Entry e = converge.create(converge.entry(Cluster.PROD, "/dry/app", "a"));
+    cluster
+        .spire("a")
+        .cli(
+            "entry",
+            "create",
+            "-entryID",
+            "hand-made-dry",
+            "-spiffeID",
+            "spiffe://" + Cluster.PROD + "/legacy/dry",
+            "-parentID",
+            "spiffe://" + Cluster.PROD + "/agent/x",
+            "-selector",
+            "unix:uid:1");
+    var before = cluster.allSpireEntries("a");
+
+    // When
+    Run run = agent(cluster.agentProperties("a", "dry-run-1"), "--dry-run");
+
+    // Then
+    assertThat(run.exit()).isZero();
+    assertThat(run.out())
+        .contains("would create " + Cluster.PREFIX + e.getId())
+        .contains("unmanaged hand-made-dry spiffe://" + Cluster.PROD + "/legacy/dry")
+        .contains("nothing was changed");
+    assertThat(cluster.allSpireEntries("a")).containsExactlyInAnyOrderElementsOf(before);
+    assertThat(converge.agent("a").getAgentId()).as("a dry run takes no lease").isEmpty();
+  }
+
+  @Test
+  void badConfigurationIsRefusedWithOneLinePerProblem() throws Exception {
+    Map<String, String> props = new java.util.HashMap<>(cluster.agentProperties("a", "bad"));
+    props.put("agent.site-id", "site-a");
+    props.put("agent.backend.address", "no-port");
+    props.put("agent.spire.batch-size", "0");
+
+    Run run = agent(props);
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.out())
+        .contains("refusing to start")
+        .contains("agent.site-id (AGENT_SITE_ID) must be the site's UUID")
+        .contains("agent.backend.address (AGENT_BACKEND_ADDRESS) must be host:port")
+        .contains("agent.spire.batch-size must be 1 to 1000, got 0");
+  }
+
+  private record Run(int exit, String out) {}
+
+  private static Run agent(Map<String, String> props, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-Dquarkus.http.port=0");
+    props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+    cmd.add("-jar");
+    cmd.add(Path.of(System.getProperty("e2e.agent.jar")).toString());
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out);
+  }
+}
