@@ -42,13 +42,17 @@ public class SiteAgentRepository {
           + " (SELECT agent_id FROM prev) AS previous";
 
   // Renews nothing: proves the caller holds the lease now, in one round trip. A poll also records
-  // its time (for GetSiteHealth); other calls write nothing, so a refused or repeated call leaves
-  // the database as it was.
+  // its time (for GetSiteHealth, to the second); other calls write nothing, so a refused or
+  // repeated call leaves the database as it was.
   private static final String FENCE_POLL =
-      "WITH held AS (UPDATE site_agents SET last_poll_at = now()"
-          + " WHERE site_id = $1 AND agent_id = $2 AND lease_expires_at > now() RETURNING 1)"
+      "WITH held AS (SELECT last_poll_at FROM site_agents"
+          + " WHERE site_id = $1 AND agent_id = $2 AND lease_expires_at > now()),"
+          // At most one write per second per site: a busy agent polls many times a second.
+          + " stamp AS (UPDATE site_agents SET last_poll_at = now()"
+          + " WHERE site_id = $1 AND agent_id = $2 AND lease_expires_at > now()"
+          + " AND (last_poll_at IS NULL OR last_poll_at < now() - interval '1 second') RETURNING 1)"
           + " SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
-          + " EXISTS (SELECT 1 FROM held) AS held";
+          + " EXISTS (SELECT 1 FROM held) AS held, (SELECT count(*) FROM stamp) AS stamped";
   private static final String FENCE =
       "SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
           + " EXISTS (SELECT 1 FROM site_agents WHERE site_id = $1 AND agent_id = $2"
