@@ -114,11 +114,30 @@ final class Cluster implements AutoCloseable {
    */
   JavaProcess startAgent(String name, String instance, Map<String, String> extra) throws Exception {
     Map<String, String> props = agentProperties(name, instance);
+    if (extra.containsKey("agent.spire.address")) {
+      props.remove("agent.spire.socket");
+    }
     props.putAll(extra);
     JavaProcess agent =
         JavaProcess.start("agent-" + instance, Path.of(System.getProperty("e2e.agent.jar")), props);
     agents.put(instance, agent);
     return agent;
+  }
+
+  /**
+   * Settings that make an agent reach site {@code name}'s SPIRE server over TCP with mutual TLS,
+   * presenting an admin X.509-SVID minted by that server's CA.
+   */
+  Map<String, String> tcpSpire(String name) throws Exception {
+    SpireServer server = spire.get(name);
+    Path svid = Files.createTempDirectory("svid-" + name);
+    server.mint(server.adminId(), svid);
+    return Map.of(
+        "agent.spire.address", server.tcpAddress(),
+        "agent.spire.svid-file", svid.resolve("svid.pem").toString(),
+        "agent.spire.key-file", svid.resolve("key.pem").toString(),
+        "agent.spire.bundle-file", svid.resolve("bundle.pem").toString(),
+        "agent.spire.server-id", server.serverId());
   }
 
   /** The settings of an agent instance for site {@code name} in this cluster. */

@@ -70,12 +70,7 @@ public class AgentMain implements QuarkusApplication {
                 config.backend().tokenFile(),
                 config.siteId(),
                 instance);
-        SpireEntryClient spire =
-            SpireEntryClient.overUnixSocket(
-                config.spire().socket(),
-                config.spire().pageSize(),
-                config.spire().batchSize(),
-                config.spire().timeout().toSeconds())) {
+        SpireEntryClient spire = spireClient(config.spire())) {
       if (dryRun) {
         return new DryRun(backend, new SiteSync(spire, translator, true), System.out)
             .run(config.spire().pageSize());
@@ -106,6 +101,22 @@ public class AgentMain implements QuarkusApplication {
       }
     }
     return 0;
+  }
+
+  private static SpireEntryClient spireClient(AgentConfig.Spire c) {
+    if (c.socket().isPresent()) {
+      return SpireEntryClient.overUnixSocket(
+          c.socket().get(), c.pageSize(), c.batchSize(), c.timeout().toSeconds());
+    }
+    return SpireEntryClient.overTls(
+        c.address().orElseThrow(),
+        c.svidFile().orElseThrow(),
+        c.keyFile().orElseThrow(),
+        c.bundleFile().orElseThrow(),
+        c.serverId().orElseThrow(),
+        c.pageSize(),
+        c.batchSize(),
+        c.timeout().toSeconds());
   }
 
   private static String defaultInstanceId() {

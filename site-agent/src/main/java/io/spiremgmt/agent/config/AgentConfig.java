@@ -57,10 +57,29 @@ public interface AgentConfig {
     Optional<Path> tokenFile();
   }
 
-  /** The SPIRE server connection. */
+  /**
+   * The SPIRE server connection: its admin Unix socket, or its TCP endpoint with mutual TLS (the
+   * agent's X.509-SVID must be an admin of the server: in its {@code admin_ids} or with an admin
+   * entry).
+   */
   interface Spire {
     /** The SPIRE server's admin Unix socket (e.g. {@code /tmp/spire-server/private/api.sock}). */
-    Path socket();
+    Optional<Path> socket();
+
+    /** {@code host:port} of the SPIRE server's TCP endpoint, instead of the socket. */
+    Optional<String> address();
+
+    /** With {@link #address()}: the agent's X.509-SVID chain (PEM), re-read when it changes. */
+    Optional<Path> svidFile();
+
+    /** With {@link #address()}: the SVID's private key (PKCS#8 PEM). */
+    Optional<Path> keyFile();
+
+    /** With {@link #address()}: the trust bundle (PEM CA certificates) the server must chain to. */
+    Optional<Path> bundleFile();
+
+    /** With {@link #address()}: the server's SPIFFE ID, e.g. {@code spiffe://td/spire/server}. */
+    Optional<String> serverId();
 
     /** Entries per ListEntries page. */
     @WithDefault("500")

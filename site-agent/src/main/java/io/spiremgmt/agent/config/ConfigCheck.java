@@ -55,6 +55,25 @@ public final class ConfigCheck {
               + config.ownedPrefix()
               + "'");
     }
+    AgentConfig.Spire spire = config.spire();
+    if (spire.socket().isPresent() == spire.address().isPresent()) {
+      problems.add(
+          "set exactly one of agent.spire.socket (AGENT_SPIRE_SOCKET, the admin Unix socket) and"
+              + " agent.spire.address (AGENT_SPIRE_ADDRESS, host:port with mutual TLS)");
+    }
+    if (spire.address().isPresent()) {
+      if (!ADDRESS.matcher(spire.address().get()).matches()) {
+        problems.add("agent.spire.address must be host:port, got '" + spire.address().get() + "'");
+      }
+      readable(problems, "agent.spire.svid-file", spire.svidFile());
+      readable(problems, "agent.spire.key-file", spire.keyFile());
+      readable(problems, "agent.spire.bundle-file", spire.bundleFile());
+      if (spire.serverId().filter(id -> id.startsWith("spiffe://")).isEmpty()) {
+        problems.add(
+            "agent.spire.server-id must be the SPIRE server's SPIFFE ID, e.g."
+                + " spiffe://example.org/spire/server");
+      }
+    }
     int page = config.spire().pageSize();
     if (page < 1 || page > 10_000) {
       problems.add("agent.spire.page-size must be 1 to 10000, got " + page);
@@ -74,6 +93,15 @@ public final class ConfigCheck {
       problems.add("agent.retry-max must not be shorter than agent.retry-initial");
     }
     return problems;
+  }
+
+  private static void readable(
+      List<String> problems, String name, java.util.Optional<java.nio.file.Path> file) {
+    if (file.isEmpty()) {
+      problems.add(name + " is required with agent.spire.address");
+    } else if (!Files.isReadable(file.get())) {
+      problems.add(name + " " + file.get() + " is not readable");
+    }
   }
 
   private static void positive(List<String> problems, String name, Duration d) {

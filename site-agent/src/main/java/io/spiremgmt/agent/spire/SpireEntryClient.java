@@ -1,10 +1,14 @@
 package io.spiremgmt.agent.spire;
 
 import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.ssl.SslContext;
+import io.spiremgmt.agent.tls.SpiffeServerTrustManager;
+import io.spiremgmt.agent.tls.SvidKeyManager;
 import io.spiremgmt.spire.api.server.entry.v1.BatchCreateEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchDeleteEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchUpdateEntryRequest;
@@ -33,6 +37,7 @@ public final class SpireEntryClient implements AutoCloseable {
   private final int pageSize;
   private final int batchSize;
   private final long timeoutSeconds;
+  private SslContext tls;
 
   private SpireEntryClient(
       ManagedChannel channel,
@@ -65,6 +70,67 @@ public final class SpireEntryClient implements AutoCloseable {
             .usePlaintext()
             .build();
     return new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
+  }
+
+  /**
+   * A client of the SPIRE server's TCP endpoint ({@code host:port}) with mutual TLS: it presents
+   * the X.509-SVID in {@code svidFile}/{@code keyFile} (whose SPIFFE ID must be in the server's
+   * {@code admin_ids}, or have an admin entry) and accepts only a server whose chain verifies
+   * against {@code bundleFile} and whose SPIFFE ID is {@code serverId}. The files are re-read when
+   * they change; each new connection uses the current ones.
+   */
+  public static SpireEntryClient overTls(
+      String address,
+      Path svidFile,
+      Path keyFile,
+      Path bundleFile,
+      String serverId,
+      int pageSize,
+      int batchSize,
+      long timeoutSeconds) {
+    try {
+      SslContext tls =
+          GrpcSslContexts.forClient()
+              .keyManager(new SvidKeyManager(svidFile, keyFile))
+              .trustManager(new SpiffeServerTrustManager(bundleFile, serverId))
+              .protocols("TLSv1.3", "TLSv1.2")
+              // A resumed session would keep presenting the SVID of its first handshake: after a
+              // rotation every new connection must do a full handshake with the current files.
+              .sessionTimeout(1)
+              .build();
+      EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+      ManagedChannel channel =
+          NettyChannelBuilder.forTarget(address)
+              .eventLoopGroup(group)
+              .channelType(io.netty.channel.epoll.EpollSocketChannel.class)
+              .sslContext(tls)
+              .build();
+      SpireEntryClient client =
+          new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
+      client.tls = tls;
+      return client;
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException(
+          "cannot set up TLS to the SPIRE server: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Drops the current connection, so the next call connects again (with the current SVID files).
+   */
+  public void reconnect() {
+    if (tls != null) {
+      javax.net.ssl.SSLSessionContext sessions = tls.sessionContext();
+      java.util.Collections.list(sessions.getIds())
+          .forEach(
+              id -> {
+                javax.net.ssl.SSLSession session = sessions.getSession(id);
+                if (session != null) {
+                  session.invalidate();
+                }
+              });
+    }
+    channel.enterIdle();
   }
 
   /**

@@ -49,6 +49,26 @@ class ConfigCheckTest {
         .satisfies(p -> assertThat(p).contains("/nonexistent/token is not readable"));
   }
 
+  @Test
+  void aTcpSpireConnectionNeedsItsSvidFilesAndTheServerId() {
+    AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
+    AgentConfig tcp =
+        new Config(
+            base.siteId(),
+            new Backend("backend:8080", Optional.empty()),
+            base.ownedPrefix(),
+            500,
+            base.pollWait(),
+            true);
+    assertThat(ConfigCheck.problems(tcp))
+        .containsExactlyInAnyOrder(
+            "agent.spire.svid-file /nonexistent/svid.pem is not readable",
+            "agent.spire.key-file is required with agent.spire.address",
+            "agent.spire.bundle-file is required with agent.spire.address",
+            "agent.spire.server-id must be the SPIRE server's SPIFFE ID, e.g."
+                + " spiffe://example.org/spire/server");
+  }
+
   private static AgentConfig config(
       String site, String address, String prefix, int pageSize, String pollWait) {
     return new Config(
@@ -67,8 +87,17 @@ class ConfigCheckTest {
   }
 
   private record Config(
-      String siteId, Backend backend, String ownedPrefix, int pageSize, Duration pollWait)
+      String siteId,
+      Backend backend,
+      String ownedPrefix,
+      int pageSize,
+      Duration pollWait,
+      boolean tcp)
       implements AgentConfig {
+    Config(String siteId, Backend backend, String ownedPrefix, int pageSize, Duration pollWait) {
+      this(siteId, backend, ownedPrefix, pageSize, pollWait, false);
+    }
+
     @Override
     public Optional<String> instanceId() {
       return Optional.empty();
@@ -78,8 +107,33 @@ class ConfigCheckTest {
     public Spire spire() {
       return new Spire() {
         @Override
-        public Path socket() {
-          return Path.of("/tmp/spire.sock");
+        public Optional<Path> socket() {
+          return tcp ? Optional.empty() : Optional.of(Path.of("/tmp/spire.sock"));
+        }
+
+        @Override
+        public Optional<String> address() {
+          return tcp ? Optional.of("spire:8081") : Optional.empty();
+        }
+
+        @Override
+        public Optional<Path> svidFile() {
+          return tcp ? Optional.of(Path.of("/nonexistent/svid.pem")) : Optional.empty();
+        }
+
+        @Override
+        public Optional<Path> keyFile() {
+          return Optional.empty();
+        }
+
+        @Override
+        public Optional<Path> bundleFile() {
+          return Optional.empty();
+        }
+
+        @Override
+        public Optional<String> serverId() {
+          return Optional.empty();
         }
 
         @Override

@@ -18,9 +18,50 @@ public final class SpireServer implements AutoCloseable {
   private Process process;
   private final java.util.List<SpireEntryClient> clients = new java.util.ArrayList<>();
 
-  private SpireServer(Path binary, Path dir) {
+  private final String trustDomain;
+  private final int port;
+
+  private SpireServer(Path binary, Path dir, String trustDomain, int port) {
     this.binary = binary;
     this.dir = dir;
+    this.trustDomain = trustDomain;
+    this.port = port;
+  }
+
+  /** The admin SPIFFE ID the server is configured with ({@code admin_ids}). */
+  public String adminId() {
+    return "spiffe://" + trustDomain + "/site-agent";
+  }
+
+  /** The server's own SPIFFE ID. */
+  public String serverId() {
+    return "spiffe://" + trustDomain + "/spire/server";
+  }
+
+  /** {@code host:port} of the TCP endpoint (mutual TLS with X.509-SVIDs). */
+  public String tcpAddress() {
+    return "127.0.0.1:" + port;
+  }
+
+  /**
+   * Mints an X.509-SVID for {@code spiffeId} with the server's CA into {@code out}: {@code
+   * svid.pem}, {@code key.pem} and {@code bundle.pem}.
+   */
+  public void mint(String spiffeId, Path out) throws Exception {
+    Path fresh = Files.createTempDirectory(dir, "mint");
+    String output = cli("x509", "mint", "-spiffeID", spiffeId, "-write", fresh.toString());
+    for (String f : List.of("svid.pem", "key.pem", "bundle.pem")) {
+      if (!Files.exists(fresh.resolve(f))) {
+        throw new IllegalStateException("x509 mint wrote no " + f + ": " + output);
+      }
+      Files.createDirectories(out);
+      // Replace atomically, as a rotating helper would.
+      Files.move(
+          fresh.resolve(f),
+          out.resolve(f),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
   }
 
   /**
@@ -45,6 +86,7 @@ public final class SpireServer implements AutoCloseable {
           trust_domain = "%s"
           data_dir = "%s"
           log_level = "WARN"
+          admin_ids = ["spiffe://%s/site-agent"]
         }
         plugins {
           DataStore "sql" {
@@ -66,8 +108,9 @@ public final class SpireServer implements AutoCloseable {
                 dir.resolve("api.sock"),
                 trustDomain,
                 dir.resolve("data"),
+                trustDomain,
                 dir.resolve("datastore.sqlite3")));
-    SpireServer server = new SpireServer(binary, dir);
+    SpireServer server = new SpireServer(binary, dir, trustDomain, port);
     server.launch();
     return server;
   }
