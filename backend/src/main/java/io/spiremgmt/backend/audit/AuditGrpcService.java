@@ -29,7 +29,14 @@ public class AuditGrpcService implements AuditService {
   private final AuditRepository audit;
   private final CallerResolver callers;
 
-  AuditGrpcService(Mutiny.SessionFactory sessions, AuditRepository audit, CallerResolver callers) {
+  private final AuditSealer chain;
+
+  AuditGrpcService(
+      Mutiny.SessionFactory sessions,
+      AuditRepository audit,
+      CallerResolver callers,
+      AuditSealer chain) {
+    this.chain = chain;
     this.sessions = sessions;
     this.audit = audit;
     this.callers = callers;
@@ -38,6 +45,30 @@ public class AuditGrpcService implements AuditService {
   @Override
   public Uni<ListAuditEventsResponse> listAuditEvents(ListAuditEventsRequest request) {
     return callers.current().chain(() -> list(request));
+  }
+
+  @Override
+  public Uni<io.spiremgmt.api.v1.VerifyAuditChainResponse> verifyAuditChain(
+      io.spiremgmt.api.v1.VerifyAuditChainRequest request) {
+    return callers
+        .current()
+        .chain(chain::verify)
+        .map(
+            v -> {
+              io.spiremgmt.api.v1.VerifyAuditChainResponse.Builder b =
+                  io.spiremgmt.api.v1.VerifyAuditChainResponse.newBuilder()
+                      .setIntact(v.broken() == null)
+                      .setVerifiedCount(v.verified())
+                      .setUnsealedCount(v.unsealed());
+              if (v.broken() != null) {
+                b.setFirstBreak(
+                    io.spiremgmt.api.v1.AuditChainBreak.newBuilder()
+                        .setSeq(v.broken().seq())
+                        .setEventId(v.broken().eventId())
+                        .setReason(v.broken().reason()));
+              }
+              return b.build();
+            });
   }
 
   private Uni<ListAuditEventsResponse> list(ListAuditEventsRequest r) {

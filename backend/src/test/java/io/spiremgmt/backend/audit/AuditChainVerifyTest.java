@@ -1,0 +1,111 @@
+package io.spiremgmt.backend.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.VerifyAuditChainRequest;
+import io.spiremgmt.api.v1.VerifyAuditChainResponse;
+import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
+import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.TestDatabase;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The audit trail as a hash chain in the real database: sealed after commit, verified through the
+ * API, append-only by trigger, and a row changed behind the service's back is the first break.
+ */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class AuditChainVerifyTest {
+  private final String token = Api.adminToken("auditor@chain");
+
+  @Inject AuditSealer sealer;
+
+  @Test
+  void eventsAreSealedVerifiedAndTamperingIsReportedAtTheFirstBrokenLink() throws Exception {
+    // Given: some audited writes, all sealed
+    Fixtures.site(token, Fixtures.trustDomain());
+    Fixtures.site(token, Fixtures.trustDomain());
+    sealAll();
+
+    // Then
+    VerifyAuditChainResponse intact = verify();
+    assertThat(intact.getIntact()).isTrue();
+    assertThat(intact.getVerifiedCount()).isGreaterThanOrEqualTo(2);
+    assertThat(intact.hasFirstBreak()).isFalse();
+
+    // When: a row is changed behind the service's back (triggers bypassed, as a superuser could)
+    long victim =
+        DbProbe.queryLong(
+            "SELECT id FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC OFFSET 1 LIMIT 1");
+    long seq = DbProbe.queryLong("SELECT seq FROM audit_events WHERE id = " + victim);
+    String actor = DbProbe.queryString("SELECT actor FROM audit_events WHERE id = " + victim);
+    tamper("UPDATE audit_events SET actor = 'mallory' WHERE id = " + victim);
+    try {
+      // Then
+      VerifyAuditChainResponse broken = verify();
+      assertThat(broken.getIntact()).isFalse();
+      assertThat(broken.getFirstBreak().getEventId()).isEqualTo(victim);
+      assertThat(broken.getFirstBreak().getSeq()).isEqualTo(seq);
+      assertThat(broken.getFirstBreak().getReason()).startsWith("hash does not match");
+      assertThat(broken.getVerifiedCount()).isEqualTo(seq - 1);
+      // The command-line check, straight from the database, agrees.
+      java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+      try (Connection c = DbProbe.connect()) {
+        assertThat(AuditChainCli.verify(c, new java.io.PrintStream(printed, true))).isEqualTo(1);
+      }
+      assertThat(printed.toString())
+          .startsWith("audit chain BROKEN at seq " + seq + " (event id " + victim + "): hash");
+    } finally {
+      tamper("UPDATE audit_events SET actor = '" + actor + "' WHERE id = " + victim);
+    }
+    assertThat(verify().getIntact()).isTrue();
+    try (Connection c = DbProbe.connect()) {
+      assertThat(
+              AuditChainCli.verify(c, new java.io.PrintStream(new java.io.ByteArrayOutputStream())))
+          .isZero();
+    }
+  }
+
+  @Test
+  void theServiceCannotChangeOrDeleteAuditRows() {
+    Fixtures.site(token, Fixtures.trustDomain());
+    long id = DbProbe.queryLong("SELECT max(id) FROM audit_events");
+
+    assertThatThrownBy(
+            () -> DbProbe.execute("UPDATE audit_events SET actor = 'x' WHERE id = " + id))
+        .hasMessageContaining("append-only");
+    assertThatThrownBy(() -> DbProbe.execute("DELETE FROM audit_events WHERE id = " + id))
+        .hasMessageContaining("never deleted");
+  }
+
+  private void sealAll() {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              sealer.sealPending().await().atMost(Duration.ofSeconds(10));
+              return DbProbe.queryLong("SELECT count(*) FROM audit_events WHERE seq IS NULL") == 0;
+            });
+  }
+
+  private VerifyAuditChainResponse verify() {
+    return Api.audit(token).verifyAuditChain(VerifyAuditChainRequest.getDefaultInstance());
+  }
+
+  private static void tamper(String sql) throws Exception {
+    try (Connection c = DbProbe.connect();
+        Statement st = c.createStatement()) {
+      st.execute("SET session_replication_role = replica");
+      st.executeUpdate(sql);
+    }
+  }
+}
