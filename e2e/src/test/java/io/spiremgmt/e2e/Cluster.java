@@ -40,19 +40,18 @@ final class Cluster implements AutoCloseable {
 
   private final EmbeddedDatabase db;
   private final TokenIssuer issuer;
-  private final Path agentToken;
   private final String adminToken;
   private final List<JavaProcess> backends = new ArrayList<>();
   private final Map<String, SpireServer> spire = new LinkedHashMap<>();
   private final Map<String, SpireEntryClient> spireClients = new HashMap<>();
   private final Map<String, Site> sites = new LinkedHashMap<>();
+  private final Map<String, Path> agentTokens = new HashMap<>();
   private final Map<String, JavaProcess> agents = new LinkedHashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
-  private Cluster(EmbeddedDatabase db, TokenIssuer issuer, Path agentToken) {
+  private Cluster(EmbeddedDatabase db, TokenIssuer issuer) {
     this.db = db;
     this.issuer = issuer;
-    this.agentToken = agentToken;
     this.adminToken = issuer.mint("e2e-admin", Set.of("Admin"), Duration.ofHours(2));
   }
 
@@ -67,9 +66,7 @@ final class Cluster implements AutoCloseable {
   static Cluster start(Map<String, String> siteTrustDomains) throws Exception {
     EmbeddedDatabase db = EmbeddedDatabase.start(null);
     TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
-    Path token = Files.createTempFile("agent", ".token");
-    Files.writeString(token, issuer.mint("e2e-agent", Set.of("SiteAgent"), Duration.ofHours(2)));
-    Cluster c = new Cluster(db, issuer, token);
+    Cluster c = new Cluster(db, issuer);
     c.startBackend();
     for (Map.Entry<String, String> site : new java.util.TreeMap<>(siteTrustDomains).entrySet()) {
       c.addSite(site.getKey(), site.getValue());
@@ -107,6 +104,16 @@ final class Cluster implements AutoCloseable {
                             .setStatus(SiteStatus.SITE_STATUS_ACTIVE))
                     .build());
     sites.put(name, site);
+    // The agent's token names its site: a SiteAgent may only make its own site's calls.
+    Path token = Files.createTempFile("agent-" + name, ".token");
+    Files.writeString(
+        token,
+        issuer.mint(
+            "e2e-agent-" + name,
+            Set.of("SiteAgent"),
+            Duration.ofHours(2),
+            Map.of("site_id", site.getId())));
+    agentTokens.put(name, token);
   }
 
   /**
@@ -146,7 +153,7 @@ final class Cluster implements AutoCloseable {
     props.put("agent.site-id", site(name).getId());
     props.put("agent.instance-id", instance);
     props.put("agent.backend.address", "localhost:" + backends.get(0).port());
-    props.put("agent.backend.token-file", agentToken.toString());
+    props.put("agent.backend.token-file", agentTokens.get(name).toString());
     props.put("agent.spire.socket", spire.get(name).socket().toString());
     props.put("agent.poll-wait", "10s");
     props.put("agent.full-reconcile-interval", "2s");

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jws.JsonWebSignature;
@@ -62,7 +63,17 @@ public final class TokenIssuer {
    * ttl}.
    */
   public String mint(String subject, Collection<String> roles, Duration ttl) {
+    return mint(subject, roles, ttl, Map.of());
+  }
+
+  /**
+   * A signed token for {@code subject} with the given roles, valid for {@code ttl}, with {@code
+   * extra} claims (e.g. {@code namespaces}, {@code site_id}).
+   */
+  public String mint(
+      String subject, Collection<String> roles, Duration ttl, Map<String, Object> extra) {
     JwtClaims claims = new JwtClaims();
+    extra.forEach(claims::setClaim);
     claims.setIssuer(issuer);
     claims.setAudience(audience);
     claims.setSubject(subject);

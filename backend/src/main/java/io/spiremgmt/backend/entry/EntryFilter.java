@@ -14,6 +14,8 @@ import java.util.UUID;
  * @param spiffeIdPrefix SPIFFE ID prefix
  * @param parentId exact parent ID
  * @param state sync state at {@code siteId}, or at any site
+ * @param scopeNamespaces only entries in one of these namespaces ({@link EntryScope}: a selector
+ *     {@code k8s:ns:N}), sorted; null for every entry
  */
 public record EntryFilter(
     UUID siteId,
@@ -22,7 +24,24 @@ public record EntryFilter(
     String spiffeId,
     String spiffeIdPrefix,
     String parentId,
-    EntrySiteEntity.SyncState state) {
+    EntrySiteEntity.SyncState state,
+    List<String> scopeNamespaces) {
+
+  /** This filter, narrowed to what a caller with {@code access} may see. */
+  public EntryFilter scopedTo(io.spiremgmt.backend.auth.Access access) {
+    if (access.kind() != io.spiremgmt.backend.auth.Access.Kind.NAMESPACES) {
+      return this;
+    }
+    return new EntryFilter(
+        siteId,
+        selectors,
+        match,
+        spiffeId,
+        spiffeIdPrefix,
+        parentId,
+        state,
+        access.namespaces().stream().sorted().toList());
+  }
 
   /** How selectors are compared (SPIRE's meanings). */
   public enum SelectorMatch {
@@ -48,6 +67,7 @@ public record EntryFilter(
         spiffeId,
         spiffeIdPrefix,
         parentId,
-        state);
+        state,
+        scopeNamespaces);
   }
 }

@@ -57,7 +57,7 @@ public class EntryGrpcService implements WorkloadEntryService {
   public Uni<Entry> getEntry(GetEntryRequest request) {
     return callers
         .current()
-        .chain(() -> service.get(Ids.parse(request.getId(), "id")))
+        .chain(caller -> service.get(caller, Ids.parse(request.getId(), "id")))
         .map(EntryMapper::toProto);
   }
 
@@ -107,8 +107,9 @@ public class EntryGrpcService implements WorkloadEntryService {
     return callers
         .current()
         .chain(
-            () ->
+            caller ->
                 service.list(
+                    caller,
                     EntryMapper.toFilter(request),
                     PageSize.of(request.getPageSize()),
                     request.getPageToken()))

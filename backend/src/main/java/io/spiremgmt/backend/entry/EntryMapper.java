@@ -161,7 +161,8 @@ public final class EntryMapper {
         spiffeId,
         prefix,
         parentId,
-        state);
+        state,
+        null);
   }
 
   /** The API value of a sync state. */

@@ -163,6 +163,16 @@ public class EntryReader {
         }
       }
     }
+    if (filter.scopeNamespaces() != null) {
+      where.add(
+          "EXISTS (SELECT 1 FROM workload_entry_selectors v WHERE v.workload_entry_id = e.id"
+              + " AND v.selector_hash = ANY(:scope))");
+      params.put(
+          "scope",
+          filter.scopeNamespaces().stream()
+              .map(ns -> new SelectorValue("k8s:ns", ns).hash())
+              .toArray(String[]::new));
+    }
     if (filter.spiffeId() != null) {
       where.add("e.spiffe_id = :spiffeId");
       params.put("spiffeId", filter.spiffeId());

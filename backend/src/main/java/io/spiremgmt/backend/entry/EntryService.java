@@ -2,8 +2,10 @@ package io.spiremgmt.backend.entry;
 
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
+import io.spiremgmt.backend.audit.DenialRecorder;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
@@ -50,6 +52,7 @@ public class EntryService {
   private final SiteRepository sites;
   private final AuditRepository audit;
   private final SiteNotifier notifier;
+  private final DenialRecorder denials;
 
   EntryService(
       Mutiny.SessionFactory sessions,
@@ -57,13 +60,15 @@ public class EntryService {
       EntryReader reader,
       SiteRepository sites,
       AuditRepository audit,
-      SiteNotifier notifier) {
+      SiteNotifier notifier,
+      DenialRecorder denials) {
     this.sessions = sessions;
     this.entries = entries;
     this.reader = reader;
     this.sites = sites;
     this.audit = audit;
     this.notifier = notifier;
+    this.denials = denials;
   }
 
   /** The outcome of a delete: the entry as it stands, and whether it is gone already. */
@@ -76,6 +81,7 @@ public class EntryService {
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
     Instant now = now();
     String trustDomain = EntryValidator.validate(spec, "entry.", true, now);
+    EntryScope.requireWritable(caller.access(), spec, true, null);
     UUID id = UuidV7.next();
     List<UUID> siteIds = spec.siteUuids();
     return sessions
@@ -113,9 +119,12 @@ public class EntryService {
         .transform(e -> similarExists(null));
   }
 
-  /** Reads one entry. */
-  public Uni<EntryView> get(UUID id) {
-    return reader.get(id).chain(view -> view == null ? notFound(id) : Uni.createFrom().item(view));
+  /** Reads one entry the caller may see. */
+  public Uni<EntryView> get(Caller caller, UUID id) {
+    return reader
+        .get(id)
+        .chain(view -> view == null ? notFound(id) : Uni.createFrom().item(view))
+        .invoke(view -> EntryScope.requireVisible(caller.access(), view.spec(), id.toString()));
   }
 
   /**
@@ -145,6 +154,8 @@ public class EntryService {
                     .chain(
                         before -> {
                           WorkloadEntryEntity entity = before.entity();
+                          EntryScope.requireWritable(
+                              caller.access(), before.spec(), false, id.toString());
                           if (entity.getDeleteRequestedAt() != null) {
                             throw ApiException.of(
                                 ErrorReason.ENTRY_BEING_DELETED,
@@ -156,6 +167,7 @@ public class EntryService {
                           String trustDomain =
                               EntryValidator.validate(
                                   merged, "entry.", mask.contains(EntryField.EXPIRY_TIME), now);
+                          EntryScope.requireWritable(caller.access(), merged, true, id.toString());
                           return applyUpdate(s, before, merged, trustDomain, now)
                               .call(
                                   after ->
@@ -236,6 +248,8 @@ public class EntryService {
                 .chain(
                     before -> {
                       WorkloadEntryEntity entity = before.entity();
+                      EntryScope.requireWritable(
+                          caller.access(), before.spec(), false, id.toString());
                       if (entity.getDeleteRequestedAt() != null) {
                         // Already being deleted: a retry succeeds and changes nothing, even with
                         // the
@@ -289,8 +303,9 @@ public class EntryService {
                     }));
   }
 
-  /** A page of entries matching {@code filter}. */
-  public Uni<Page> list(EntryFilter filter, int pageSize, String pageToken) {
+  /** A page of the entries matching {@code filter} that the caller may see. */
+  public Uni<Page> list(Caller caller, EntryFilter requested, int pageSize, String pageToken) {
+    EntryFilter filter = requested.scopedTo(caller.access());
     String fingerprint = filter.canonical();
     PageToken token = PageToken.decode(pageToken, fingerprint, 2);
     EntryReader.EntryKey after = token == null ? null : keyOf(token);
@@ -317,8 +332,15 @@ public class EntryService {
   public Uni<List<ItemResult<EntryView>>> batchCreate(Caller caller, List<BatchCreateItem> items) {
     checkBatchSize(items.size(), "requests");
     return each(
-        items,
-        item -> create(caller, item.spec().get(), Ids.requestId(item.requestId(), "request_id")));
+            items,
+            item ->
+                create(caller, item.spec().get(), Ids.requestId(item.requestId(), "request_id")))
+        .call(
+            results ->
+                recordDenials(
+                    caller,
+                    WorkloadEntryServiceGrpc.getBatchCreateEntriesMethod().getFullMethodName(),
+                    results));
   }
 
   /** Deletes each id in its own transaction; one result per id, in order. */
@@ -326,8 +348,31 @@ public class EntryService {
       Caller caller, List<String> ids, String requestId) {
     checkBatchSize(ids.size(), "ids");
     List<Integer> indexes = java.util.stream.IntStream.range(0, ids.size()).boxed().toList();
-    return each(
-        indexes, i -> delete(caller, Ids.parse(ids.get(i), "ids[" + i + "]"), 0, requestId));
+    return each(indexes, i -> delete(caller, Ids.parse(ids.get(i), "ids[" + i + "]"), 0, requestId))
+        .call(
+            results ->
+                recordDenials(
+                    caller,
+                    WorkloadEntryServiceGrpc.getBatchDeleteEntriesMethod().getFullMethodName(),
+                    results));
+  }
+
+  /** Writes the batch items denied to the caller to the audit trail, one event each. */
+  private <T> Uni<Void> recordDenials(Caller caller, String method, List<ItemResult<T>> results) {
+    List<String> reasons = new ArrayList<>();
+    for (int i = 0; i < results.size(); i++) {
+      ApiException error = results.get(i).error();
+      if (error != null && error.reason().code() == io.grpc.Status.Code.PERMISSION_DENIED) {
+        reasons.add("item " + i + ": " + error.getMessage());
+      }
+    }
+    return Multi.createFrom()
+        .iterable(reasons)
+        .onItem()
+        .transformToUniAndConcatenate(reason -> denials.record(caller.name(), method, reason))
+        .collect()
+        .last()
+        .replaceWithVoid();
   }
 
   /**

@@ -39,6 +39,10 @@ public enum ErrorReason {
   ENTRY_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS),
   /** Another site has that name. */
   SITE_NAME_TAKEN(Status.Code.ALREADY_EXISTS),
+  /** No API key has that id. */
+  API_KEY_NOT_FOUND(Status.Code.NOT_FOUND),
+  /** Another API key has that name. */
+  API_KEY_NAME_TAKEN(Status.Code.ALREADY_EXISTS),
   /** The revision the caller read is no longer the stored one. */
   STALE_REVISION(Status.Code.ABORTED),
   /** The site is INACTIVE and takes no new entries. */
@@ -57,6 +61,10 @@ public enum ErrorReason {
   UNAUTHENTICATED(Status.Code.UNAUTHENTICATED),
   /** The caller may not make this call. */
   PERMISSION_DENIED(Status.Code.PERMISSION_DENIED),
+  /** None of the caller's roles may make this call. */
+  ROLE_NOT_ALLOWED(Status.Code.PERMISSION_DENIED),
+  /** The call reaches outside the caller's scope: a Developer's namespaces, an agent's site. */
+  OUTSIDE_SCOPE(Status.Code.PERMISSION_DENIED),
   /** The feature is not available in this version. */
   NOT_AVAILABLE(Status.Code.UNIMPLEMENTED),
   /** A bug: logged with a correlation id, never caused by input. */

@@ -32,12 +32,18 @@ public final class GrpcErrorMapper {
     if (t instanceof ApiException e) {
       return status(e.reason(), e.getMessage(), e.field(), null);
     }
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof io.spiremgmt.backend.auth.CredentialsRejectedException e) {
+        return status(ErrorReason.UNAUTHENTICATED, e.getMessage(), null, null);
+      }
+    }
     if (t instanceof UnauthorizedException
         || t instanceof AuthenticationFailedException
         || t instanceof AuthenticationCompletionException) {
       return status(
           ErrorReason.UNAUTHENTICATED,
-          "missing or invalid credentials: send a valid bearer token in the 'authorization' metadata",
+          "missing or invalid credentials: send a valid bearer token in the 'authorization'"
+              + " metadata or an API key in 'x-api-key'",
           null,
           null);
     }

@@ -225,6 +225,7 @@ class EntryPaginationTest {
                 null,
                 "spiffe://x/",
                 null,
+                null,
                 null)
             .canonical();
     String nulKey =

@@ -21,7 +21,8 @@ public final class Api {
 
   private Api() {}
 
-  private static synchronized ManagedChannel channel() {
+  /** The shared plaintext channel to the service under test. */
+  public static synchronized ManagedChannel channel() {
     if (channel == null) {
       channel = ManagedChannelBuilder.forAddress("localhost", 8081).usePlaintext().build();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> channel.shutdownNow()));
@@ -32,6 +33,26 @@ public final class Api {
   /** A token for {@code subject} with the Admin role. */
   public static String adminToken(String subject) {
     return TestDatabase.issuer().mint(subject, List.of("Admin"), Duration.ofMinutes(30));
+  }
+
+  /** A token for {@code subject} with {@code roles} and extra claims. */
+  public static String token(
+      String subject, List<String> roles, java.util.Map<String, Object> claims) {
+    return TestDatabase.issuer().mint(subject, roles, Duration.ofMinutes(30), claims);
+  }
+
+  /** A Developer's token for {@code namespaces}. */
+  public static String developerToken(String subject, String... namespaces) {
+    return token(
+        subject, List.of("Developer"), java.util.Map.of("namespaces", List.of(namespaces)));
+  }
+
+  /** The metadata that carries {@code token}. */
+  public static Metadata bearer(String token) {
+    Metadata headers = new Metadata();
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return headers;
   }
 
   public static WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub entries(String token) {
@@ -60,10 +81,7 @@ public final class Api {
     if (token == null) {
       return timed;
     }
-    Metadata headers = new Metadata();
-    headers.put(
-        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    return timed.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    return timed.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(token)));
   }
 
   /** The ErrorInfo reason of a failed call, or null. */

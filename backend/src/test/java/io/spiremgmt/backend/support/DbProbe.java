@@ -20,7 +20,8 @@ public final class DbProbe {
           "audit_events",
           "site_agents",
           "site_unmanaged_entries",
-          "sync_events");
+          "sync_events",
+          "api_keys");
 
   private DbProbe() {}
 

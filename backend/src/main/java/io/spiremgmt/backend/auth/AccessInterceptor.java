@@ -1,0 +1,88 @@
+package io.spiremgmt.backend.auth;
+
+import com.google.protobuf.Message;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.quarkus.grpc.GlobalInterceptor;
+import io.spiremgmt.backend.audit.DenialRecorder;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Enforces {@link AccessPolicy} on every call: a method without a row is closed PERMISSION_DENIED
+ * at once; any other call carries its {@link CallAccess} in the gRPC context, where {@link
+ * CallerResolver} decides it once the caller is known. Every call that ends PERMISSION_DENIED (a
+ * role, a scope, a batch item is answered separately) is written to the audit trail before the
+ * client hears of it.
+ */
+@ApplicationScoped
+@GlobalInterceptor
+public class AccessInterceptor implements ServerInterceptor {
+  /** The current call's method, request and caller. */
+  static final Context.Key<CallAccess> CALL = Context.key("spire-mgmt.call-access");
+
+  private final DenialRecorder denials;
+
+  AccessInterceptor(DenialRecorder denials) {
+    this.denials = denials;
+  }
+
+  /** What {@link CallerResolver} needs of the current call, and what a denial is recorded with. */
+  static final class CallAccess {
+    final String method;
+    volatile Message request;
+    volatile String caller;
+
+    CallAccess(String method) {
+      this.method = method;
+    }
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    if (AccessPolicy.exempt(method)) {
+      return next.startCall(call, headers);
+    }
+    CallAccess access = new CallAccess(method);
+    ServerCall<Q, R> audited =
+        new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          @Override
+          public void close(Status status, Metadata trailers) {
+            if (status.getCode() != Status.Code.PERMISSION_DENIED) {
+              super.close(status, trailers);
+              return;
+            }
+            denials
+                .record(access.caller, method, status.getDescription())
+                .subscribe()
+                .with(ok -> super.close(status, trailers), e -> super.close(status, trailers));
+          }
+        };
+    if (!AccessPolicy.table().containsKey(method)) {
+      audited.close(
+          Status.PERMISSION_DENIED.withDescription(
+              method + " has no authorization rule: denied by default"),
+          new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    ServerCall.Listener<Q> listener =
+        Contexts.interceptCall(Context.current().withValue(CALL, access), audited, headers, next);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onMessage(Q message) {
+        if (message instanceof Message m) {
+          access.request = m;
+        }
+        super.onMessage(message);
+      }
+    };
+  }
+}

@@ -1,0 +1,126 @@
+package io.spiremgmt.backend.entry;
+
+import io.spiremgmt.backend.auth.Access;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * How an entry belongs to Kubernetes namespaces, and what a caller with {@link
+ * Access.Kind#NAMESPACES} access may do with it.
+ *
+ * <ul>
+ *   <li>An entry's <b>namespaces</b> are the values N of its selectors {@code k8s:ns:N} (in either
+ *       spelling, {@code k8s:ns}/{@code N} or {@code k8s}/{@code ns:N}).
+ *   <li>A SPIFFE ID is <b>in</b> namespace N when its path starts with {@code /ns/N/} (or is {@code
+ *       /ns/N}), the layout of SPIRE's Kubernetes registrars.
+ *   <li>A scoped caller <b>sees</b> an entry (get, list) when at least one of the entry's
+ *       namespaces is the caller's.
+ *   <li>A scoped caller may <b>write</b> an entry (create it, or update or delete it, where both
+ *       the stored and the resulting entry count) when the entry has at least one namespace, all of
+ *       them are the caller's, its SPIFFE ID is in one of the caller's namespaces, and it is
+ *       neither an admin nor a downstream entry.
+ * </ul>
+ */
+public final class EntryScope {
+  private EntryScope() {}
+
+  private static final String NS_PREFIX = "k8s:ns:";
+
+  /** The namespaces of an entry with these selectors. */
+  public static Set<String> namespaces(List<SelectorValue> selectors) {
+    Set<String> namespaces = new LinkedHashSet<>();
+    for (SelectorValue selector : selectors) {
+      String canonical = selector.canonical();
+      if (canonical.startsWith(NS_PREFIX) && canonical.length() > NS_PREFIX.length()) {
+        namespaces.add(canonical.substring(NS_PREFIX.length()));
+      }
+    }
+    return namespaces;
+  }
+
+  /** The namespace a SPIFFE ID's path puts it in, or null. */
+  static String spiffeIdNamespace(String spiffeId) {
+    int pathStart = spiffeId.indexOf('/', "spiffe://".length());
+    if (pathStart < 0) {
+      return null;
+    }
+    String path = spiffeId.substring(pathStart);
+    if (!path.startsWith("/ns/")) {
+      return null;
+    }
+    int end = path.indexOf('/', "/ns/".length());
+    String ns = end < 0 ? path.substring("/ns/".length()) : path.substring("/ns/".length(), end);
+    return ns.isEmpty() ? null : ns;
+  }
+
+  /** Whether a caller with {@code access} sees an entry with these selectors. */
+  public static boolean visible(Access access, List<SelectorValue> selectors) {
+    if (access.kind() != Access.Kind.NAMESPACES) {
+      return access.unrestricted();
+    }
+    return namespaces(selectors).stream().anyMatch(access.namespaces()::contains);
+  }
+
+  /**
+   * Fails with OUTSIDE_SCOPE unless a caller with {@code access} may write {@code spec}, which the
+   * caller asked for ({@code requested}) or which is stored under {@code id}.
+   */
+  public static void requireWritable(Access access, EntrySpec spec, boolean requested, String id) {
+    if (access.unrestricted()) {
+      return;
+    }
+    if (access.kind() != Access.Kind.NAMESPACES) {
+      throw ApiException.of(ErrorReason.OUTSIDE_SCOPE, "the caller may not write entries");
+    }
+    String problem = problem(access.namespaces(), spec);
+    if (problem == null) {
+      return;
+    }
+    if (!requested) {
+      // The stored entry is not the caller's: say so without describing it.
+      throw ApiException.of(
+          ErrorReason.OUTSIDE_SCOPE,
+          "entry " + id + " is outside your namespaces " + new TreeSet<>(access.namespaces()));
+    }
+    throw ApiException.field(
+        ErrorReason.OUTSIDE_SCOPE,
+        "entry",
+        problem
+            + " (your namespaces: "
+            + String.join(", ", new TreeSet<>(access.namespaces()))
+            + ")");
+  }
+
+  /** Fails with OUTSIDE_SCOPE unless a caller with {@code access} sees the stored entry. */
+  public static void requireVisible(Access access, EntrySpec spec, String id) {
+    if (!visible(access, spec.selectors())) {
+      throw ApiException.of(
+          ErrorReason.OUTSIDE_SCOPE,
+          "entry " + id + " is outside your namespaces " + new TreeSet<>(access.namespaces()));
+    }
+  }
+
+  private static String problem(Set<String> allowed, EntrySpec spec) {
+    if (spec.admin() || spec.downstream()) {
+      return "a Developer may not write admin or downstream entries";
+    }
+    Set<String> namespaces = namespaces(spec.selectors());
+    if (namespaces.isEmpty()) {
+      return "the entry needs a k8s:ns selector naming one of your namespaces";
+    }
+    for (String ns : namespaces) {
+      if (!allowed.contains(ns)) {
+        return "selector k8s:ns:" + ns + " is outside your namespaces";
+      }
+    }
+    String idNamespace = spiffeIdNamespace(spec.spiffeId());
+    if (idNamespace == null || !allowed.contains(idNamespace)) {
+      return "the SPIFFE ID must be under /ns/<one of your namespaces>/";
+    }
+    return null;
+  }
+}

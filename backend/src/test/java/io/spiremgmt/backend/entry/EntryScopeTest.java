@@ -1,0 +1,130 @@
+package io.spiremgmt.backend.entry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spiremgmt.backend.auth.Access;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class EntryScopeTest {
+  private static final Access DEV = Access.namespaces(Set.of("payments", "checkout"));
+
+  private static EntrySpec spec(String spiffeId, boolean admin, SelectorValue... selectors) {
+    return new EntrySpec(
+        spiffeId,
+        "spiffe://td/spire/agent/x",
+        List.of(selectors),
+        0,
+        List.of(),
+        admin,
+        false,
+        null,
+        List.of(),
+        List.of(),
+        0,
+        "",
+        false);
+  }
+
+  private static SelectorValue sel(String type, String value) {
+    return new SelectorValue(type, value);
+  }
+
+  @Test
+  void namespacesAreTheValuesOfK8sNsSelectorsInEitherSpelling() {
+    assertThat(
+            EntryScope.namespaces(
+                List.of(
+                    sel("k8s:ns", "payments"),
+                    sel("k8s", "ns:billing"),
+                    sel("k8s:sa", "api"),
+                    sel("unix", "ns:nope"))))
+        .containsExactly("payments", "billing");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "spiffe://td/ns/payments/sa/api, payments",
+    "spiffe://td/ns/payments, payments",
+    "spiffe://td/nsx/payments, ",
+    "spiffe://td/payments/ns/x, ",
+    "spiffe://td, ",
+    "spiffe://td/ns/, "
+  })
+  void aSpiffeIdIsInTheNamespaceItsPathStartsWith(String id, String ns) {
+    assertThat(EntryScope.spiffeIdNamespace(id)).isEqualTo(ns);
+  }
+
+  @Test
+  void aScopedCallerMayWriteAnEntryWhoseNamespacesAndSpiffeIdAreAllItsOwn() {
+    EntryScope.requireWritable(
+        DEV,
+        spec(
+            "spiffe://td/ns/payments/sa/api",
+            false,
+            sel("k8s:ns", "payments"),
+            sel("k8s:sa", "api")),
+        true,
+        null);
+  }
+
+  @Test
+  void refusesEveryWayOutOfScopeNamingTheProblem() {
+    assertDenied(
+        spec("spiffe://td/ns/payments/sa/api", false, sel("k8s:sa", "api")), "needs a k8s:ns");
+    assertDenied(
+        spec(
+            "spiffe://td/ns/payments/x",
+            false,
+            sel("k8s:ns", "payments"),
+            sel("k8s:ns", "billing")),
+        "k8s:ns:billing is outside");
+    assertDenied(spec("spiffe://td/ns/billing/x", false, sel("k8s:ns", "payments")), "SPIFFE ID");
+    assertDenied(spec("spiffe://td/payments/x", false, sel("k8s:ns", "payments")), "SPIFFE ID");
+    assertDenied(spec("spiffe://td/ns/payments/x", true, sel("k8s:ns", "payments")), "admin");
+  }
+
+  @Test
+  void aStoredEntryOutOfScopeIsNamedOnlyByItsId() {
+    String id = UUID.randomUUID().toString();
+    assertThatThrownBy(
+            () ->
+                EntryScope.requireWritable(
+                    DEV,
+                    spec("spiffe://td/ns/billing/secret", false, sel("k8s:ns", "billing")),
+                    false,
+                    id))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ErrorReason.OUTSIDE_SCOPE);
+              assertThat(e.getMessage()).contains(id).doesNotContain("billing", "secret");
+            });
+  }
+
+  @Test
+  void visibilityNeedsOneSharedNamespaceAndUnrestrictedCallersSeeEverything() {
+    List<SelectorValue> mixed = List.of(sel("k8s:ns", "payments"), sel("k8s:ns", "billing"));
+    assertThat(EntryScope.visible(DEV, mixed)).isTrue();
+    assertThat(EntryScope.visible(DEV, List.of(sel("k8s:ns", "billing")))).isFalse();
+    assertThat(EntryScope.visible(Access.all(), List.of(sel("k8s:ns", "billing")))).isTrue();
+    assertThat(EntryScope.visible(Access.site(UUID.randomUUID()), mixed)).isFalse();
+  }
+
+  private static void assertDenied(EntrySpec spec, String message) {
+    assertThatThrownBy(() -> EntryScope.requireWritable(DEV, spec, true, null))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ErrorReason.OUTSIDE_SCOPE);
+              assertThat(e.getMessage()).contains(message).contains("checkout, payments");
+            });
+  }
+}
