@@ -76,9 +76,10 @@ final class Cluster implements AutoCloseable {
 
   /** Starts another backend replica on the same database; its index in {@link #backend(int)}. */
   int startBackend() throws Exception {
-    Map<String, String> props = new HashMap<>(db.datasourceConfig());
-    props.put("mp.jwt.verify.publickey", issuer.publicKeyValue());
-    props.put("mp.jwt.verify.issuer", TokenIssuer.DEV_ISSUER);
+    Map<String, String> props = backendProperties();
+    // Plaintext and a test issuer: not the production profile, whose guard refuses both (proven in
+    // PackagedCliTest).
+    props.put("quarkus.profile", "e2e");
     // Short leases so a failover happens within seconds.
     props.put("spire-mgmt.sync.lease-ttl", "3s");
     backends.add(
@@ -145,6 +146,14 @@ final class Cluster implements AutoCloseable {
         "agent.spire.key-file", svid.resolve("key.pem").toString(),
         "agent.spire.bundle-file", svid.resolve("bundle.pem").toString(),
         "agent.spire.server-id", server.serverId());
+  }
+
+  /** The database and JWT settings a backend of this cluster starts with. */
+  Map<String, String> backendProperties() {
+    Map<String, String> props = new HashMap<>(db.datasourceConfig());
+    props.put("mp.jwt.verify.publickey", issuer.publicKeyValue());
+    props.put("mp.jwt.verify.issuer", TokenIssuer.DEV_ISSUER);
+    return props;
   }
 
   /** The settings of an agent instance for site {@code name} in this cluster. */

@@ -43,11 +43,39 @@ class AuthenticationTest {
         Arguments.of(
             "expired",
             TestDatabase.issuer().mint("mallory", List.of("Admin"), Duration.ofMinutes(-5))),
+        Arguments.of("no expiry", signedWithout("exp")),
+        Arguments.of("no audience", signedWithout("aud")),
+        Arguments.of("no issuer", signedWithout("iss")),
+        Arguments.of("no principal name", signedWithout("sub", "upn")),
+        Arguments.of(
+            "unsigned (alg none)",
+            valid.substring(0, valid.lastIndexOf('.') + 1).replaceFirst("^[^.]+", NONE_HEADER)),
         Arguments.of(
             "tampered payload",
             valid.substring(0, valid.indexOf('.') + 5)
                 + "x"
                 + valid.substring(valid.indexOf('.') + 6)));
+  }
+
+  private static final String NONE_HEADER =
+      java.util.Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes());
+
+  /** A token of the test issuer, with the Admin role, lacking {@code claims}. */
+  private static String signedWithout(String... claims) {
+    org.jose4j.jwt.JwtClaims c = new org.jose4j.jwt.JwtClaims();
+    c.setIssuer(TokenIssuer.DEV_ISSUER);
+    c.setAudience(TokenIssuer.AUDIENCE);
+    c.setSubject("mallory");
+    c.setClaim("upn", "mallory");
+    c.setStringListClaim("groups", List.of("Admin"));
+    c.setIssuedAtToNow();
+    c.setExpirationTimeMinutesInTheFuture(5);
+    for (String claim : claims) {
+      c.unsetClaim(claim);
+    }
+    return TestDatabase.issuer().sign(c);
   }
 
   @ParameterizedTest(name = "{0}")

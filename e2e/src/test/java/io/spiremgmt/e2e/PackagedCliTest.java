@@ -14,10 +14,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packaged agent as an operator runs it: {@code --dry-run} prints the plan and changes nothing,
- * and bad configuration is refused with one line per problem.
+ * The packaged programs as an operator runs them: the agent's {@code --dry-run} prints the plan and
+ * changes nothing, bad agent configuration is refused with one line per problem, and the backend's
+ * production profile refuses unsafe settings, naming each.
  */
-class AgentCliTest {
+class PackagedCliTest {
   private static Cluster cluster;
   private static Converge converge;
 
@@ -83,15 +84,38 @@ class AgentCliTest {
         .contains("agent.spire.batch-size must be 1 to 1000, got 0");
   }
 
+  @Test
+  void theBackendRefusesToStartInProductionWithUnsafeSettingsNamingEach() throws Exception {
+    // Given: the cluster's database, the test issuer's inline key, plaintext, prod profile
+    Map<String, String> props = cluster.backendProperties();
+
+    // When
+    Run run = run("e2e.backend.jar", props);
+
+    // Then
+    assertThat(run.exit()).isNotZero();
+    assertThat(run.out())
+        .contains("refusing to start in production")
+        .contains("MP_JWT_VERIFY_ISSUER is the development issuer")
+        .contains("MP_JWT_VERIFY_PUBLICKEY (an inline key")
+        .contains("no TLS certificate is configured")
+        .contains("QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
+  }
+
   private record Run(int exit, String out) {}
 
   private static Run agent(Map<String, String> props, String... args) throws Exception {
+    return run("e2e.agent.jar", props, args);
+  }
+
+  private static Run run(String jarProperty, Map<String, String> props, String... args)
+      throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.add("-Dquarkus.http.port=0");
     props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     cmd.add("-jar");
-    cmd.add(Path.of(System.getProperty("e2e.agent.jar")).toString());
+    cmd.add(Path.of(System.getProperty(jarProperty)).toString());
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,0 +1,80 @@
+package io.spiremgmt.backend.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.spiremgmt.backend.auth.TokenIssuer;
+import java.util.HashMap;
+import java.util.Map;
+import org.eclipse.microprofile.config.Config;
+import org.junit.jupiter.api.Test;
+
+class ProductionReadinessCheckTest {
+  private static final Map<String, String> SAFE =
+      Map.of(
+          "mp.jwt.verify.issuer", "https://backstage.example.org",
+          "mp.jwt.verify.publickey.location", "https://backstage.example.org/jwks.json",
+          "mp.jwt.verify.audiences", "spire-mgmt",
+          "quarkus.http.ssl.certificate.files", "/tls/tls.crt",
+          "quarkus.http.ssl.certificate.key-files", "/tls/tls.key",
+          "quarkus.http.insecure-requests", "disabled");
+
+  @Test
+  void acceptsASafeConfiguration() {
+    assertThat(ProductionReadinessCheck.problems(config(SAFE))).isEmpty();
+  }
+
+  @Test
+  void namesEveryUnsafeSettingAtOnce() {
+    // Given: nothing configured
+    Config empty = config(Map.of());
+
+    // When
+    var problems = ProductionReadinessCheck.problems(empty);
+
+    // Then
+    assertThat(problems)
+        .containsExactly(
+            "MP_JWT_VERIFY_ISSUER (the token issuer) is not set",
+            "MP_JWT_VERIFY_PUBLICKEY_LOCATION (the issuer's JWKS) is not set",
+            "MP_JWT_VERIFY_AUDIENCES is empty: tokens for any service would be accepted",
+            "no TLS certificate is configured, so gRPC would be plaintext: set"
+                + " QUARKUS_HTTP_SSL_CERTIFICATE_FILES and QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES",
+            "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
+  }
+
+  @Test
+  void refusesTheDevelopmentIssuerAndAnInlineKey() {
+    // Given
+    Map<String, String> dev = new HashMap<>(SAFE);
+    dev.put("mp.jwt.verify.issuer", TokenIssuer.DEV_ISSUER);
+    dev.put("mp.jwt.verify.publickey", "MIIBIjANBg...");
+
+    // When
+    var problems = ProductionReadinessCheck.problems(config(dev));
+
+    // Then
+    assertThat(problems).hasSize(2);
+    assertThat(problems.get(0)).contains("development issuer");
+    assertThat(problems.get(1)).contains("MP_JWT_VERIFY_PUBLICKEY (an inline key");
+  }
+
+  @Test
+  void refusesPlaintextServedBesideTls() {
+    // Given
+    Map<String, String> both = new HashMap<>(SAFE);
+    both.put("quarkus.http.insecure-requests", "enabled");
+
+    // Then
+    assertThat(ProductionReadinessCheck.problems(config(both)))
+        .containsExactly(
+            "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
+  }
+
+  private static Config config(Map<String, String> values) {
+    return new SmallRyeConfigBuilder()
+        .withSources(new PropertiesConfigSource(values, "test", 500))
+        .build();
+  }
+}
