@@ -32,11 +32,22 @@ public final class EntryTranslator {
     return spireId.startsWith(idPrefix) ? spireId.substring(idPrefix.length()) : null;
   }
 
+  /**
+   * A selector in SPIRE's form: the canonical {@code type:value} split at its first {@code :}, so
+   * {@code (k8s:ns, payments)} and {@code (k8s, ns:payments)} are both plugin {@code k8s}, value
+   * {@code ns:payments} (SPIRE refuses a type with a colon).
+   */
+  static SpireEntry.Selector spireSelector(String type, String value) {
+    String canonical = type + ":" + value;
+    int colon = canonical.indexOf(':');
+    return new SpireEntry.Selector(canonical.substring(0, colon), canonical.substring(colon + 1));
+  }
+
   /** The SPIRE entry for {@code entry}. */
   public SpireEntry toSpire(Entry entry) {
     List<SpireEntry.Selector> selectors =
         entry.getSelectorsList().stream()
-            .map(s -> new SpireEntry.Selector(s.getType(), s.getValue()))
+            .map(s -> spireSelector(s.getType(), s.getValue()))
             .toList();
     return new SpireEntry(
         spireId(entry.getId()),

@@ -59,6 +59,16 @@ class EntryTranslatorTest {
   }
 
   @Test
+  void aSelectorWhoseTypeHasAColonIsSplitAtItsFirstColonAsSpireWantsIt() {
+    assertThat(EntryTranslator.spireSelector("k8s:ns", "payments"))
+        .isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
+    assertThat(EntryTranslator.spireSelector("k8s", "ns:payments"))
+        .isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
+    assertThat(EntryTranslator.spireSelector("k8s:pod-label:app", "web:v2"))
+        .isEqualTo(new SpireEntry.Selector("k8s", "pod-label:app:web:v2"));
+  }
+
+  @Test
   void anIdWithoutThePrefixAndDotIsNotOwned() {
     assertThat(translator.centralId("spire-mgmtX0190")).isNull();
     assertThat(translator.centralId("other.0190")).isNull();
