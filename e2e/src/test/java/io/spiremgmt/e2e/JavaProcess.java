@@ -23,6 +23,55 @@ final class JavaProcess implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  /**
+   * For the readiness probe of a backend serving mTLS only: the probe asks whether the port is up,
+   * not who is behind it, so it trusts any certificate (what the tests trust is checked by them).
+   */
+  private static final HttpClient PROBE_TLS = trustingClient();
+
+  private static HttpClient trustingClient() {
+    try {
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+      ctx.init(
+          null,
+          new javax.net.ssl.TrustManager[] {
+            // Extended, so JSSE adds no host name check either (an SVID names no host).
+            new javax.net.ssl.X509ExtendedTrustManager() {
+              @Override
+              public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+              @Override
+              public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+              @Override
+              public void checkClientTrusted(
+                  java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+
+              @Override
+              public void checkServerTrusted(
+                  java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+
+              @Override
+              public void checkClientTrusted(
+                  java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+
+              @Override
+              public void checkServerTrusted(
+                  java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+
+              @Override
+              public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+              }
+            }
+          },
+          null);
+      return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(ctx).build();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private final String name;
   private final Path jar;
   private final Map<String, String> properties;
@@ -117,14 +166,20 @@ final class JavaProcess implements AutoCloseable {
       if (!process.isAlive()) {
         throw new IllegalStateException(name + " exited; see " + log);
       }
+      boolean tls = properties.containsKey("spire-mgmt.auth.mtls.workload-api-socket");
       try {
         HttpResponse<Void> r =
-            HTTP.send(
-                HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + httpPort + "/q/health/ready"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
+            (tls ? PROBE_TLS : HTTP)
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create(
+                                (tls ? "https" : "http")
+                                    + "://localhost:"
+                                    + httpPort
+                                    + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(2))
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           return;
         }

@@ -63,13 +63,7 @@ public class AgentMain implements QuarkusApplication {
     }
     String instance = config.instanceId().orElseGet(AgentMain::defaultInstanceId);
     EntryTranslator translator = new EntryTranslator(config.ownedPrefix());
-    try (BackendClient backend =
-            new BackendClient(
-                config.backend().address(),
-                config.backend().tls(),
-                config.backend().tokenFile(),
-                config.siteId(),
-                instance);
+    try (BackendClient backend = new BackendClient(config.backend(), config.siteId(), instance);
         SpireEntryClient spire = spireClient(config.spire())) {
       if (dryRun) {
         return new DryRun(backend, new SiteSync(spire, translator, true), System.out)

@@ -50,6 +50,12 @@ public class ApiKeyService {
 
   /** Creates a key; see {@code ApiKeyService.CreateApiKey}. */
   public Uni<Created> create(Caller caller, ApiKey request, String requestId) {
+    if (caller.method() == Caller.AuthMethod.API_KEY) {
+      // A leaked key must not be able to outlive its revocation through keys it minted.
+      throw ApiException.of(
+          ErrorReason.PERMISSION_DENIED,
+          "API keys are created by a signed-in Admin (JWT or mTLS), not by another API key");
+    }
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ApiKeySpec spec = ApiKeyValidator.validate(request, now);
     UUID id = UuidV7.next();

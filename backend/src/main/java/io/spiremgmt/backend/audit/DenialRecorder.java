@@ -38,6 +38,11 @@ public class DenialRecorder {
                 + " after_state) VALUES ($1, 'access.deny', 'rpc', $2, '', $3::jsonb)")
         .execute(Tuple.of(actor == null ? UNKNOWN_ACTOR : actor, target, after))
         .replaceWithVoid()
+        // The denied caller waits for the record, but not for long: a slow database must not
+        // hold denied calls (or their connections) open.
+        .ifNoItem()
+        .after(java.time.Duration.ofSeconds(2))
+        .fail()
         .onFailure()
         .recoverWithUni(
             e -> {

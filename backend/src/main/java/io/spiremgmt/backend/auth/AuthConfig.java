@@ -2,8 +2,12 @@ package io.spiremgmt.backend.auth;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
-/** How callers' scopes are read from their credentials ({@code spire-mgmt.auth.*}). */
+/** How callers authenticate and how their scopes are read ({@code spire-mgmt.auth.*}). */
 @ConfigMapping(prefix = "spire-mgmt.auth")
 public interface AuthConfig {
 
@@ -24,5 +28,53 @@ public interface AuthConfig {
     /** The claim naming a SiteAgent's site id. */
     @WithDefault("site_id")
     String siteClaim();
+  }
+
+  /** Mutual TLS with SPIFFE X.509-SVIDs. */
+  Mtls mtls();
+
+  /** Mutual TLS settings. */
+  interface Mtls {
+    /**
+     * The SPIFFE Workload API endpoint, e.g. {@code unix:/run/spire/agent/public/api.sock}. When
+     * set, the gRPC port serves TLS 1.3 only, with this service's X.509-SVID (rotated as the
+     * Workload API rotates it, without a restart), and asks callers for theirs.
+     */
+    Optional<String> workloadApiSocket();
+
+    /**
+     * This service's SPIFFE ID, to pick its SVID when the Workload API returns several; default:
+     * the first.
+     */
+    Optional<String> spiffeId();
+
+    /**
+     * Trust domains whose client SVIDs are accepted; default: this service's own. A wildcard is
+     * refused.
+     */
+    Optional<List<String>> trustDomains();
+
+    /** How long start-up waits for the first SVID. */
+    @WithDefault("30s")
+    Duration initTimeout();
+
+    /**
+     * Callers by SPIFFE ID, e.g. {@code
+     * spire-mgmt.auth.mtls.principals."spiffe://example.org/agent/eu-1".role=SiteAgent}. A valid
+     * SVID that is not listed authenticates but holds no role.
+     */
+    Map<String, Principal> principals();
+
+    /** What an mTLS caller is. */
+    interface Principal {
+      /** Its role: Admin, Operator, Developer, Viewer or SiteAgent. */
+      String role();
+
+      /** A SiteAgent's site id. */
+      Optional<String> siteId();
+
+      /** A Developer's namespaces. */
+      Optional<List<String>> namespaces();
+    }
   }
 }

@@ -79,6 +79,11 @@ public class CallerResolver {
     }
     Set<Role> roles = Role.fromClaims(id.getRoles());
     if (id.getPrincipal() instanceof JsonWebToken jwt) {
+      if (name.startsWith("apikey:") || name.startsWith("spiffe://")) {
+        // Would pass for an API key or an mTLS caller in the audit trail.
+        throw CredentialsRejectedException.because(
+            "a token's principal name may not start with 'apikey:' or 'spiffe://'");
+      }
       return new Caller(
           name,
           Caller.AuthMethod.JWT,

@@ -14,7 +14,9 @@ import org.eclipse.microprofile.config.Config;
  * Refuses to start the production profile with a setting that would make it unsafe, naming every
  * one at once: no JWT issuer or JWKS (tokens of anyone, or of nobody, would be accepted), the
  * development issuer or an inline key (how the dev signing key is passed), no audience, and
- * plaintext gRPC (no TLS certificate, or plain HTTP still served beside TLS).
+ * plaintext gRPC (neither the SPIFFE Workload API nor a TLS certificate, or plain HTTP still served
+ * beside TLS), and a wildcard mTLS trust domain (refused in every profile by {@code MtlsPrincipals}
+ * too).
  */
 @Singleton
 public class ProductionReadinessCheck {
@@ -54,6 +56,16 @@ public class ProductionReadinessCheck {
     if (value(config, "mp.jwt.verify.audiences").isEmpty()) {
       problems.add("MP_JWT_VERIFY_AUDIENCES is empty: tokens for any service would be accepted");
     }
+    if (value(config, "spire-mgmt.auth.mtls.trust-domains").orElse("").contains("*")) {
+      problems.add(
+          "SPIRE_MGMT_AUTH_MTLS_TRUST_DOMAINS holds a wildcard: name each trust domain whose SVIDs"
+              + " are accepted");
+    }
+    // With the SPIFFE Workload API configured the one port serves TLS 1.3 only
+    // (MtlsServerCustomizer).
+    if (value(config, "spire-mgmt.auth.mtls.workload-api-socket").isPresent()) {
+      return problems;
+    }
     boolean certificate =
         value(config, "quarkus.http.ssl.certificate.files").isPresent()
             || value(config, "quarkus.http.ssl.certificate.key-store-file").isPresent()
@@ -61,6 +73,7 @@ public class ProductionReadinessCheck {
     if (!certificate) {
       problems.add(
           "no TLS certificate is configured, so gRPC would be plaintext: set"
+              + " SPIRE_MGMT_AUTH_MTLS_WORKLOAD_API_SOCKET (mTLS with SPIFFE SVIDs) or"
               + " QUARKUS_HTTP_SSL_CERTIFICATE_FILES and QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES");
     }
     if (!value(config, "quarkus.http.insecure-requests").orElse("enabled").equals("disabled")) {

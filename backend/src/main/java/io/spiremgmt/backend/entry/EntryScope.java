@@ -21,8 +21,12 @@ import java.util.TreeSet;
  *       namespaces is the caller's.
  *   <li>A scoped caller may <b>write</b> an entry (create it, or update or delete it, where both
  *       the stored and the resulting entry count) when the entry has at least one namespace, all of
- *       them are the caller's, its SPIFFE ID is in one of the caller's namespaces, and it is
- *       neither an admin nor a downstream entry.
+ *       them are the caller's, its SPIFFE ID is in one of the caller's namespaces, every DNS name
+ *       is a Kubernetes service name of one of them ({@code <service>.<N>.svc}, optionally followed
+ *       by the cluster domain; no wildcards), it federates with no other trust domain, and it is
+ *       neither an admin nor a downstream entry. DNS names and federation reach beyond the
+ *       namespace (an SVID for another host name, trust by another domain), so they are an
+ *       Operator's to grant.
  * </ul>
  */
 public final class EntryScope {
@@ -55,6 +59,20 @@ public final class EntryScope {
     int end = path.indexOf('/', "/ns/".length());
     String ns = end < 0 ? path.substring("/ns/".length()) : path.substring("/ns/".length(), end);
     return ns.isEmpty() ? null : ns;
+  }
+
+  /** The namespace N of a Kubernetes service DNS name {@code <service>.N.svc[...]}, or null. */
+  static String serviceNamespace(String dns) {
+    String[] labels = dns.toLowerCase(java.util.Locale.ROOT).split("\\.", -1);
+    if (labels.length < 3 || !labels[2].equals("svc")) {
+      return null;
+    }
+    for (String label : labels) {
+      if (label.isEmpty() || label.contains("*")) {
+        return null;
+      }
+    }
+    return labels[1];
   }
 
   /** Whether a caller with {@code access} sees an entry with these selectors. */
@@ -120,6 +138,18 @@ public final class EntryScope {
     String idNamespace = spiffeIdNamespace(spec.spiffeId());
     if (idNamespace == null || !allowed.contains(idNamespace)) {
       return "the SPIFFE ID must be under /ns/<one of your namespaces>/";
+    }
+    for (String dns : spec.dnsNames()) {
+      String ns = serviceNamespace(dns);
+      if (ns == null || !allowed.contains(ns)) {
+        return "DNS name '"
+            + dns
+            + "' is not a service name <service>.<namespace>.svc[.<cluster domain>] of your"
+            + " namespaces";
+      }
+    }
+    if (!spec.federatesWith().isEmpty()) {
+      return "a Developer may not make entries federate with other trust domains";
     }
     return null;
   }

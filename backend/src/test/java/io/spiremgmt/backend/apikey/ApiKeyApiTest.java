@@ -284,6 +284,30 @@ class ApiKeyApiTest {
   }
 
   @Test
+  void anApiKeyCannotCreateApiKeys() {
+    // Given
+    String adminKey = ApiKeys.create(admin, "Admin", List.of(), "");
+    Map<String, String> before = DbProbe.snapshot();
+    before.remove("audit_events");
+
+    // When / Then
+    assertFails(
+        () ->
+            io.spiremgmt.api.v1.ApiKeyServiceGrpc.newBlockingStub(Api.channel())
+                .withInterceptors(
+                    MetadataUtils.newAttachHeadersInterceptor(ApiKeys.header(adminKey)))
+                .createApiKey(
+                    io.spiremgmt.api.v1.CreateApiKeyRequest.newBuilder()
+                        .setApiKey(ApiKeys.key("Admin", List.of(), ""))
+                        .build()),
+        Status.Code.PERMISSION_DENIED,
+        "PERMISSION_DENIED");
+    Map<String, String> after = DbProbe.snapshot();
+    after.remove("audit_events");
+    assertThat(after).isEqualTo(before);
+  }
+
+  @Test
   void revokingAnUnknownKeyIsNotFound() {
     assertFails(
         () ->

@@ -48,6 +48,13 @@ class AuthenticationTest {
         Arguments.of("no issuer", signedWithout("iss")),
         Arguments.of("no principal name", signedWithout("sub", "upn")),
         Arguments.of(
+            "a name posing as an API key",
+            TestDatabase.issuer().mint("apikey:ci", List.of("Admin"), Duration.ofMinutes(5))),
+        Arguments.of(
+            "a name posing as an SVID",
+            TestDatabase.issuer()
+                .mint("spiffe://prod.test/agent/a", List.of("Admin"), Duration.ofMinutes(5))),
+        Arguments.of(
             "unsigned (alg none)",
             valid.substring(0, valid.lastIndexOf('.') + 1).replaceFirst("^[^.]+", NONE_HEADER)),
         Arguments.of(

@@ -119,6 +119,7 @@ class ScopeTest {
         inNamespace("payments", "api").addSelectors(Fixtures.selector("k8s", "ns:billing"));
     Entry.Builder admin = inNamespace("payments", "api").setAdmin(true);
     Entry.Builder downstream = inNamespace("payments", "api").setDownstream(true);
+    Entry.Builder foreignHost = inNamespace("payments", "api").addDnsNames("payments.example.com");
 
     // When / Then
     for (Entry.Builder e :
@@ -128,14 +129,15 @@ class ScopeTest {
             noNamespace,
             secondForeignNamespace,
             admin,
-            downstream)) {
+            downstream,
+            foreignHost)) {
       assertFails(
           () -> Api.entries(dev).createEntry(create(e)),
           Status.Code.PERMISSION_DENIED,
           "OUTSIDE_SCOPE");
     }
     assertThat(snapshotWithoutAudit()).isEqualTo(before);
-    assertThat(denialsOf(devName)).isEqualTo(6);
+    assertThat(denialsOf(devName)).isEqualTo(7);
   }
 
   @Test

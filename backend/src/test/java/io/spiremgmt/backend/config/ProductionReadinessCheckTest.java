@@ -40,6 +40,7 @@ class ProductionReadinessCheckTest {
             "MP_JWT_VERIFY_PUBLICKEY_LOCATION (the issuer's JWKS) is not set",
             "MP_JWT_VERIFY_AUDIENCES is empty: tokens for any service would be accepted",
             "no TLS certificate is configured, so gRPC would be plaintext: set"
+                + " SPIRE_MGMT_AUTH_MTLS_WORKLOAD_API_SOCKET (mTLS with SPIFFE SVIDs) or"
                 + " QUARKUS_HTTP_SSL_CERTIFICATE_FILES and QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES",
             "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
   }
@@ -58,6 +59,31 @@ class ProductionReadinessCheckTest {
     assertThat(problems).hasSize(2);
     assertThat(problems.get(0)).contains("development issuer");
     assertThat(problems.get(1)).contains("MP_JWT_VERIFY_PUBLICKEY (an inline key");
+  }
+
+  @Test
+  void theSpiffeWorkloadApiIsTlsEnough() {
+    // Given
+    Map<String, String> mtls = new HashMap<>(SAFE);
+    mtls.remove("quarkus.http.ssl.certificate.files");
+    mtls.remove("quarkus.http.insecure-requests");
+    mtls.put("spire-mgmt.auth.mtls.workload-api-socket", "unix:/run/spire/agent.sock");
+
+    // Then
+    assertThat(ProductionReadinessCheck.problems(config(mtls))).isEmpty();
+  }
+
+  @Test
+  void refusesAWildcardTrustDomain() {
+    // Given
+    Map<String, String> wildcard = new HashMap<>(SAFE);
+    wildcard.put("spire-mgmt.auth.mtls.trust-domains", "prod.example.org,*");
+
+    // Then
+    assertThat(ProductionReadinessCheck.problems(config(wildcard)))
+        .containsExactly(
+            "SPIRE_MGMT_AUTH_MTLS_TRUST_DOMAINS holds a wildcard: name each trust domain whose SVIDs"
+                + " are accepted");
   }
 
   @Test

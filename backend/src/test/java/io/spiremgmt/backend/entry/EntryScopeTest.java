@@ -89,6 +89,67 @@ class EntryScopeTest {
     assertDenied(spec("spiffe://td/ns/billing/x", false, sel("k8s:ns", "payments")), "SPIFFE ID");
     assertDenied(spec("spiffe://td/payments/x", false, sel("k8s:ns", "payments")), "SPIFFE ID");
     assertDenied(spec("spiffe://td/ns/payments/x", true, sel("k8s:ns", "payments")), "admin");
+    assertDenied(
+        withDns(
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "api.example.com"),
+        "DNS name 'api.example.com'");
+    assertDenied(
+        withDns(
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "api.billing.svc"),
+        "DNS name 'api.billing.svc'");
+    assertDenied(
+        withDns(
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "*.payments.svc"),
+        "DNS name");
+    assertDenied(
+        withFederation(spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments"))),
+        "federate");
+  }
+
+  @Test
+  void serviceDnsNamesOfItsNamespacesAreAllowed() {
+    EntryScope.requireWritable(
+        DEV,
+        withDns(
+            spec("spiffe://td/ns/payments/sa/api", false, sel("k8s:ns", "payments")),
+            "api.payments.svc",
+            "api.checkout.svc.cluster.local"),
+        true,
+        null);
+  }
+
+  private static EntrySpec withDns(EntrySpec s, String... dns) {
+    return new EntrySpec(
+        s.spiffeId(),
+        s.parentId(),
+        s.selectors(),
+        s.ttl(),
+        List.of(dns),
+        s.admin(),
+        s.downstream(),
+        s.expiresAt(),
+        s.siteIds(),
+        s.federatesWith(),
+        s.jwtSvidTtl(),
+        s.hint(),
+        s.storeSvid());
+  }
+
+  private static EntrySpec withFederation(EntrySpec s) {
+    return new EntrySpec(
+        s.spiffeId(),
+        s.parentId(),
+        s.selectors(),
+        s.ttl(),
+        s.dnsNames(),
+        s.admin(),
+        s.downstream(),
+        s.expiresAt(),
+        s.siteIds(),
+        List.of("spiffe://partner.example"),
+        s.jwtSvidTtl(),
+        s.hint(),
+        s.storeSvid());
   }
 
   @Test

@@ -5,7 +5,7 @@ import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
+import io.spiremgmt.agent.config.AgentConfig;
 import io.spiremgmt.api.v1.AcquireLeaseRequest;
 import io.spiremgmt.api.v1.Lease;
 import io.spiremgmt.api.v1.ListSiteEntriesRequest;
@@ -47,13 +47,15 @@ public final class BackendClient implements AutoCloseable {
   private final String siteId;
   private final String agentId;
 
-  public BackendClient(
-      String address, boolean tls, Optional<Path> tokenFile, String siteId, String agentId) {
-    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(address);
-    if (!tls) {
-      builder.usePlaintext();
-    }
-    this.channel = builder.build();
+  private final BackendChannel connection;
+
+  /**
+   * A client of the backend {@code config} names, for {@code siteId} as instance {@code agentId}.
+   */
+  public BackendClient(AgentConfig.Backend config, String siteId, String agentId) {
+    Optional<Path> tokenFile = config.tokenFile();
+    this.connection = BackendChannel.open(config);
+    this.channel = connection.channel();
     SyncServiceGrpc.SyncServiceBlockingStub s = SyncServiceGrpc.newBlockingStub(channel);
     this.stub = tokenFile.isPresent() ? s.withCallCredentials(new FileToken(tokenFile.get())) : s;
     this.siteId = siteId;
@@ -159,6 +161,7 @@ public final class BackendClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    connection.close();
   }
 
   /** A bearer token read from a file, re-read when the file changes (rotated by its issuer). */

@@ -55,6 +55,22 @@ public interface AgentConfig {
 
     /** A file holding the bearer token the agent presents; re-read when it changes. */
     Optional<Path> tokenFile();
+
+    /**
+     * The SPIFFE Workload API endpoint (e.g. {@code unix:/run/spire/agent/public/api.sock}): the
+     * agent then calls the backend over mutual TLS 1.3 with its X.509-SVID, rotated without a
+     * restart, and needs no token.
+     */
+    Optional<String> spiffeSocket();
+
+    /** With {@link #spiffeSocket()}: the backend's SPIFFE ID, the only server identity accepted. */
+    Optional<String> spiffeId();
+
+    /**
+     * With {@link #spiffeSocket()}: the agent's own SPIFFE ID, to pick its SVID when the Workload
+     * API offers several; default: the first.
+     */
+    Optional<String> svidSpiffeId();
   }
 
   /**

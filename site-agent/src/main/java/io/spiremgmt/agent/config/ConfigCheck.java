@@ -48,6 +48,31 @@ public final class ConfigCheck {
                     "agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) "
                         + f
                         + " is not readable"));
+    AgentConfig.Backend backend = config.backend();
+    if (backend.spiffeSocket().isPresent() != backend.spiffeId().isPresent()) {
+      problems.add(
+          "agent.backend.spiffe-socket and agent.backend.spiffe-id (the backend's SPIFFE ID) go"
+              + " together");
+    }
+    backend
+        .spiffeId()
+        .filter(id -> !spiffeId(id))
+        .ifPresent(
+            id -> problems.add("agent.backend.spiffe-id must be a SPIFFE ID, got '" + id + "'"));
+    backend
+        .svidSpiffeId()
+        .filter(id -> !spiffeId(id))
+        .ifPresent(
+            id ->
+                problems.add("agent.backend.svid-spiffe-id must be a SPIFFE ID, got '" + id + "'"));
+    if (backend.spiffeSocket().isPresent() && backend.tokenFile().isPresent()) {
+      problems.add(
+          "agent.backend.token-file and agent.backend.spiffe-socket exclude each other: with mTLS"
+              + " the backend knows the agent by its SVID, and a token would take precedence");
+    }
+    if (backend.svidSpiffeId().isPresent() && backend.spiffeSocket().isEmpty()) {
+      problems.add("agent.backend.svid-spiffe-id needs agent.backend.spiffe-socket");
+    }
     if (!PREFIX.matcher(config.ownedPrefix()).matches()) {
       problems.add(
           "agent.owned-prefix must be 1 to 101 of [A-Za-z0-9._-] (SPIRE's entry id characters),"
@@ -107,6 +132,15 @@ public final class ConfigCheck {
   private static void positive(List<String> problems, String name, Duration d) {
     if (d.isNegative() || d.isZero()) {
       problems.add(name + " must be positive, got " + d);
+    }
+  }
+
+  private static boolean spiffeId(String text) {
+    try {
+      io.spiffe.spiffeid.SpiffeId.parse(text);
+      return true;
+    } catch (IllegalArgumentException | io.spiffe.exception.InvalidSpiffeIdException e) {
+      return false;
     }
   }
 }

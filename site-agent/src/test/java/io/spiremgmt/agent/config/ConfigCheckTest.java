@@ -50,6 +50,31 @@ class ConfigCheckTest {
   }
 
   @Test
+  void mutualTlsToTheBackendNeedsTheBackendsSpiffeIdAndNoToken() {
+    AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
+    AgentConfig mtls =
+        new Config(
+            base.siteId(),
+            new Backend(
+                "backend:8080",
+                Optional.of(Path.of("/nonexistent/token")),
+                Optional.of("unix:/run/spire/agent.sock"),
+                Optional.empty(),
+                Optional.of("not-a-spiffe-id")),
+            base.ownedPrefix(),
+            500,
+            base.pollWait());
+    assertThat(ConfigCheck.problems(mtls))
+        .containsExactlyInAnyOrder(
+            "agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) /nonexistent/token is not readable",
+            "agent.backend.spiffe-socket and agent.backend.spiffe-id (the backend's SPIFFE ID) go"
+                + " together",
+            "agent.backend.svid-spiffe-id must be a SPIFFE ID, got 'not-a-spiffe-id'",
+            "agent.backend.token-file and agent.backend.spiffe-socket exclude each other: with mTLS"
+                + " the backend knows the agent by its SVID, and a token would take precedence");
+  }
+
+  @Test
   void aTcpSpireConnectionNeedsItsSvidFilesAndTheServerId() {
     AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
     AgentConfig tcp =
@@ -79,7 +104,17 @@ class ConfigCheckTest {
         Duration.parse("PT" + pollWait.toUpperCase()));
   }
 
-  private record Backend(String address, Optional<Path> tokenFile) implements AgentConfig.Backend {
+  private record Backend(
+      String address,
+      Optional<Path> tokenFile,
+      Optional<String> spiffeSocket,
+      Optional<String> spiffeId,
+      Optional<String> svidSpiffeId)
+      implements AgentConfig.Backend {
+    Backend(String address, Optional<Path> tokenFile) {
+      this(address, tokenFile, Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
     @Override
     public boolean tls() {
       return false;

@@ -69,7 +69,7 @@ public final class SpireServer implements AutoCloseable {
    * healthchecks.
    */
   public static SpireServer start(String trustDomain) throws Exception {
-    Path binary = install();
+    Path binary = install("server");
     Path dir = Files.createTempDirectory("spire-" + trustDomain);
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
@@ -161,6 +161,28 @@ public final class SpireServer implements AutoCloseable {
     return client;
   }
 
+  /** The trust domain it serves. */
+  public String trustDomain() {
+    return trustDomain;
+  }
+
+  /** The TCP port agents attest and fetch SVIDs on. */
+  public int port() {
+    return port;
+  }
+
+  /**
+   * A fresh single-use join token for a node; {@code spiffe://<td>/spire/agent/join_token/<token>}.
+   */
+  public String joinToken() throws IOException, InterruptedException {
+    String out = cli("token", "generate", "-ttl", "600");
+    return out.lines()
+        .filter(l -> l.startsWith("Token: "))
+        .map(l -> l.substring("Token: ".length()).trim())
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no token in: " + out));
+  }
+
   /** The admin Unix socket. */
   public Path socket() {
     return dir.resolve("api.sock");
@@ -178,10 +200,14 @@ public final class SpireServer implements AutoCloseable {
     return out;
   }
 
-  private static Path install() throws IOException, InterruptedException {
+  /**
+   * Builds (once per machine) and returns {@code spire-server} or {@code spire-agent} ({@code
+   * component} "server" or "agent") with {@code tools/spire/install.sh}.
+   */
+  public static Path install(String component) throws IOException, InterruptedException {
     Path script = Path.of("..", "tools", "spire", "install.sh").toAbsolutePath().normalize();
     Process p =
-        new ProcessBuilder("bash", script.toString(), "server")
+        new ProcessBuilder("bash", script.toString(), component)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
