@@ -66,7 +66,7 @@ public class AccessInterceptor implements ServerInterceptor {
                 .with(ok -> super.close(status, trailers), e -> super.close(status, trailers));
           }
         };
-    if (!AccessPolicy.table().containsKey(method)) {
+    if (!AccessPolicy.hasRow(method)) {
       audited.close(
           Status.PERMISSION_DENIED.withDescription(
               method + " has no authorization rule: denied by default"),

@@ -87,9 +87,9 @@ public final class AccessPolicy {
     }
   }
 
-  /** Every row: full gRPC method name → the roles that may call it. */
-  public static Map<String, Set<Role>> table() {
-    return Map.copyOf(TABLE);
+  /** Whether {@code fullMethodName} has a row (every call asks: no copy of the table). */
+  public static boolean hasRow(String fullMethodName) {
+    return TABLE.containsKey(fullMethodName);
   }
 
   /**
