@@ -39,6 +39,41 @@ public record SyncPlan(
    */
   public record Conflict(SpireEntry desired, SpireEntry blocking) {}
 
+  /**
+   * The plan cut into parts to apply one after another, in the plan's order: deletes and conflicts
+   * first, then creates and then updates, at most {@code size} of them per part. Each part may be
+   * reported as soon as it is applied, while the next one is being written. Unmanaged entries stay
+   * with the whole plan.
+   */
+  public List<SyncPlan> parts(int size) {
+    if (size < 1) {
+      throw new IllegalArgumentException("part size must be positive: " + size);
+    }
+    List<SyncPlan> parts = new java.util.ArrayList<>();
+    if (!deletes.isEmpty() || !conflicts.isEmpty()) {
+      parts.add(new SyncPlan(List.of(), List.of(), deletes, List.of(), conflicts));
+    }
+    for (int from = 0; from < creates.size(); from += size) {
+      parts.add(
+          new SyncPlan(
+              creates.subList(from, Math.min(creates.size(), from + size)),
+              List.of(),
+              List.of(),
+              List.of(),
+              List.of()));
+    }
+    for (int from = 0; from < updates.size(); from += size) {
+      parts.add(
+          new SyncPlan(
+              List.of(),
+              updates.subList(from, Math.min(updates.size(), from + size)),
+              List.of(),
+              List.of(),
+              List.of()));
+    }
+    return parts;
+  }
+
   /** Whether SPIRE already holds exactly what is desired (unmanaged entries aside). */
   public boolean isEmpty() {
     return creates.isEmpty() && updates.isEmpty() && deletes.isEmpty() && conflicts.isEmpty();

@@ -9,16 +9,22 @@ import io.spiremgmt.api.v1.SiteEntry;
 import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.jboss.logging.Logger;
 
 /**
  * The agent's work loop, on one thread: while this instance holds the site lease, a full reconcile
  * first and then every {@code fullInterval}, and long polls in between; every result is reported to
- * the backend. A SPIRE outage turns polled changes into FAILED results (the backend schedules their
- * retries) and the agent retries SPIRE with its own backoff; a backend outage is retried with
- * backoff too. Nothing needs an operator to resume.
+ * the backend (a full reconcile's parts by a second thread, while the loop writes the next part). A
+ * SPIRE outage turns polled changes into FAILED results (the backend schedules their retries) and
+ * the agent retries SPIRE with its own backoff; a backend outage is retried with backoff too.
+ * Nothing needs an operator to resume.
  */
 public final class SyncLoop implements Runnable {
   private static final Logger LOG = Logger.getLogger(SyncLoop.class);
@@ -32,6 +38,14 @@ public final class SyncLoop implements Runnable {
   private volatile boolean running = true;
   private long leaseGeneration = -1;
   private long nextFullNanos;
+  // Reports a full reconcile's parts in order, one at a time, while the loop writes the next part.
+  private final ExecutorService reporter =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "sync-report");
+            t.setDaemon(true);
+            return t;
+          });
 
   /**
    * Timing of the loop.
@@ -67,6 +81,18 @@ public final class SyncLoop implements Runnable {
   /** Asks the loop to stop after its current step. */
   public void stop() {
     running = false;
+    reporter.shutdown();
+  }
+
+  private static void awaitAll(List<Future<?>> reports) throws InterruptedException {
+    for (Future<?> f : reports) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        // reportWithRetry retries until it lands or the lease is gone; anything else is a bug.
+        LOG.error("reporting a reconcile part failed", e.getCause());
+      }
+    }
   }
 
   @Override
@@ -114,23 +140,33 @@ public final class SyncLoop implements Runnable {
     }
   }
 
-  /** One full reconcile; false when SPIRE could not be reached. */
-  private boolean fullReconcile() {
+  /**
+   * One full reconcile; false when SPIRE could not be reached. Each part's results are reported on
+   * the reporter thread while SPIRE writes the next part; all of them are in before it returns.
+   */
+  private boolean fullReconcile() throws InterruptedException {
     List<SiteEntry> desired = backend.siteEntries(settings.listPageSize());
     long start = System.nanoTime();
     SiteSync.Reconcile r;
+    List<Future<?>> reports = new ArrayList<>();
     try {
-      r = sync.reconcile(desired);
+      r =
+          sync.reconcile(
+              desired,
+              SiteSync.PART_SIZE,
+              part -> reports.add(reporter.submit(() -> reportWithRetry(part))));
       spireHealth.ok();
     } catch (StatusRuntimeException e) {
       spireHealth.failed(e);
       LOG.warnf("full reconcile failed: %s", spireHealth.lastError());
       return false;
+    } finally {
+      // What was written is true whatever happened next: let its reports finish.
+      awaitAll(reports);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     metrics.outcomes(r.outcomes());
     metrics.reconciled(took, r.driftRepaired(), r.unmanaged().size());
-    reportWithRetry(r.results());
     backend.reportReconcile(
         r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
     nextFullNanos = System.nanoTime() + settings.fullInterval().toNanos();

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Keeps one SPIRE server equal to the central store for the entries this agent owns. A full
@@ -29,6 +30,9 @@ import java.util.Map;
  * stale and the next pass must be a full reconcile.
  */
 public final class SiteSync {
+  /** Entries a full reconcile writes before it hands their results on. */
+  public static final int PART_SIZE = 1000;
+
   private final SpireEntryClient spire;
   private final EntryTranslator translator;
   private final PlanApplier applier;
@@ -54,7 +58,8 @@ public final class SiteSync {
   /**
    * The outcome of a full reconcile.
    *
-   * @param results the results to report (entries whose state changes)
+   * @param results the results to report (entries whose state changes), in the order they were
+   *     handed to the reconcile's sink
    * @param unmanaged SPIRE entries the agent does not own
    * @param driftRepaired owned entries rewritten or re-created although the site was SYNCED
    * @param removed owned entries deleted because the site must no longer hold them
@@ -69,6 +74,17 @@ public final class SiteSync {
 
   /** Makes SPIRE hold exactly {@code desired} among the owned entries. */
   public Reconcile reconcile(List<SiteEntry> desired) {
+    return reconcile(desired, PART_SIZE, results -> {});
+  }
+
+  /**
+   * Makes SPIRE hold exactly {@code desired} among the owned entries, writing at most {@code
+   * partSize} entries at a time and handing each part's results to {@code sink} as soon as the part
+   * is written, so that they can be reported while the next part is written. Results for entries
+   * SPIRE already held as desired come last.
+   */
+  public Reconcile reconcile(
+      List<SiteEntry> desired, int partSize, Consumer<List<SyncResult>> sink) {
     mirrorCurrent = false;
     List<SpireEntry> actual = spire.listAll();
     owned.clear();
@@ -77,31 +93,60 @@ public final class SiteSync {
       (translator.centralId(e.id()) != null ? owned : unmanaged).put(e.id(), e);
     }
     List<SpireEntry> wanted = desired.stream().map(s -> translator.toSpire(s.getEntry())).toList();
+    Map<String, SpireEntry> wantedById = new HashMap<>();
+    Map<String, Integer> position = new HashMap<>();
+    for (int i = 0; i < wanted.size(); i++) {
+      wantedById.put(wanted.get(i).id(), wanted.get(i));
+      position.put(wanted.get(i).id(), i);
+    }
     SyncPlan plan = SyncPlanner.plan(wanted, actual, translator.idPrefix());
-    List<PlanApplier.Outcome> outcomes = applier.apply(plan);
-    Map<String, PlanApplier.Outcome> byId = index(outcomes);
-    remember(outcomes, wanted);
 
+    List<PlanApplier.Outcome> outcomes = new ArrayList<>();
     List<SyncResult> results = new ArrayList<>();
+    boolean[] done = new boolean[desired.size()];
     int drift = 0;
+    for (SyncPlan part : plan.parts(partSize)) {
+      List<PlanApplier.Outcome> applied = applier.apply(part);
+      outcomes.addAll(applied);
+      remember(applied, wantedById);
+      List<SyncResult> chunk = new ArrayList<>();
+      for (PlanApplier.Outcome o : index(applied).values()) {
+        Integer i = position.get(o.id());
+        if (i == null || done[i]) {
+          continue;
+        }
+        done[i] = true;
+        SiteEntry site = desired.get(i);
+        if (site.getSyncState() == SyncState.SYNC_STATE_SYNCED
+            && o.kind() != PlanApplier.Kind.FAILED
+            && o.kind() != PlanApplier.Kind.CONFLICT) {
+          drift++;
+        }
+        chunk.add(result(site.getEntry().getId(), site.getRevision(), false, o));
+      }
+      emit(chunk, results, sink);
+    }
+    // SPIRE already held these as desired: only a state that is not SYNCED yet needs a report.
+    List<SyncResult> rest = new ArrayList<>();
     for (int i = 0; i < desired.size(); i++) {
       SiteEntry site = desired.get(i);
-      PlanApplier.Outcome o = byId.get(wanted.get(i).id());
-      boolean synced = site.getSyncState() == SyncState.SYNC_STATE_SYNCED;
-      if (o != null
-          && synced
-          && o.kind() != PlanApplier.Kind.FAILED
-          && o.kind() != PlanApplier.Kind.CONFLICT) {
-        drift++;
+      if (!done[i] && site.getSyncState() != SyncState.SYNC_STATE_SYNCED) {
+        rest.add(result(site.getEntry().getId(), site.getRevision(), false, null));
       }
-      if (o == null && synced) {
-        continue;
-      }
-      results.add(result(site.getEntry().getId(), site.getRevision(), false, o));
     }
+    emit(rest, results, sink);
+    Map<String, PlanApplier.Outcome> byId = index(outcomes);
     int removed = (int) plan.deletes().stream().filter(byId::containsKey).count();
     mirrorCurrent = !dryRun;
     return new Reconcile(results, plan.unmanaged(), drift, removed, outcomes);
+  }
+
+  private static void emit(
+      List<SyncResult> chunk, List<SyncResult> results, Consumer<List<SyncResult>> sink) {
+    if (!chunk.isEmpty()) {
+      results.addAll(chunk);
+      sink.accept(List.copyOf(chunk));
+    }
   }
 
   /**
@@ -143,7 +188,9 @@ public final class SiteSync {
             planned.unmanaged(),
             planned.conflicts());
     List<PlanApplier.Outcome> outcomes = applier.apply(plan);
-    remember(outcomes, upserts);
+    Map<String, SpireEntry> upsertsById = new HashMap<>();
+    upserts.forEach(e -> upsertsById.put(e.id(), e));
+    remember(outcomes, upsertsById);
     Map<String, PlanApplier.Outcome> byId = index(outcomes);
     List<SyncResult> results = new ArrayList<>();
     for (EntryChange c : changes) {
@@ -192,12 +239,10 @@ public final class SiteSync {
         .build();
   }
 
-  private void remember(List<PlanApplier.Outcome> outcomes, List<SpireEntry> desired) {
+  private void remember(List<PlanApplier.Outcome> outcomes, Map<String, SpireEntry> byId) {
     if (dryRun) {
       return;
     }
-    Map<String, SpireEntry> byId = new HashMap<>();
-    desired.forEach(e -> byId.put(e.id(), e));
     for (PlanApplier.Outcome o : outcomes) {
       switch (o.kind()) {
         case CREATED, UPDATED -> owned.put(o.id(), byId.get(o.id()));
@@ -208,7 +253,7 @@ public final class SiteSync {
   }
 
   private static Map<String, PlanApplier.Outcome> index(List<PlanApplier.Outcome> outcomes) {
-    Map<String, PlanApplier.Outcome> byId = new HashMap<>();
+    Map<String, PlanApplier.Outcome> byId = new LinkedHashMap<>();
     outcomes.forEach(o -> byId.put(o.id(), o));
     return byId;
   }

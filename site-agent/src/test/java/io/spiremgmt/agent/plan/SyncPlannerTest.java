@@ -97,6 +97,40 @@ class SyncPlannerTest {
   }
 
   @Test
+  void aPlanCutIntoPartsKeepsItsOrderAndEveryItem() {
+    // Given: a stale owned entry, a conflict, three creates and two updates
+    SpireEntry stale = entry(PREFIX + "stale", "/stale", 600);
+    SpireEntry byHand = entry("hand-made", "/blocked", 60);
+    SpireEntry blocked = entry(PREFIX + "blocked", "/blocked", 600);
+    SpireEntry c1 = entry(PREFIX + "c1", "/c1", 600);
+    SpireEntry c2 = entry(PREFIX + "c2", "/c2", 600);
+    SpireEntry c3 = entry(PREFIX + "c3", "/c3", 600);
+    SpireEntry u1 = entry(PREFIX + "u1", "/u1", 600);
+    SpireEntry u2 = entry(PREFIX + "u2", "/u2", 600);
+    SyncPlan plan =
+        SyncPlanner.plan(
+            List.of(blocked, c1, c2, c3, u1, u2),
+            List.of(stale, byHand, entry(u1.id(), "/u1", 60), entry(u2.id(), "/u2", 60)),
+            PREFIX);
+
+    // When
+    List<SyncPlan> parts = plan.parts(2);
+
+    // Then
+    assertThat(parts).hasSize(4);
+    assertThat(parts.get(0).deletes()).containsExactly(stale.id());
+    assertThat(parts.get(0).conflicts()).extracting(SyncPlan.Conflict::desired).contains(blocked);
+    assertThat(parts.get(1).creates()).containsExactly(c1, c2);
+    assertThat(parts.get(2).creates()).containsExactly(c3);
+    assertThat(parts.get(3).updates()).extracting(SyncPlan.Update::desired).containsExactly(u1, u2);
+    assertThat(parts).allSatisfy(p -> assertThat(p.unmanaged()).isEmpty());
+    assertThat(parts.stream().mapToInt(p -> p.creates().size() + p.updates().size()).sum())
+        .isEqualTo(5);
+    assertThat(SyncPlanner.plan(List.of(), List.of(), PREFIX).parts(2)).isEmpty();
+    assertThatThrownBy(() -> plan.parts(0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void recreatesAnOwnedEntryThatWasDeletedBehindItsBack() {
     // Given
     SpireEntry a = entry(PREFIX + "a", "/a", 600);

@@ -106,6 +106,52 @@ class SiteSyncTest {
   }
 
   @Test
+  void aFullReconcileHandsOnEachWrittenPartBeforeWritingTheNext() {
+    // Given: three entries SPIRE lacks, one drifted, one it holds as desired but still PENDING
+    Entry fresh1 = entry("/part-1", 600);
+    Entry fresh2 = entry("/part-2", 600);
+    Entry fresh3 = entry("/part-3", 600);
+    Entry drifted = entry("/part-drifted", 600);
+    Entry held = entry("/part-held", 600);
+    client.create(
+        List.of(
+            translator.toSpire(drifted.toBuilder().setTtl(60).build()), translator.toSpire(held)));
+    List<List<String>> parts = new java.util.ArrayList<>();
+
+    // When: parts of two; the sink looks at SPIRE each time it is handed a part
+    SiteSync.Reconcile r =
+        sync.reconcile(
+            List.of(
+                site(fresh1, 1, SyncState.SYNC_STATE_PENDING),
+                site(fresh2, 1, SyncState.SYNC_STATE_PENDING),
+                site(fresh3, 1, SyncState.SYNC_STATE_PENDING),
+                site(drifted, 2, SyncState.SYNC_STATE_SYNCED),
+                site(held, 1, SyncState.SYNC_STATE_PENDING)),
+            2,
+            part -> {
+              Map<String, SpireEntry> now = owned();
+              part.forEach(x -> assertThat(now).containsKey(translator.spireId(x.getEntryId())));
+              parts.add(part.stream().map(SyncResult::getEntryId).toList());
+            });
+
+    // Then: creates in parts of two, then the update, then the entry SPIRE already held
+    assertThat(parts)
+        .containsExactly(
+            List.of(fresh1.getId(), fresh2.getId()),
+            List.of(fresh3.getId()),
+            List.of(drifted.getId()),
+            List.of(held.getId()));
+    assertThat(r.results())
+        .extracting(SyncResult::getEntryId)
+        .containsExactlyElementsOf(parts.stream().flatMap(List::stream).toList());
+    assertThat(r.results())
+        .extracting(SyncResult::getOutcome)
+        .containsOnly(SyncOutcome.SYNC_OUTCOME_SYNCED);
+    assertThat(r.driftRepaired()).isEqualTo(1);
+    assertThat(owned().get(translator.spireId(drifted.getId())).x509SvidTtl()).isEqualTo(600);
+  }
+
+  @Test
   void incrementalPassesCreateUpdateAndDeleteWithOneResultPerChange() {
     // Given
     sync.reconcile(List.of());
