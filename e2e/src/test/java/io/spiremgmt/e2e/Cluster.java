@@ -49,9 +49,13 @@ final class Cluster implements AutoCloseable {
   private final Map<String, JavaProcess> agents = new LinkedHashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
-  private Cluster(EmbeddedDatabase db, TokenIssuer issuer) {
+  /** The PostgreSQL of the SPIRE servers, or null when they use sqlite. */
+  private final EmbeddedDatabase spireDb;
+
+  private Cluster(EmbeddedDatabase db, TokenIssuer issuer, EmbeddedDatabase spireDb) {
     this.db = db;
     this.issuer = issuer;
+    this.spireDb = spireDb;
     this.adminToken = issuer.mint("e2e-admin", Set.of("Admin"), Duration.ofHours(2));
   }
 
@@ -64,9 +68,20 @@ final class Cluster implements AutoCloseable {
    * Starts PostgreSQL, one backend, and one site with its SPIRE server per (name, trust domain).
    */
   static Cluster start(Map<String, String> siteTrustDomains) throws Exception {
+    return start(siteTrustDomains, false);
+  }
+
+  /**
+   * Like {@link #start(Map)}; with {@code spireOnPostgres} every SPIRE server keeps its entries in
+   * a database of its own ({@code spire_<site>}) instead of sqlite, on a second PostgreSQL: as in
+   * production, SPIRE's transactions must not share the backend's server (they would hold back the
+   * backend's {@code pg_snapshot_xmin}, which StreamSyncUpdates waits for).
+   */
+  static Cluster start(Map<String, String> siteTrustDomains, boolean spireOnPostgres)
+      throws Exception {
     EmbeddedDatabase db = EmbeddedDatabase.start(null);
     TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
-    Cluster c = new Cluster(db, issuer);
+    Cluster c = new Cluster(db, issuer, spireOnPostgres ? EmbeddedDatabase.start(null) : null);
     c.startBackend();
     for (Map.Entry<String, String> site : new java.util.TreeMap<>(siteTrustDomains).entrySet()) {
       c.addSite(site.getKey(), site.getValue());
@@ -89,7 +104,7 @@ final class Cluster implements AutoCloseable {
   }
 
   private void addSite(String name, String trustDomain) throws Exception {
-    SpireServer server = SpireServer.start(trustDomain);
+    SpireServer server = SpireServer.start(trustDomain, spireDatabase(name));
     spire.put(name, server);
     spireClients.put(name, SpireEntryClient.overUnixSocket(server.socket(), 500, 100, 30));
     Site site =
@@ -115,6 +130,47 @@ final class Cluster implements AutoCloseable {
             Duration.ofHours(2),
             Map.of("site_id", site.getId())));
     agentTokens.put(name, token);
+  }
+
+  /**
+   * Creates {@code spire_<site>} on the SPIRE servers' PostgreSQL and returns its libpq connection
+   * string; null (sqlite) unless the cluster keeps SPIRE on PostgreSQL.
+   */
+  private String spireDatabase(String site) throws java.sql.SQLException {
+    if (spireDb == null) {
+      return null;
+    }
+    String name = "spire_" + site;
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + spireDb.port() + "/postgres",
+                "postgres",
+                "postgres");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    }
+    return "host=127.0.0.1 port=%d dbname=%s user=postgres password=postgres sslmode=disable"
+        .formatted(spireDb.port(), name);
+  }
+
+  /**
+   * {@code VACUUM ANALYZE} of every SPIRE database, so that a bulk delete leaves no dead rows for
+   * the next phase to pay for; nothing to do when SPIRE runs on sqlite.
+   */
+  void vacuumSpire() throws java.sql.SQLException {
+    if (spireDb == null) {
+      return;
+    }
+    for (String site : spire.keySet()) {
+      try (java.sql.Connection c =
+              java.sql.DriverManager.getConnection(
+                  "jdbc:postgresql://localhost:" + spireDb.port() + "/spire_" + site,
+                  "postgres",
+                  "postgres");
+          java.sql.Statement st = c.createStatement()) {
+        st.execute("VACUUM ANALYZE");
+      }
+    }
   }
 
   /**
@@ -274,5 +330,8 @@ final class Cluster implements AutoCloseable {
       s.close();
     }
     db.close();
+    if (spireDb != null) {
+      spireDb.close();
+    }
   }
 }

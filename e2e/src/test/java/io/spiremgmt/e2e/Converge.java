@@ -27,12 +27,17 @@ final class Converge {
 
   /** A new entry for {@code spiffe://<td><path>-<unique>} assigned to {@code sites}. */
   Entry.Builder entry(String td, String path, String... sites) {
+    return entryIn(td, path, "payments", sites);
+  }
+
+  /** Like {@link #entry(String, String, String...)}, for a workload in namespace {@code ns}. */
+  Entry.Builder entryIn(String td, String path, String ns, String... sites) {
     String name = path.substring(1).replace('/', '-') + "-" + Cluster.unique();
     Entry.Builder b =
         Entry.newBuilder()
             .setSpiffeId("spiffe://" + td + "/" + name)
             .setParentId("spiffe://" + td + "/spire/agent/k8s_psat/cluster-1")
-            .addSelectors(selector("k8s", "ns:payments"))
+            .addSelectors(selector("k8s", "ns:" + ns))
             .addSelectors(selector("k8s", "sa:" + name))
             .setTtl(3600)
             .addDnsNames(name + ".svc");

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SyncBench {
   private static final String TD = "bench.test";
   private static final List<String> SITES = List.of("a", "b", "c");
+  private static final int NAMESPACES = 1000;
 
   private SyncBench() {}
 
@@ -38,8 +39,18 @@ public final class SyncBench {
     int latencyN = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int bulkN = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
     int batch = args.length > 2 ? Integer.parseInt(args[2]) : 500;
+    String datastore = System.getProperty("bench.spire-datastore", "postgres");
+    double rate = Double.parseDouble(System.getProperty("bench.latency-rate", "0"));
+    if (!datastore.equals("postgres") && !datastore.equals("sqlite")) {
+      throw new IllegalArgumentException("SPIRE_DATASTORE must be postgres or sqlite");
+    }
     System.setProperty("e2e.jvm.xmx", "1g");
-    try (Cluster cluster = Cluster.start(Map.of("a", TD, "b", TD, "c", TD))) {
+    // SPIRE on PostgreSQL by default, as in production: its sqlite datastore slows down as it fills
+    // (about 10 creates/s per server beyond 30,000 entries on 2 cores), which a 100,000-entry run
+    // cannot wait for.
+    System.out.printf("SPIRE datastore: %s%n", datastore);
+    try (Cluster cluster =
+        Cluster.start(Map.of("a", TD, "b", TD, "c", TD), datastore.equals("postgres"))) {
       Converge data = new Converge(cluster);
       Map<String, String> agentSettings =
           Map.of(
@@ -50,18 +61,24 @@ public final class SyncBench {
       for (String s : SITES) {
         cluster.startAgent(s, "bench-" + s, agentSettings);
       }
-      latency(cluster, data, latencyN);
+      latency(cluster, data, latencyN, rate);
 
       cluster.stopAgents();
-      bulk(cluster, data, bulkN, batch, agentSettings, latencyN);
+      if (bulkN > 0) {
+        bulk(cluster, data, bulkN, batch, agentSettings, latencyN);
+      }
     }
     System.exit(0);
   }
 
-  private static void latency(Cluster cluster, Converge data, int n) throws Exception {
+  /** Latency over {@code n} entries from 4 clients, paced at {@code rate} entries/s (0: not). */
+  private static void latency(Cluster cluster, Converge data, int n, double rate) throws Exception {
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
     Map<String, Integer> syncedSites = new ConcurrentHashMap<>();
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+    // How long a SYNCED change took from its commit (change_time) to this client: the stream's
+    // share.
+    List<Double> delivery = Collections.synchronizedList(new ArrayList<>());
     Context.CancellableContext ctx = Context.current().withCancellation();
     ctx.run(
         () ->
@@ -76,6 +93,11 @@ public final class SyncBench {
                         if (u.getSyncState() != SyncState.SYNC_STATE_SYNCED) {
                           return;
                         }
+                        com.google.protobuf.Timestamp at = u.getChangeTime();
+                        delivery.add(
+                            (System.currentTimeMillis() * 1e6
+                                    - (at.getSeconds() * 1e9 + at.getNanos()))
+                                / 1e6);
                         if (syncedSites.merge(u.getEntryId(), 1, Integer::sum) == SITES.size()) {
                           Long t0 = createdAt.get(u.getEntryId());
                           if (t0 != null) {
@@ -101,8 +123,16 @@ public final class SyncBench {
       clients.add(
           pool.submit(
               () -> {
-                while (next.getAndIncrement() < n) {
-                  Entry e = data.create(data.entry(TD, "/latency/e", "a", "b", "c"));
+                int k;
+                while ((k = next.getAndIncrement()) < n) {
+                  if (rate > 0) {
+                    long due = start + (long) (k * 1e9 / rate) - System.nanoTime();
+                    if (due > 0) {
+                      Thread.sleep(due / 1_000_000, (int) (due % 1_000_000));
+                    }
+                  }
+                  Entry e =
+                      data.create(data.entryIn(TD, "/latency/e", namespace(k), "a", "b", "c"));
                   createdAt.put(e.getId(), System.nanoTime());
                   // An update may beat the put above: count it now.
                   if (syncedSites.getOrDefault(e.getId(), 0) == SITES.size()) {
@@ -123,8 +153,11 @@ public final class SyncBench {
     ctx.cancel(null);
     double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     System.out.printf(
-        "== latency: CreateEntry returned -> SYNCED at all %d sites (4 concurrent clients, %.0f s) ==%n",
-        SITES.size(), (System.nanoTime() - start) / 1e9);
+        "== latency: CreateEntry returned -> SYNCED at all %d sites (4 concurrent clients, %s, %.0f"
+            + " s) ==%n",
+        SITES.size(),
+        rate > 0 ? "paced at " + rate + " entries/s" : "unpaced",
+        (System.nanoTime() - start) / 1e9);
     System.out.printf(
         "entries=%d measured=%d p50=%.1f ms p99=%.1f ms max=%.1f ms%n",
         n,
@@ -132,6 +165,10 @@ public final class SyncBench {
         pct(sorted, 50),
         pct(sorted, 99),
         sorted.length == 0 ? 0 : sorted[sorted.length - 1]);
+    double[] stream = delivery.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    System.out.printf(
+        "of which commit -> stream client (per site): p50=%.1f ms p99=%.1f ms%n",
+        pct(stream, 50), pct(stream, 99));
   }
 
   private static void bulk(
@@ -145,7 +182,7 @@ public final class SyncBench {
     // Central creation (agents stopped), in batches of 500 from 4 clients.
     List<Entry.Builder> specs = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      specs.add(data.entry(TD, "/bulk/e", "a", "b", "c"));
+      specs.add(data.entryIn(TD, "/bulk/e", namespace(i), "a", "b", "c"));
     }
     List<Entry> created = Collections.synchronizedList(new ArrayList<>(n));
     long t0 = System.nanoTime();
@@ -186,12 +223,16 @@ public final class SyncBench {
     System.out.printf(
         "raw SPIRE BatchCreateEntry     %d entries in %.1f s = %.0f entries/s (batch %d)%n",
         SITES.size() * rawEntries.size(), rawSeconds, rawRate, batch);
-    for (String s : SITES) {
-      try (SpireEntryClient c =
-          SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
-        c.delete(rawEntries.stream().map(SpireEntry::id).toList());
-      }
-    }
+    List<String> rawIds = rawEntries.stream().map(SpireEntry::id).toList();
+    onEverySite(
+        s -> {
+          try (SpireEntryClient c =
+              SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
+            c.delete(rawIds);
+          }
+        });
+    // The agents start on SPIRE databases as clean as the raw phase had them.
+    cluster.vacuumSpire();
 
     // Through the system: agents start, reconcile and report until every pair is SYNCED.
     long total = SITES.size() * (long) (n + already);
@@ -217,28 +258,44 @@ public final class SyncBench {
 
   private static double rawCreate(Cluster cluster, List<SpireEntry> entries, int batch)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(SITES.size());
     long t0 = System.nanoTime();
-    List<Future<?>> runs = new ArrayList<>();
-    for (String s : SITES) {
-      runs.add(
-          pool.submit(
-              () -> {
-                try (SpireEntryClient c =
-                    SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
-                  long failed = c.create(entries).stream().filter(r -> !r.ok()).count();
-                  if (failed > 0) {
-                    throw new IllegalStateException(failed + " raw creates failed at " + s);
-                  }
-                }
-                return null;
-              }));
-    }
-    for (Future<?> f : runs) {
-      f.get();
-    }
-    pool.shutdown();
+    onEverySite(
+        s -> {
+          try (SpireEntryClient c =
+              SpireEntryClient.overUnixSocket(cluster.spire(s).socket(), 1000, batch, 120)) {
+            long failed = c.create(entries).stream().filter(r -> !r.ok()).count();
+            if (failed > 0) {
+              throw new IllegalStateException(failed + " raw creates failed at " + s);
+            }
+          }
+        });
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** Runs {@code work} for every site at once and waits for all of them. */
+  private static void onEverySite(java.util.function.Consumer<String> work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(SITES.size());
+    try {
+      List<Future<?>> runs = new ArrayList<>();
+      for (String s : SITES) {
+        runs.add(pool.submit(() -> work.accept(s)));
+      }
+      for (Future<?> f : runs) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * The namespace of the i-th entry: a fleet of {@value #NAMESPACES} namespaces. SPIRE checks every
+   * create for a "similar" entry by intersecting the entries of each selector, so a create costs
+   * time in proportion to the entries sharing its namespace selector: 100,000 entries in one
+   * namespace would measure that scan (quadratic in total) rather than a realistic fleet.
+   */
+  private static String namespace(int i) {
+    return "ns-" + (i % NAMESPACES);
   }
 
   private static double pct(double[] sorted, int p) {

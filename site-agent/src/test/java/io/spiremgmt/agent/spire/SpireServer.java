@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real {@code spire-server} (built once per machine by {@code tools/spire/install.sh}) for one
- * trust domain, on loopback, with its own admin socket, data directory and sqlite datastore.
+ * trust domain, on loopback, with its own admin socket and data directory, and a datastore of its
+ * own: sqlite (SPIRE's default) or a PostgreSQL database (what production SPIRE runs).
  */
 public final class SpireServer implements AutoCloseable {
   private final Path binary;
@@ -69,8 +70,32 @@ public final class SpireServer implements AutoCloseable {
    * healthchecks.
    */
   public static SpireServer start(String trustDomain) throws Exception {
+    return start(trustDomain, null);
+  }
+
+  /**
+   * Like {@link #start(String)}, but with SPIRE's SQL datastore on PostgreSQL: {@code
+   * postgresConnection} is a libpq connection string (for example {@code "host=127.0.0.1 port=5432
+   * dbname=spire_a user=postgres password=postgres sslmode=disable"}) of a database this server has
+   * to itself; SPIRE creates its tables there. With null the datastore is sqlite in the data
+   * directory.
+   */
+  public static SpireServer start(String trustDomain, String postgresConnection) throws Exception {
     Path binary = install("server");
     Path dir = Files.createTempDirectory("spire-" + trustDomain);
+    String datastore =
+        postgresConnection == null
+            ? """
+              database_type = "sqlite3"
+              connection_string = "%s"
+              """
+                .formatted(dir.resolve("datastore.sqlite3"))
+            : """
+              database_type = "postgres"
+              connection_string = "%s"
+              max_open_conns = 20
+              """
+                .formatted(postgresConnection);
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
@@ -91,8 +116,7 @@ public final class SpireServer implements AutoCloseable {
         plugins {
           DataStore "sql" {
             plugin_data {
-              database_type = "sqlite3"
-              connection_string = "%s"
+              %s
             }
           }
           NodeAttestor "join_token" {
@@ -109,7 +133,7 @@ public final class SpireServer implements AutoCloseable {
                 trustDomain,
                 dir.resolve("data"),
                 trustDomain,
-                dir.resolve("datastore.sqlite3")));
+                datastore.strip()));
     SpireServer server = new SpireServer(binary, dir, trustDomain, port);
     server.launch();
     return server;
