@@ -1,16 +1,31 @@
 package io.spiremgmt.backend.audit;
 
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * Writes a denied call to the audit trail (action {@code access.deny}, target the gRPC method), in
  * a transaction of its own: the denied call wrote nothing. A failure to record is logged, never
  * turned into another answer.
+ *
+ * <p>Each replica writes at most {@code spire-mgmt.audit.denial-limit} denials per caller and
+ * method in a {@code spire-mgmt.audit.denial-window}; the rest are counted and written as one
+ * {@code access.deny} summary (with {@code suppressed}, {@code from} and {@code to}) when the
+ * window ends, or at shutdown. A caller with a credential but no right thus cannot fill the audit
+ * trail.
  */
 @ApplicationScoped
 public class DenialRecorder {
@@ -19,24 +34,123 @@ public class DenialRecorder {
   /** The actor of a denial whose caller was not resolved yet. */
   public static final String UNKNOWN_ACTOR = "(unresolved caller)";
 
-  private final Pool pool;
+  private static final String INSERT =
+      "INSERT INTO audit_events (actor, action, target_type, target_id, request_id,"
+          + " after_state) VALUES ($1, 'access.deny', 'rpc', $2, '', $3::jsonb)";
 
-  DenialRecorder(Pool pool) {
+  private final Pool pool;
+  private final Vertx vertx;
+  private final DenialThrottle throttle;
+  private final int limit;
+  private final Duration window;
+
+  DenialRecorder(
+      Pool pool,
+      Vertx vertx,
+      @ConfigProperty(name = "spire-mgmt.audit.denial-limit", defaultValue = "20") int limit,
+      @ConfigProperty(name = "spire-mgmt.audit.denial-window", defaultValue = "60s")
+          Duration window) {
+    if (limit < 1 || window.isNegative() || window.isZero()) {
+      throw new IllegalArgumentException(
+          "spire-mgmt.audit.denial-limit must be at least 1 and spire-mgmt.audit.denial-window"
+              + " positive; got "
+              + limit
+              + " and "
+              + window);
+    }
     this.pool = pool;
+    this.vertx = vertx;
+    this.limit = limit;
+    this.window = window;
+    this.throttle = new DenialThrottle(limit, window, 10_000);
+  }
+
+  void schedule(@Observes StartupEvent start) {
+    long every = Math.max(1000, Math.min(10_000, window.toMillis() / 6));
+    vertx.setPeriodic(every, t -> writeSummaries(Instant.now()).subscribe().with(n -> {}));
+  }
+
+  void flushAtShutdown(@Observes ShutdownEvent stop) {
+    List<DenialThrottle.Summary> all;
+    synchronized (throttle) {
+      all = throttle.all(Instant.now());
+    }
+    try {
+      write(all).await().atMost(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      LOG.errorf("could not audit %d denial summaries at shutdown: %s", all.size(), e.getMessage());
+    }
+  }
+
+  /**
+   * Writes the summaries of the windows that ended by {@code now}; how many. Runs on a timer; a
+   * test may call it with a later instant.
+   */
+  public Uni<Integer> writeSummaries(Instant now) {
+    List<DenialThrottle.Summary> ended;
+    synchronized (throttle) {
+      ended = throttle.ended(now);
+    }
+    return write(ended).replaceWith(ended.size());
+  }
+
+  private Uni<Void> write(List<DenialThrottle.Summary> summaries) {
+    return Multi.createFrom()
+        .iterable(summaries)
+        .onItem()
+        .transformToUniAndConcatenate(
+            s ->
+                insert(
+                    s.key().actor(),
+                    s.key().method(),
+                    new JsonObject()
+                        .put("method", s.key().method())
+                        .put(
+                            "reason",
+                            s.suppressed()
+                                + " more denials not recorded one by one (at most "
+                                + limit
+                                + " per caller and method in "
+                                + window.toSeconds()
+                                + " s)")
+                        .put("suppressed", s.suppressed())
+                        .put("from", s.from().toString())
+                        .put("to", s.to().toString())))
+        .collect()
+        .last()
+        .replaceWithVoid();
   }
 
   /**
    * Records that {@code actor} (null when unknown) was denied {@code method} because of {@code
-   * reason}; completes when written or when writing failed (logged).
+   * reason}; completes when written, when only counted (beyond the limit), or when writing failed
+   * (logged).
    */
   public Uni<Void> record(String actor, String method, String reason) {
+    String who = actor == null ? UNKNOWN_ACTOR : actor;
+    DenialThrottle.Decision decision;
+    synchronized (throttle) {
+      decision = throttle.admit(new DenialThrottle.Key(who, method), Instant.now());
+    }
+    if (decision == DenialThrottle.Decision.COUNT_FIRST) {
+      LOG.warnf(
+          "%s was denied %s more than %d times within %s; further denials are counted and"
+              + " audited as one summary",
+          who, method, limit, window);
+    }
+    if (decision != DenialThrottle.Decision.WRITE) {
+      return Uni.createFrom().voidItem();
+    }
+    return insert(
+        who,
+        method,
+        new JsonObject().put("method", method).put("reason", reason == null ? "" : reason));
+  }
+
+  private Uni<Void> insert(String actor, String method, JsonObject after) {
     String target = method.length() > 64 ? method.substring(method.length() - 64) : method;
-    JsonObject after =
-        new JsonObject().put("method", method).put("reason", reason == null ? "" : reason);
-    return pool.preparedQuery(
-            "INSERT INTO audit_events (actor, action, target_type, target_id, request_id,"
-                + " after_state) VALUES ($1, 'access.deny', 'rpc', $2, '', $3::jsonb)")
-        .execute(Tuple.of(actor == null ? UNKNOWN_ACTOR : actor, target, after))
+    return pool.preparedQuery(INSERT)
+        .execute(Tuple.of(actor, target, after))
         .replaceWithVoid()
         // The denied caller waits for the record, but not for long: a slow database must not
         // hold denied calls (or their connections) open.

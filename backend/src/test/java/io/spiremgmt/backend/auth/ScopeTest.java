@@ -40,6 +40,7 @@ class ScopeTest {
   private String site;
   private String dev;
   private String devName;
+  @jakarta.inject.Inject io.spiremgmt.backend.audit.DenialRecorder denialRecorder;
 
   @BeforeEach
   void setUp() {
@@ -263,6 +264,37 @@ class ScopeTest {
                     + devName
                     + "'"))
         .startsWith("item 1: ");
+  }
+
+  @Test
+  void repeatedDenialsAreAuditedUpToTheLimitThenCountedIntoOneSummary() {
+    // Given: a Viewer that keeps trying to create
+    String viewerName = "viewer-" + Fixtures.unique();
+    String viewer = Api.token(viewerName, List.of("Viewer"), Map.of());
+
+    // When: 25 denied calls, more than the 20 a minute that are written one by one
+    for (int i = 0; i < 25; i++) {
+      String sa = "s" + i;
+      assertFails(
+          () -> Api.entries(viewer).createEntry(create(inNamespace("payments", sa))),
+          Status.Code.PERMISSION_DENIED,
+          "ROLE_NOT_ALLOWED");
+    }
+
+    // Then: 20 events, and after the window one summary counting the other 5
+    assertThat(denialsOf(viewerName)).isEqualTo(20);
+    denialRecorder
+        .writeSummaries(java.time.Instant.now().plus(java.time.Duration.ofMinutes(2)))
+        .await()
+        .indefinitely();
+    assertThat(denialsOf(viewerName)).isEqualTo(21);
+    assertThat(
+            DbProbe.queryString(
+                "SELECT after_state->>'suppressed' FROM audit_events WHERE action = 'access.deny'"
+                    + " AND after_state->>'suppressed' IS NOT NULL AND actor = '"
+                    + viewerName
+                    + "'"))
+        .isEqualTo("5");
   }
 
   @Test
