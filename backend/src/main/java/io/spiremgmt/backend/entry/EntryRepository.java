@@ -43,6 +43,22 @@ public class EntryRepository {
         .getResultList();
   }
 
+  /**
+   * Whether site {@code siteId} holds entry {@code entryId} in state DELETING: a plain read that
+   * locks nothing and loads no entity into the session.
+   */
+  public Uni<Boolean> deletingAt(Mutiny.Session s, UUID entryId, UUID siteId) {
+    return s.createSelectionQuery(
+            "select r.entryId from EntrySiteEntity r where r.entryId = :entry"
+                + " and r.siteId = :site and r.syncState = :state",
+            UUID.class)
+        .setParameter("entry", entryId)
+        .setParameter("site", siteId)
+        .setParameter("state", EntrySiteEntity.SyncState.DELETING)
+        .getResultList()
+        .map(ids -> !ids.isEmpty());
+  }
+
   /** The per-site rows of one entry. */
   public Uni<List<EntrySiteEntity>> siteRows(Mutiny.Session s, UUID entryId) {
     return s.createSelectionQuery("from EntrySiteEntity where entryId = :id", EntrySiteEntity.class)

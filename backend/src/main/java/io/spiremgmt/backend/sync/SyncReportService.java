@@ -231,9 +231,17 @@ public class SyncReportService {
       SyncReport r,
       String requestId,
       Instant now) {
+    // DELETED locks the entry, but only when this site's row of it is DELETING: a report about an
+    // entry the site does not hold (another site's, say) must not lock it.
     Uni<Boolean> entryExists =
         r.outcome() == SyncReport.Outcome.DELETED
-            ? entries.lock(s, r.entryId()).map(entry -> entry != null)
+            ? entries
+                .deletingAt(s, r.entryId(), site.getId())
+                .chain(
+                    deleting ->
+                        deleting
+                            ? entries.lock(s, r.entryId()).map(entry -> entry != null)
+                            : Uni.createFrom().item(false))
             : Uni.createFrom().item(true);
     return entryExists
         .chain(

@@ -208,6 +208,42 @@ class ReportSyncResultTest {
   }
 
   @Test
+  void aDeletedReportForAnEntryTheSiteDoesNotHoldLocksNothing() throws Exception {
+    // Given: an entry of another site only, locked by a writer that has not committed
+    Site other = Fixtures.site(token, td);
+    Entry foreign = create(token, entry(td, "/api", other.getId()));
+    try (java.sql.Connection writer = DbProbe.connect()) {
+      writer.setAutoCommit(false);
+      try (java.sql.Statement st = writer.createStatement()) {
+        st.execute(
+            "SELECT id FROM workload_entries WHERE id = '" + foreign.getId() + "' FOR UPDATE");
+      }
+
+      // When: this site's agent reports it DELETED
+      int applied =
+          Api.sync(token)
+              .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+              .reportSyncResult(
+                  report("r-6", result(foreign.getId(), 1, SyncOutcome.SYNC_OUTCOME_DELETED)))
+              .getAppliedCount();
+
+      // Then: answered while the lock is held (it did not wait for it), and nothing changed
+      assertThat(applied).isZero();
+      writer.rollback();
+    }
+    assertThat(
+            Api.entries(token)
+                .getEntry(GetEntryRequest.newBuilder().setId(foreign.getId()).build())
+                .getSiteStatusesList())
+        .singleElement()
+        .satisfies(
+            st -> {
+              assertThat(st.getSiteId()).isEqualTo(other.getId());
+              assertThat(st.getSyncState()).isEqualTo(SyncState.SYNC_STATE_PENDING);
+            });
+  }
+
+  @Test
   void rejectsBadReportsAndChangesNothing() {
     // Given
     Entry created = create(token, entry(td, "/api", site.getId()));
