@@ -76,8 +76,8 @@ public final class SyncBench {
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
     Map<String, Integer> syncedSites = new ConcurrentHashMap<>();
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-    // How long a SYNCED change took from its commit (change_time) to this client: the stream's
-    // share.
+    // How long a SYNCED change took from its write (change_time, just before its commit) to this
+    // client: the stream's share.
     List<Double> delivery = Collections.synchronizedList(new ArrayList<>());
     Context.CancellableContext ctx = Context.current().withCancellation();
     ctx.run(
@@ -167,7 +167,7 @@ public final class SyncBench {
         sorted.length == 0 ? 0 : sorted[sorted.length - 1]);
     double[] stream = delivery.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     System.out.printf(
-        "of which commit -> stream client (per site): p50=%.1f ms p99=%.1f ms%n",
+        "of which written -> stream client (per site): p50=%.1f ms p99=%.1f ms%n",
         pct(stream, 50), pct(stream, 99));
   }
 

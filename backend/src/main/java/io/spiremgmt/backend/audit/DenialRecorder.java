@@ -128,17 +128,18 @@ public class DenialRecorder {
    */
   public Uni<Void> record(String actor, String method, String reason) {
     String who = actor == null ? UNKNOWN_ACTOR : actor;
-    DenialThrottle.Decision decision;
+    DenialThrottle.Admission admission;
     synchronized (throttle) {
-      decision = throttle.admit(new DenialThrottle.Key(who, method), Instant.now());
+      admission = throttle.admit(new DenialThrottle.Key(who, method), Instant.now());
     }
-    if (decision == DenialThrottle.Decision.COUNT_FIRST) {
+    if (admission.decision() == DenialThrottle.Decision.COUNT_FIRST) {
+      DenialThrottle.Key k = admission.countedAs();
       LOG.warnf(
           "%s was denied %s more than %d times within %s; further denials are counted and"
               + " audited as one summary",
-          who, method, limit, window);
+          k.actor(), k.method(), limit, window);
     }
-    if (decision != DenialThrottle.Decision.WRITE) {
+    if (admission.decision() != DenialThrottle.Decision.WRITE) {
       return Uni.createFrom().voidItem();
     }
     return insert(

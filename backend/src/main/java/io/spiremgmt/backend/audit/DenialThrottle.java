@@ -73,8 +73,16 @@ final class DenialThrottle {
     COUNT
   }
 
+  /**
+   * A decision and the key the denial was counted under: its own, or {@link #OVERFLOW}.
+   *
+   * @param decision what to do with the denial
+   * @param countedAs the key whose window counted it
+   */
+  record Admission(Decision decision, Key countedAs) {}
+
   /** Counts a denial of {@code key} at {@code now} and decides whether it is written on its own. */
-  Decision admit(Key key, Instant now) {
+  Admission admit(Key key, Instant now) {
     Window w = windows.get(key);
     if (w != null && !now.isBefore(w.start.plus(window))) {
       windows.remove(key);
@@ -90,10 +98,10 @@ final class DenialThrottle {
     }
     w.seen++;
     if (w.seen <= limit) {
-      return Decision.WRITE;
+      return new Admission(Decision.WRITE, key);
     }
     w.suppressed++;
-    return w.suppressed == 1 ? Decision.COUNT_FIRST : Decision.COUNT;
+    return new Admission(w.suppressed == 1 ? Decision.COUNT_FIRST : Decision.COUNT, key);
   }
 
   /** The summaries of windows that ended by {@code now} and suppressed something; removes them. */

@@ -25,7 +25,7 @@ class DenialThrottleTest {
     // When: ten denials within the minute
     List<Decision> decisions = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      decisions.add(throttle.admit(MALLORY, T0.plusSeconds(i)));
+      decisions.add(throttle.admit(MALLORY, T0.plusSeconds(i)).decision());
     }
 
     // Then
@@ -56,7 +56,7 @@ class DenialThrottleTest {
     throttle.admit(MALLORY, T0.plusSeconds(2));
 
     // When: the next denial comes after the window, before any timer ran
-    Decision next = throttle.admit(MALLORY, T0.plusSeconds(61));
+    Decision next = throttle.admit(MALLORY, T0.plusSeconds(61)).decision();
 
     // Then
     assertThat(next).isEqualTo(Decision.WRITE);
@@ -72,10 +72,11 @@ class DenialThrottleTest {
     Key otherCaller = new Key("trent", MALLORY.method());
 
     // When / Then
-    assertThat(throttle.admit(MALLORY, T0)).isEqualTo(Decision.WRITE);
-    assertThat(throttle.admit(otherMethod, T0)).isEqualTo(Decision.WRITE);
-    assertThat(throttle.admit(otherCaller, T0)).isEqualTo(Decision.WRITE);
-    assertThat(throttle.admit(MALLORY, T0)).isEqualTo(Decision.COUNT_FIRST);
+    assertThat(throttle.admit(MALLORY, T0).decision()).isEqualTo(Decision.WRITE);
+    assertThat(throttle.admit(otherMethod, T0).decision()).isEqualTo(Decision.WRITE);
+    assertThat(throttle.admit(otherCaller, T0).decision()).isEqualTo(Decision.WRITE);
+    assertThat(throttle.admit(MALLORY, T0))
+        .isEqualTo(new DenialThrottle.Admission(Decision.COUNT_FIRST, MALLORY));
     assertThat(throttle.ended(T0.plus(MINUTE)))
         .containsExactly(new Summary(MALLORY, 1, T0, T0.plus(MINUTE)));
   }
@@ -88,13 +89,16 @@ class DenialThrottleTest {
     throttle.admit(new Key("b", "m"), T0);
 
     // When: three more callers
-    Decision c = throttle.admit(new Key("c", "m"), T0);
-    Decision d = throttle.admit(new Key("d", "m"), T0);
-    Decision e = throttle.admit(new Key("e", "m"), T0);
+    DenialThrottle.Admission c = throttle.admit(new Key("c", "m"), T0);
+    DenialThrottle.Admission d = throttle.admit(new Key("d", "m"), T0);
+    DenialThrottle.Admission e = throttle.admit(new Key("e", "m"), T0);
 
     // Then: the first is written (the shared key's first), the others counted under it
     assertThat(List.of(c, d, e))
-        .containsExactly(Decision.WRITE, Decision.COUNT_FIRST, Decision.COUNT);
+        .containsExactly(
+            new DenialThrottle.Admission(Decision.WRITE, DenialThrottle.OVERFLOW),
+            new DenialThrottle.Admission(Decision.COUNT_FIRST, DenialThrottle.OVERFLOW),
+            new DenialThrottle.Admission(Decision.COUNT, DenialThrottle.OVERFLOW));
     assertThat(throttle.ended(T0.plus(MINUTE)))
         .containsExactly(new Summary(DenialThrottle.OVERFLOW, 2, T0, T0.plus(MINUTE)));
   }

@@ -81,7 +81,6 @@ public final class SyncLoop implements Runnable {
   /** Asks the loop to stop after its current step. */
   public void stop() {
     running = false;
-    reporter.shutdown();
   }
 
   private static void awaitAll(List<Future<?>> reports) throws InterruptedException {
@@ -97,6 +96,15 @@ public final class SyncLoop implements Runnable {
 
   @Override
   public void run() {
+    try {
+      loop();
+    } finally {
+      // Only the loop submits reports, so nothing is refused once it has ended.
+      reporter.shutdown();
+    }
+  }
+
+  private void loop() {
     Duration backendRetry = settings.retryInitial();
     Duration spireRetry = settings.retryInitial();
     while (running) {
