@@ -162,7 +162,13 @@ public final class SyncLoop implements Runnable {
           sync.reconcile(
               desired,
               SiteSync.PART_SIZE,
-              part -> reports.add(reporter.submit(() -> reportWithRetry(part))));
+              part -> {
+                // Counted as written, even if a later part fails.
+                metrics.outcomes(part.outcomes());
+                if (!part.results().isEmpty()) {
+                  reports.add(reporter.submit(() -> reportWithRetry(part.results())));
+                }
+              });
       spireHealth.ok();
     } catch (StatusRuntimeException e) {
       spireHealth.failed(e);
@@ -173,7 +179,6 @@ public final class SyncLoop implements Runnable {
       awaitAll(reports);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.outcomes(r.outcomes());
     metrics.reconciled(took, r.driftRepaired(), r.unmanaged().size());
     backend.reportReconcile(
         r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());

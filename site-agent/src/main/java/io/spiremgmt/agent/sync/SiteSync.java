@@ -74,17 +74,17 @@ public final class SiteSync {
 
   /** Makes SPIRE hold exactly {@code desired} among the owned entries. */
   public Reconcile reconcile(List<SiteEntry> desired) {
-    return reconcile(desired, PART_SIZE, results -> {});
+    return reconcile(desired, PART_SIZE, part -> {});
   }
 
   /**
    * Makes SPIRE hold exactly {@code desired} among the owned entries, writing at most {@code
-   * partSize} entries at a time and handing each part's results to {@code sink} as soon as the part
-   * is written, so that they can be reported while the next part is written. Results for entries
-   * SPIRE already held as desired come last.
+   * partSize} entries at a time and handing each part (its results and SPIRE changes) to {@code
+   * sink} as soon as it is written, so that its results can be reported while the next part is
+   * written. Results for entries SPIRE already held as desired come last. When a SPIRE call throws,
+   * the parts handed on so far stay true.
    */
-  public Reconcile reconcile(
-      List<SiteEntry> desired, int partSize, Consumer<List<SyncResult>> sink) {
+  public Reconcile reconcile(List<SiteEntry> desired, int partSize, Consumer<Part> sink) {
     mirrorCurrent = false;
     List<SpireEntry> actual = spire.listAll();
     owned.clear();
@@ -124,7 +124,7 @@ public final class SiteSync {
         }
         chunk.add(result(site.getEntry().getId(), site.getRevision(), false, o));
       }
-      emit(chunk, results, sink);
+      emit(new Part(chunk, applied), results, sink);
     }
     // SPIRE already held these as desired: only a state that is not SYNCED yet needs a report.
     List<SyncResult> rest = new ArrayList<>();
@@ -134,18 +134,30 @@ public final class SiteSync {
         rest.add(result(site.getEntry().getId(), site.getRevision(), false, null));
       }
     }
-    emit(rest, results, sink);
+    emit(new Part(rest, List.of()), results, sink);
     Map<String, PlanApplier.Outcome> byId = index(outcomes);
     int removed = (int) plan.deletes().stream().filter(byId::containsKey).count();
     mirrorCurrent = !dryRun;
     return new Reconcile(results, plan.unmanaged(), drift, removed, outcomes);
   }
 
-  private static void emit(
-      List<SyncResult> chunk, List<SyncResult> results, Consumer<List<SyncResult>> sink) {
-    if (!chunk.isEmpty()) {
-      results.addAll(chunk);
-      sink.accept(List.copyOf(chunk));
+  /**
+   * A written part of a full reconcile.
+   *
+   * @param results the results to report for it
+   * @param outcomes the SPIRE changes it made (or, dry run, planned)
+   */
+  public record Part(List<SyncResult> results, List<PlanApplier.Outcome> outcomes) {
+    public Part {
+      results = List.copyOf(results);
+      outcomes = List.copyOf(outcomes);
+    }
+  }
+
+  private static void emit(Part part, List<SyncResult> results, Consumer<Part> sink) {
+    if (!part.results().isEmpty() || !part.outcomes().isEmpty()) {
+      results.addAll(part.results());
+      sink.accept(part);
     }
   }
 

@@ -117,6 +117,7 @@ class SiteSyncTest {
         List.of(
             translator.toSpire(drifted.toBuilder().setTtl(60).build()), translator.toSpire(held)));
     List<List<String>> parts = new java.util.ArrayList<>();
+    List<io.spiremgmt.agent.plan.PlanApplier.Outcome> written = new java.util.ArrayList<>();
 
     // When: parts of two; the sink looks at SPIRE each time it is handed a part
     SiteSync.Reconcile r =
@@ -130,8 +131,10 @@ class SiteSyncTest {
             2,
             part -> {
               Map<String, SpireEntry> now = owned();
-              part.forEach(x -> assertThat(now).containsKey(translator.spireId(x.getEntryId())));
-              parts.add(part.stream().map(SyncResult::getEntryId).toList());
+              part.results()
+                  .forEach(x -> assertThat(now).containsKey(translator.spireId(x.getEntryId())));
+              parts.add(part.results().stream().map(SyncResult::getEntryId).toList());
+              written.addAll(part.outcomes());
             });
 
     // Then: creates in parts of two, then the update, then the entry SPIRE already held
@@ -148,6 +151,7 @@ class SiteSyncTest {
         .extracting(SyncResult::getOutcome)
         .containsOnly(SyncOutcome.SYNC_OUTCOME_SYNCED);
     assertThat(r.driftRepaired()).isEqualTo(1);
+    assertThat(written).containsExactlyElementsOf(r.outcomes()).hasSize(4);
     assertThat(owned().get(translator.spireId(drifted.getId())).x509SvidTtl()).isEqualTo(600);
   }
 
