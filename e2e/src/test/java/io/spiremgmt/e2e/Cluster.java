@@ -141,14 +141,7 @@ final class Cluster implements AutoCloseable {
       return null;
     }
     String name = "spire_" + site;
-    try (java.sql.Connection c =
-            java.sql.DriverManager.getConnection(
-                "jdbc:postgresql://localhost:" + spireDb.port() + "/postgres",
-                "postgres",
-                "postgres");
-        java.sql.Statement st = c.createStatement()) {
-      st.execute("CREATE DATABASE " + name);
-    }
+    onSpireDb("postgres", "CREATE DATABASE " + name);
     return "host=127.0.0.1 port=%d dbname=%s user=postgres password=postgres sslmode=disable"
         .formatted(spireDb.port(), name);
   }
@@ -162,14 +155,21 @@ final class Cluster implements AutoCloseable {
       return;
     }
     for (String site : spire.keySet()) {
-      try (java.sql.Connection c =
-              java.sql.DriverManager.getConnection(
-                  "jdbc:postgresql://localhost:" + spireDb.port() + "/spire_" + site,
-                  "postgres",
-                  "postgres");
-          java.sql.Statement st = c.createStatement()) {
-        st.execute("VACUUM ANALYZE");
-      }
+      onSpireDb("spire_" + site, "VACUUM ANALYZE");
+    }
+  }
+
+  /**
+   * Runs one statement (outside a transaction) in {@code database} of the SPIRE servers' server.
+   */
+  private void onSpireDb(String database, String sql) throws java.sql.SQLException {
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + spireDb.port() + "/" + database,
+                "postgres",
+                "postgres");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(sql);
     }
   }
 

@@ -25,6 +25,7 @@ import io.spiffe.workloadapi.X509Context;
 import io.spiremgmt.agent.spire.SpireAgent;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.SpireServer;
+import io.spiremgmt.agent.spire.TestEntries;
 import io.spiremgmt.agent.tls.SvidKeyManager;
 import io.spiremgmt.api.v1.AuditEvent;
 import io.spiremgmt.api.v1.AuditServiceGrpc;
@@ -131,21 +132,7 @@ class MtlsEndToEndTest {
   }
 
   private static SpireEntry registration(String id, String spiffeId, List<SpireEntry.Selector> s) {
-    return new SpireEntry(
-        id,
-        spiffeId,
-        node.nodeId(),
-        s,
-        SVID_TTL,
-        0,
-        List.of(),
-        List.of(),
-        false,
-        false,
-        0,
-        "",
-        false,
-        0);
+    return TestEntries.of(id, spiffeId, node.nodeId(), s, SVID_TTL);
   }
 
   private static Path backendJar() {
@@ -292,6 +279,19 @@ class MtlsEndToEndTest {
     }
   }
 
+  /** The certificate the backend presents on a new connection, after an Admin call over it. */
+  private static X509Certificate backendCertificate() throws Exception {
+    AtomicReference<X509Certificate> seen = new AtomicReference<>();
+    withChannel(
+        null,
+        seen,
+        ch ->
+            SiteServiceGrpc.newBlockingStub(ch)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(adminToken)))
+                .listSites(ListSitesRequest.getDefaultInstance()));
+    return seen.get();
+  }
+
   private interface ChannelCall<T> {
     T apply(ManagedChannel channel) throws Exception;
   }
@@ -358,14 +358,7 @@ class MtlsEndToEndTest {
                 "DEBUG",
                 "agent.retry-max",
                 "2s"));
-    AtomicReference<X509Certificate> firstSeen = new AtomicReference<>();
-    withChannel(
-        null,
-        firstSeen,
-        ch ->
-            SiteServiceGrpc.newBlockingStub(ch)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(adminToken)))
-                .listSites(ListSitesRequest.getDefaultInstance()));
+    X509Certificate original = backendCertificate();
 
     // When / Then: an entry reaches SPIRE through the agent, which the backend knows by its SVID
     Entry first = createEntry("first");
@@ -391,7 +384,6 @@ class MtlsEndToEndTest {
               assertThat(e.getAction()).isEqualTo("entry.sync");
               assertThat(e.getActor()).isEqualTo(AGENT_ID);
             });
-    X509Certificate original = firstSeen.get();
     assertThat(spiffeIdOf(original)).isEqualTo(BACKEND_ID);
 
     // When: every SVID either side started with has expired
@@ -404,16 +396,9 @@ class MtlsEndToEndTest {
                     && Instant.now().isAfter(firstSynced.plusSeconds(SVID_TTL + 2)));
 
     // Then: a new connection gets the backend's rotated SVID, from the same process
-    AtomicReference<X509Certificate> laterSeen = new AtomicReference<>();
-    withChannel(
-        null,
-        laterSeen,
-        ch ->
-            SiteServiceGrpc.newBlockingStub(ch)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(adminToken)))
-                .listSites(ListSitesRequest.getDefaultInstance()));
-    assertThat(laterSeen.get().getSerialNumber()).isNotEqualTo(original.getSerialNumber());
-    assertThat(laterSeen.get().getNotAfter().toInstant()).isAfter(Instant.now());
+    X509Certificate later = backendCertificate();
+    assertThat(later.getSerialNumber()).isNotEqualTo(original.getSerialNumber());
+    assertThat(later.getNotAfter().toInstant()).isAfter(Instant.now());
 
     // ... and after a backend crash the agent reconnects, presenting its rotated SVID
     backend.kill();

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.spiremgmt.agent.spire.EntryField;
 import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.spire.TestEntries;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.GetEntryRequest;
@@ -132,21 +133,12 @@ class SyncEndToEndTest {
     converge.held("a", kept);
     converge.held("a", removed);
     SpireEntry handMade =
-        new SpireEntry(
+        TestEntries.of(
             "hand-made-" + Cluster.unique(),
             "spiffe://" + Cluster.PROD + "/legacy/batch",
             "spiffe://" + Cluster.PROD + "/spire/agent/join_token/x",
             List.of(new SpireEntry.Selector("unix", "uid:1001")),
-            600,
-            0,
-            List.of(),
-            List.of(),
-            false,
-            false,
-            0,
-            "",
-            false,
-            0);
+            600);
 
     // When: someone edits and deletes owned entries, and adds one of their own, in SPIRE directly
     SpireEntry tampered =

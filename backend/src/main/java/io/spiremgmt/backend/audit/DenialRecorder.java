@@ -2,7 +2,6 @@ package io.spiremgmt.backend.audit;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -50,19 +49,20 @@ public class DenialRecorder {
       @ConfigProperty(name = "spire-mgmt.audit.denial-limit", defaultValue = "20") int limit,
       @ConfigProperty(name = "spire-mgmt.audit.denial-window", defaultValue = "60s")
           Duration window) {
-    if (limit < 1 || window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException(
-          "spire-mgmt.audit.denial-limit must be at least 1 and spire-mgmt.audit.denial-window"
-              + " positive; got "
-              + limit
-              + " and "
-              + window);
-    }
     this.pool = pool;
     this.vertx = vertx;
     this.limit = limit;
     this.window = window;
-    this.throttle = new DenialThrottle(limit, window, 10_000);
+    try {
+      this.throttle = new DenialThrottle(limit, window, 10_000);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "spire-mgmt.audit.denial-limit and spire-mgmt.audit.denial-window must be positive; got "
+              + limit
+              + " and "
+              + window,
+          e);
+    }
   }
 
   void schedule(@Observes StartupEvent start) {
@@ -78,7 +78,8 @@ public class DenialRecorder {
     try {
       write(all).await().atMost(Duration.ofSeconds(5));
     } catch (RuntimeException e) {
-      LOG.errorf("could not audit %d denial summaries at shutdown: %s", all.size(), e.getMessage());
+      LOG.errorf(
+          "auditing %d denial summaries at shutdown timed out: %s", all.size(), e.getMessage());
     }
   }
 
@@ -94,31 +95,42 @@ public class DenialRecorder {
     return write(ended).replaceWith(ended.size());
   }
 
+  /** Writes the summaries in one batch; a failure is logged. */
   private Uni<Void> write(List<DenialThrottle.Summary> summaries) {
-    return Multi.createFrom()
-        .iterable(summaries)
-        .onItem()
-        .transformToUniAndConcatenate(
-            s ->
-                insert(
-                    s.key().actor(),
-                    s.key().method(),
-                    new JsonObject()
-                        .put("method", s.key().method())
-                        .put(
-                            "reason",
-                            s.suppressed()
-                                + " more denials not recorded one by one (at most "
-                                + limit
-                                + " per caller and method in "
-                                + window.toSeconds()
-                                + " s)")
-                        .put("suppressed", s.suppressed())
-                        .put("from", s.from().toString())
-                        .put("to", s.to().toString())))
-        .collect()
-        .last()
-        .replaceWithVoid();
+    if (summaries.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    List<Tuple> rows =
+        summaries.stream()
+            .map(
+                s ->
+                    row(
+                        s.key().actor(),
+                        s.key().method(),
+                        new JsonObject()
+                            .put("method", s.key().method())
+                            .put(
+                                "reason",
+                                s.suppressed()
+                                    + " more denials not recorded one by one (at most "
+                                    + limit
+                                    + " per caller and method in "
+                                    + window.toSeconds()
+                                    + " s)")
+                            .put("suppressed", s.suppressed())
+                            .put("from", s.from().toString())
+                            .put("to", s.to().toString())))
+            .toList();
+    return pool.preparedQuery(INSERT)
+        .executeBatch(rows)
+        .replaceWithVoid()
+        .onFailure()
+        .recoverWithUni(
+            e -> {
+              LOG.errorf(
+                  "could not audit %d denial summaries: %s", summaries.size(), e.getMessage());
+              return Uni.createFrom().voidItem();
+            });
   }
 
   /**
@@ -148,15 +160,20 @@ public class DenialRecorder {
         new JsonObject().put("method", method).put("reason", reason == null ? "" : reason));
   }
 
-  private Uni<Void> insert(String actor, String method, JsonObject after) {
+  /** The INSERT parameters of one denial event: actor, target (the method's tail) and details. */
+  private static Tuple row(String actor, String method, JsonObject after) {
     String target = method.length() > 64 ? method.substring(method.length() - 64) : method;
+    return Tuple.of(actor, target, after);
+  }
+
+  private Uni<Void> insert(String actor, String method, JsonObject after) {
     return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(actor, target, after))
+        .execute(row(actor, method, after))
         .replaceWithVoid()
         // The denied caller waits for the record, but not for long: a slow database must not
         // hold denied calls (or their connections) open.
         .ifNoItem()
-        .after(java.time.Duration.ofSeconds(2))
+        .after(Duration.ofSeconds(2))
         .fail()
         .onFailure()
         .recoverWithUni(
