@@ -56,8 +56,8 @@ public class ApiKeyGrpcService implements io.spiremgmt.api.v1.ApiKeyService {
         .map(
             page ->
                 ListApiKeysResponse.newBuilder()
-                    .addAllApiKeys(page.keys().stream().map(ApiKeyMapper::toProto).toList())
-                    .setNextPageToken(page.nextPageToken() == null ? "" : page.nextPageToken())
+                    .addAllApiKeys(page.items().stream().map(ApiKeyMapper::toProto).toList())
+                    .setNextPageToken(page.nextPageToken())
                     .build());
   }
 

@@ -3,7 +3,7 @@ package io.spiremgmt.backend.apikey;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.spiremgmt.api.v1.ApiKey;
-import io.spiremgmt.backend.entry.EntryMapper;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 
 /** API keys between the store and the API (never with a secret). */
 public final class ApiKeyMapper {
@@ -20,14 +20,14 @@ public final class ApiKeyMapper {
             .setName(v.name())
             .setRole(v.role())
             .addAllNamespaces(v.namespaces())
-            .setExpireTime(EntryMapper.toTimestamp(v.expiresAt()))
-            .setCreateTime(EntryMapper.toTimestamp(v.createdAt()))
+            .setExpireTime(ProtoTime.toTimestamp(v.expiresAt()))
+            .setCreateTime(ProtoTime.toTimestamp(v.createdAt()))
             .setCreatedBy(v.createdBy());
     if (v.site() != null) {
       b.setSiteId(v.site().toString());
     }
     if (v.revokedAt() != null) {
-      b.setRevokeTime(EntryMapper.toTimestamp(v.revokedAt())).setRevokedBy(v.revokedBy());
+      b.setRevokeTime(ProtoTime.toTimestamp(v.revokedAt())).setRevokedBy(v.revokedBy());
     }
     return b.build();
   }

@@ -1,6 +1,10 @@
 package io.spiremgmt.backend.apikey;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -9,7 +13,10 @@ import java.util.List;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
-/** The {@code api_keys} table (migration V7), written and read in the caller's session. */
+/**
+ * The {@code api_keys} table (migration V7), written and read in the caller's session; the lookup
+ * by secret, which runs on every call an API key authenticates, reads the pool directly.
+ */
 @ApplicationScoped
 public class ApiKeyRepository {
   private static final String COLUMNS =
@@ -17,6 +24,52 @@ public class ApiKeyRepository {
           + " (extract(epoch FROM expires_at) * 1000000)::bigint,"
           + " (extract(epoch FROM created_at) * 1000000)::bigint, created_by,"
           + " (extract(epoch FROM revoked_at) * 1000000)::bigint, revoked_by FROM api_keys";
+
+  private final Pool pool;
+
+  ApiKeyRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * What a key grants, as found by its secret's hash.
+   *
+   * @param name the key's name
+   * @param role its role's claim value
+   * @param namespaces a Developer key's namespaces, or null
+   * @param siteId a SiteAgent key's site, or null
+   * @param revoked whether it was revoked
+   * @param expired whether it expired (by the database clock)
+   */
+  public record Credential(
+      String name,
+      String role,
+      String[] namespaces,
+      UUID siteId,
+      boolean revoked,
+      boolean expired) {}
+
+  /** The key whose secret hashes to {@code secretHash}, or null: one indexed lookup. */
+  public Uni<Credential> findBySecretHash(byte[] secretHash) {
+    return pool.preparedQuery(
+            "SELECT name, role, namespaces, site_id, revoked_at IS NOT NULL AS revoked,"
+                + " expires_at <= now() AS expired FROM api_keys WHERE secret_hash = $1")
+        .execute(Tuple.of(Buffer.buffer(secretHash)))
+        .map(
+            rows -> {
+              if (rows.rowCount() == 0) {
+                return null;
+              }
+              Row r = rows.iterator().next();
+              return new Credential(
+                  r.getString("name"),
+                  r.getString("role"),
+                  r.getArrayOfStrings("namespaces"),
+                  r.getUUID("site_id"),
+                  r.getBoolean("revoked"),
+                  r.getBoolean("expired"));
+            });
+  }
 
   /** Inserts a key with the hash of its secret. */
   public Uni<Void> insert(

@@ -2,12 +2,14 @@ package io.spiremgmt.backend.apikey;
 
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.ApiKey;
+import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.error.PgErrors;
+import io.spiremgmt.backend.paging.Page;
 import io.spiremgmt.backend.paging.PageToken;
 import io.spiremgmt.backend.site.SiteRepository;
 import io.spiremgmt.backend.validation.UuidV7;
@@ -46,7 +48,6 @@ public class ApiKeyService {
   public record Created(ApiKeyView key, String secret) {}
 
   /** A page of keys and the token of the next one (null on the last page). */
-  public record Page(List<ApiKeyView> keys, String nextPageToken) {}
 
   /** Creates a key; see {@code ApiKeyService.CreateApiKey}. */
   public Uni<Created> create(Caller caller, ApiKey request, String requestId) {
@@ -86,8 +87,7 @@ public class ApiKeyService {
                                 s,
                                 new AuditRecord(
                                     caller.name(),
-                                    "apikey.create",
-                                    "apikey",
+                                    AuditAction.APIKEY_CREATE,
                                     id.toString(),
                                     requestId,
                                     null,
@@ -152,8 +152,7 @@ public class ApiKeyService {
                                       s,
                                       new AuditRecord(
                                           caller.name(),
-                                          "apikey.revoke",
-                                          "apikey",
+                                          AuditAction.APIKEY_REVOKE,
                                           id.toString(),
                                           requestId,
                                           ApiKeyMapper.json(before),
@@ -163,35 +162,14 @@ public class ApiKeyService {
   }
 
   /** A page of keys, by id. */
-  public Uni<Page> list(int pageSize, String pageToken) {
+  public Uni<Page<ApiKeyView>> list(int pageSize, String pageToken) {
     String fingerprint = PageToken.describe("api-keys");
     PageToken token = PageToken.decode(pageToken, fingerprint, 1);
-    UUID after = token == null ? null : parseKey(token.keys().get(0));
+    UUID after = token == null ? null : token.uuidKey(0);
     return sessions.withSession(
         s ->
-            keys.page(s, after, pageSize + 1)
+            keys.page(s, after, Page.fetchSize(pageSize))
                 .map(
-                    rows -> {
-                      if (rows.size() <= pageSize) {
-                        return new Page(rows, null);
-                      }
-                      List<ApiKeyView> page = rows.subList(0, pageSize);
-                      return new Page(
-                          page,
-                          new PageToken(List.of(page.get(pageSize - 1).id().toString()))
-                              .encode(fingerprint));
-                    }));
-  }
-
-  private static UUID parseKey(String key) {
-    try {
-      UUID id = UUID.fromString(key);
-      if (!id.toString().equals(key)) {
-        throw PageToken.invalidToken();
-      }
-      return id;
-    } catch (IllegalArgumentException e) {
-      throw PageToken.invalidToken();
-    }
+                    rows -> Page.of(rows, pageSize, fingerprint, k -> List.of(k.id().toString()))));
   }
 }

@@ -2,9 +2,9 @@ package io.spiremgmt.backend.apikey;
 
 import io.spiremgmt.api.v1.ApiKey;
 import io.spiremgmt.backend.auth.Role;
-import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 import io.spiremgmt.backend.validation.Ids;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +57,7 @@ public final class ApiKeyValidator {
           "api_key.expire_time",
           "a key needs an expiry, at most " + MAX_LIFETIME.toDays() + " days ahead");
     }
-    Instant expires = EntryMapper.toInstant(key.getExpireTime(), "api_key.expire_time");
+    Instant expires = ProtoTime.toInstant(key.getExpireTime(), "api_key.expire_time");
     if (!expires.isAfter(now)) {
       throw ApiException.field(
           ErrorReason.INVALID_FIELD, "api_key.expire_time", "must be in the future");

@@ -43,7 +43,7 @@ public final class AuditChainCli {
     try (PreparedStatement page =
         c.prepareStatement(
             "SELECT seq, prev_hash, hash, "
-                + AuditSealer.CONTENT
+                + AuditChainRepository.CONTENT
                 + " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT 1000")) {
       while (more && verifier.broken() == null) {
         page.setLong(1, after);

@@ -13,9 +13,10 @@ import java.time.Instant;
  * @param end events before this time
  */
 public record AuditFilter(
-    String targetType, String targetId, String actor, Instant start, Instant end) {
+    AuditTargetType targetType, String targetId, String actor, Instant start, Instant end) {
   /** A canonical description, the fingerprint page tokens are bound to. */
   public String canonical() {
-    return PageToken.describe(targetType, targetId, actor, start, end);
+    return PageToken.describe(
+        targetType == null ? null : targetType.value(), targetId, actor, start, end);
   }
 }

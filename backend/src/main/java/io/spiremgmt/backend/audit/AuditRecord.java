@@ -4,8 +4,7 @@ package io.spiremgmt.backend.audit;
  * One mutation to record.
  *
  * @param actor the caller's principal name
- * @param action e.g. {@code entry.create}
- * @param targetType {@code entry} or {@code site}
+ * @param action what was done; it names the kind of resource too
  * @param targetId the resource id
  * @param requestId the caller's request id, or a generated one
  * @param beforeJson the resource's API JSON before the change, or null
@@ -13,8 +12,7 @@ package io.spiremgmt.backend.audit;
  */
 public record AuditRecord(
     String actor,
-    String action,
-    String targetType,
+    AuditAction action,
     String targetId,
     String requestId,
     String beforeJson,

@@ -4,16 +4,12 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -26,34 +22,23 @@ import org.jboss.logging.Logger;
 public class AuditSealer {
   private static final Logger LOG = Logger.getLogger(AuditSealer.class);
 
-  /** The advisory lock key ("AUDITSEA" in ASCII). */
-  static final long LOCK_KEY = 0x4155_4449_5453_4541L;
-
   private static final int BATCH = 1000;
 
-  /** The columns of an event as hashed, in both the sealer and the verifiers. */
-  static final String CONTENT =
-      "id, (extract(epoch FROM occurred_at) * 1000000)::bigint AS micros, actor, action,"
-          + " target_type, target_id, request_id, before_state::text AS before,"
-          + " after_state::text AS after";
-
   private final Pool pool;
+  private final AuditChainRepository chain;
   private final Vertx vertx;
-  private final long intervalMillis;
+  private final Duration interval;
 
-  AuditSealer(
-      Pool pool,
-      Vertx vertx,
-      @ConfigProperty(name = "spire-mgmt.audit.seal-interval", defaultValue = "1s")
-          java.time.Duration interval) {
+  AuditSealer(Pool pool, AuditChainRepository chain, Vertx vertx, AuditConfig config) {
     this.pool = pool;
+    this.chain = chain;
     this.vertx = vertx;
-    this.intervalMillis = interval.toMillis();
+    this.interval = config.sealInterval();
   }
 
   void schedule(@Observes StartupEvent start) {
     vertx.setPeriodic(
-        intervalMillis,
+        interval.toMillis(),
         t ->
             sealPending()
                 .subscribe()
@@ -67,69 +52,30 @@ public class AuditSealer {
    */
   public Uni<Integer> sealPending() {
     return pool.withTransaction(
-        tx ->
-            tx.preparedQuery("SELECT pg_try_advisory_xact_lock($1) AS got")
-                .execute(Tuple.of(LOCK_KEY))
-                .chain(
-                    rows ->
-                        rows.iterator().next().getBoolean("got")
-                            ? seal(tx)
-                            : Uni.createFrom().item(0)));
+        tx -> chain.tryLock(tx).chain(got -> got ? seal(tx) : Uni.createFrom().item(0)));
   }
 
   private Uni<Integer> seal(SqlClient tx) {
-    Uni<RowSet<Row>> last =
-        tx.query(
-                "SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
-            .execute();
-    Uni<RowSet<Row>> ready =
-        tx.preparedQuery(
-                "SELECT "
-                    + CONTENT
-                    + " FROM audit_events WHERE seq IS NULL"
-                    + " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-                    + " ORDER BY xid, id LIMIT $1")
-            .execute(Tuple.of(BATCH));
     return Uni.combine()
         .all()
-        .unis(last, ready)
+        .unis(chain.last(tx), chain.ready(tx, BATCH))
         .asTuple()
         .chain(
             both -> {
-              RowSet<Row> pending = both.getItem2();
-              if (pending.rowCount() == 0) {
+              List<AuditChain.Content> pending = both.getItem2();
+              if (pending.isEmpty()) {
                 return Uni.createFrom().item(0);
               }
-              long seq = 0;
-              byte[] prev = new byte[0];
-              if (both.getItem1().rowCount() == 1) {
-                Row top = both.getItem1().iterator().next();
-                seq = top.getLong("seq");
-                prev = top.getBuffer("hash").getBytes();
-              }
-              List<Long> ids = new ArrayList<>();
-              List<Long> seqs = new ArrayList<>();
-              List<String> prevs = new ArrayList<>();
-              List<String> hashes = new ArrayList<>();
-              for (Row row : pending) {
-                byte[] hash = AuditChain.hash(prev, content(row));
-                ids.add(row.getLong("id"));
-                seqs.add(++seq);
-                prevs.add(HexFormat.of().formatHex(prev));
-                hashes.add(HexFormat.of().formatHex(hash));
+              AuditChainRepository.Sealed top = both.getItem1();
+              long seq = top == null ? 0 : top.seq();
+              byte[] prev = top == null ? new byte[0] : top.hash();
+              List<AuditChainRepository.Sealed> seals = new ArrayList<>();
+              for (AuditChain.Content content : pending) {
+                byte[] hash = AuditChain.hash(prev, content);
+                seals.add(new AuditChainRepository.Sealed(++seq, prev, hash, content));
                 prev = hash;
               }
-              return tx.preparedQuery(
-                      "UPDATE audit_events a SET seq = u.seq, prev_hash = decode(u.prev, 'hex'),"
-                          + " hash = decode(u.hash, 'hex') FROM unnest($1::bigint[], $2::bigint[],"
-                          + " $3::text[], $4::text[]) AS u(id, seq, prev, hash) WHERE a.id = u.id")
-                  .execute(
-                      Tuple.of(
-                          ids.toArray(Long[]::new),
-                          seqs.toArray(Long[]::new),
-                          prevs.toArray(String[]::new),
-                          hashes.toArray(String[]::new)))
-                  .map(r -> ids.size());
+              return chain.seal(tx, seals).replaceWith(seals.size());
             });
   }
 
@@ -146,54 +92,25 @@ public class AuditSealer {
   public Uni<Verification> verify() {
     AuditChain.Verifier verifier = new AuditChain.Verifier();
     return verifyFrom(verifier, 0)
-        .chain(
-            () ->
-                pool.query("SELECT count(*) AS n FROM audit_events WHERE seq IS NULL")
-                    .execute()
-                    .map(
-                        rows ->
-                            new Verification(
-                                verifier.verified(),
-                                rows.iterator().next().getLong("n"),
-                                verifier.broken())));
+        .chain(chain::unsealedCount)
+        .map(unsealed -> new Verification(verifier.verified(), unsealed, verifier.broken()));
   }
 
   private Uni<Void> verifyFrom(AuditChain.Verifier verifier, long afterSeq) {
-    return pool.preparedQuery(
-            "SELECT seq, prev_hash, hash, "
-                + CONTENT
-                + " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
-        .execute(Tuple.of(afterSeq, BATCH))
+    return chain
+        .sealedAfter(afterSeq, BATCH)
         .chain(
             rows -> {
               long lastSeq = afterSeq;
-              for (Row row : rows) {
-                lastSeq = row.getLong("seq");
-                byte[] prevHash =
-                    row.getBuffer("prev_hash") == null
-                        ? null
-                        : row.getBuffer("prev_hash").getBytes();
-                if (!verifier.next(
-                    lastSeq, prevHash, row.getBuffer("hash").getBytes(), content(row))) {
+              for (AuditChainRepository.Sealed row : rows) {
+                lastSeq = row.seq();
+                if (!verifier.next(lastSeq, row.prevHash(), row.hash(), row.content())) {
                   return Uni.createFrom().voidItem();
                 }
               }
-              return rows.rowCount() < BATCH
+              return rows.size() < BATCH
                   ? Uni.createFrom().voidItem()
                   : verifyFrom(verifier, lastSeq);
             });
-  }
-
-  static AuditChain.Content content(Row row) {
-    return new AuditChain.Content(
-        row.getLong("id"),
-        row.getLong("micros"),
-        row.getString("actor"),
-        row.getString("action"),
-        row.getString("target_type"),
-        row.getString("target_id"),
-        row.getString("request_id"),
-        row.getString("before"),
-        row.getString("after"));
   }
 }

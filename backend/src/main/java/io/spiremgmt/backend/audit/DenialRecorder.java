@@ -3,16 +3,15 @@ package io.spiremgmt.backend.audit;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.auth.DenialLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,29 +26,24 @@ import org.jboss.logging.Logger;
  * trail.
  */
 @ApplicationScoped
-public class DenialRecorder {
+public class DenialRecorder implements DenialLog {
   private static final Logger LOG = Logger.getLogger(DenialRecorder.class);
 
   /** The actor of a denial whose caller was not resolved yet. */
   public static final String UNKNOWN_ACTOR = "(unresolved caller)";
 
-  private static final String INSERT =
-      "INSERT INTO audit_events (actor, action, target_type, target_id, request_id,"
-          + " after_state) VALUES ($1, 'access.deny', 'rpc', $2, '', $3::jsonb)";
-
   private final Pool pool;
+  private final AuditRepository audit;
   private final Vertx vertx;
   private final DenialThrottle throttle;
   private final int limit;
   private final Duration window;
 
-  DenialRecorder(
-      Pool pool,
-      Vertx vertx,
-      @ConfigProperty(name = "spire-mgmt.audit.denial-limit", defaultValue = "20") int limit,
-      @ConfigProperty(name = "spire-mgmt.audit.denial-window", defaultValue = "60s")
-          Duration window) {
+  DenialRecorder(Pool pool, AuditRepository audit, Vertx vertx, AuditConfig config) {
+    int limit = config.denialLimit();
+    Duration window = config.denialWindow();
     this.pool = pool;
+    this.audit = audit;
     this.vertx = vertx;
     this.limit = limit;
     this.window = window;
@@ -100,11 +94,11 @@ public class DenialRecorder {
     if (summaries.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    List<Tuple> rows =
+    List<AuditRecord> rows =
         summaries.stream()
             .map(
                 s ->
-                    row(
+                    record(
                         s.key().actor(),
                         s.key().method(),
                         new JsonObject()
@@ -121,9 +115,8 @@ public class DenialRecorder {
                             .put("from", s.from().toString())
                             .put("to", s.to().toString())))
             .toList();
-    return pool.preparedQuery(INSERT)
-        .executeBatch(rows)
-        .replaceWithVoid()
+    return audit
+        .appendAll(pool, rows)
         .onFailure()
         .recoverWithUni(
             e -> {
@@ -138,6 +131,7 @@ public class DenialRecorder {
    * reason}; completes when written, when only counted (beyond the limit), or when writing failed
    * (logged).
    */
+  @Override
   public Uni<Void> record(String actor, String method, String reason) {
     String who = actor == null ? UNKNOWN_ACTOR : actor;
     DenialThrottle.Admission admission;
@@ -160,16 +154,15 @@ public class DenialRecorder {
         new JsonObject().put("method", method).put("reason", reason == null ? "" : reason));
   }
 
-  /** The INSERT parameters of one denial event: actor, target (the method's tail) and details. */
-  private static Tuple row(String actor, String method, JsonObject after) {
+  /** One denial event: actor, target (the method's tail) and details. */
+  private static AuditRecord record(String actor, String method, JsonObject after) {
     String target = method.length() > 64 ? method.substring(method.length() - 64) : method;
-    return Tuple.of(actor, target, after);
+    return new AuditRecord(actor, AuditAction.ACCESS_DENY, target, "", null, after.encode());
   }
 
   private Uni<Void> insert(String actor, String method, JsonObject after) {
-    return pool.preparedQuery(INSERT)
-        .execute(row(actor, method, after))
-        .replaceWithVoid()
+    return audit
+        .appendAll(pool, List.of(record(actor, method, after)))
         // The denied caller waits for the record, but not for long: a slow database must not
         // hold denied calls (or their connections) open.
         .ifNoItem()

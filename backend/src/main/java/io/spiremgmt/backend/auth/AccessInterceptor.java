@@ -11,8 +11,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
-import io.spiremgmt.backend.audit.DenialRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.spi.Prioritized;
 
 /**
  * Enforces {@link AccessPolicy} on every call: a method without a row is closed PERMISSION_DENIED
@@ -23,13 +23,26 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @ApplicationScoped
 @GlobalInterceptor
-public class AccessInterceptor implements ServerInterceptor {
+public class AccessInterceptor implements ServerInterceptor, Prioritized {
+  /**
+   * Innermost of the three global interceptors, next to the service: it puts the call's method and
+   * request in the context the service resolves its caller from, and audits a denial before the
+   * outer interceptors ({@code MalformedRequestInterceptor} 200, {@code GrpcMetricsInterceptor}
+   * 300) see the call close.
+   */
+  static final int PRIORITY = 100;
+
+  @Override
+  public int getPriority() {
+    return PRIORITY;
+  }
+
   /** The current call's method, request and caller. */
   static final Context.Key<CallAccess> CALL = Context.key("spire-mgmt.call-access");
 
-  private final DenialRecorder denials;
+  private final DenialLog denials;
 
-  AccessInterceptor(DenialRecorder denials) {
+  AccessInterceptor(DenialLog denials) {
     this.denials = denials;
   }
 

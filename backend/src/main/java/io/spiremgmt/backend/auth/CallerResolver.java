@@ -6,6 +6,7 @@ import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.CredentialsRejectedException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.Text;
 import jakarta.enterprise.context.ApplicationScoped;

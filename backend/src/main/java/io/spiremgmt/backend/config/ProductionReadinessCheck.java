@@ -2,9 +2,13 @@ package io.spiremgmt.backend.config;
 
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigUtils;
+import io.spiremgmt.backend.audit.AuditConfig;
 import io.spiremgmt.backend.auth.TokenIssuer;
+import io.spiremgmt.backend.sync.DutiesConfig;
+import io.spiremgmt.backend.sync.SyncConfig;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,17 +19,23 @@ import org.eclipse.microprofile.config.Config;
  * one at once: no JWT issuer or JWKS (tokens of anyone, or of nobody, would be accepted), the
  * development issuer or an inline key (how the dev signing key is passed), no audience, and
  * plaintext gRPC (neither the SPIFFE Workload API nor a TLS certificate, or plain HTTP still served
- * beside TLS), and a wildcard mTLS trust domain (refused in every profile by {@code MtlsPrincipals}
- * too).
+ * beside TLS), a wildcard mTLS trust domain (refused in every profile by {@code MtlsPrincipals}
+ * too), and sync, duty and audit settings outside the range production can run with.
  */
 @Singleton
 public class ProductionReadinessCheck {
 
-  void onStart(@Observes StartupEvent event, Config config) {
+  void onStart(
+      @Observes StartupEvent event,
+      Config config,
+      SyncConfig sync,
+      DutiesConfig duties,
+      AuditConfig audit) {
     if (!ConfigUtils.getProfiles().contains("prod")) {
       return;
     }
-    List<String> problems = problems(config);
+    List<String> problems = new ArrayList<>(problems(config));
+    problems.addAll(settingProblems(sync, duties, audit));
     if (!problems.isEmpty()) {
       throw new IllegalStateException(
           "refusing to start in production: "
@@ -79,6 +89,51 @@ public class ProductionReadinessCheck {
     if (!value(config, "quarkus.http.insecure-requests").orElse("enabled").equals("disabled")) {
       problems.add(
           "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
+    }
+    return problems;
+  }
+
+  /**
+   * Every service setting outside the range production can run with, one sentence each: a lease so
+   * short that a pause loses it or so long that a dead agent blocks its site, sync events kept too
+   * briefly for a subscriber to resume, gauges or seals refreshed too rarely for the alerts, and a
+   * denial throttle that audits nothing.
+   */
+  public static List<String> settingProblems(
+      SyncConfig sync, DutiesConfig duties, AuditConfig audit) {
+    List<String> problems = new ArrayList<>();
+    Duration lease = sync.leaseTtl();
+    if (lease.compareTo(Duration.ofSeconds(5)) < 0 || lease.compareTo(Duration.ofMinutes(10)) > 0) {
+      problems.add(
+          "SPIRE_MGMT_SYNC_LEASE_TTL is "
+              + lease
+              + ": keep it between 5 s (a pause would lose the lease) and 10 min (a dead agent"
+              + " would hold its site that long)");
+    }
+    if (sync.eventRetention().compareTo(Duration.ofHours(1)) < 0) {
+      problems.add(
+          "SPIRE_MGMT_SYNC_EVENT_RETENTION is "
+              + sync.eventRetention()
+              + ": keep sync events at least 1 h so a StreamSyncUpdates subscriber can resume");
+    }
+    if (duties.interval().isNegative()
+        || duties.interval().isZero()
+        || duties.interval().compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add(
+          "SPIRE_MGMT_DUTIES_INTERVAL is "
+              + duties.interval()
+              + ": the gauges the alerts read must refresh at least once a minute");
+    }
+    if (audit.sealInterval().isNegative()
+        || audit.sealInterval().isZero()
+        || audit.sealInterval().compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add(
+          "SPIRE_MGMT_AUDIT_SEAL_INTERVAL is "
+              + audit.sealInterval()
+              + ": seal the audit chain at least once a minute");
+    }
+    if (audit.denialLimit() < 1) {
+      problems.add("SPIRE_MGMT_AUDIT_DENIAL_LIMIT must be at least 1: denials must be audited");
     }
     return problems;
   }

@@ -116,8 +116,8 @@ public class EntryGrpcService implements WorkloadEntryService {
         .map(
             page ->
                 ListEntriesResponse.newBuilder()
-                    .addAllEntries(page.entries().stream().map(EntryMapper::toProto).toList())
-                    .setNextPageToken(page.nextPageToken() == null ? "" : page.nextPageToken())
+                    .addAllEntries(page.items().stream().map(EntryMapper::toProto).toList())
+                    .setNextPageToken(page.nextPageToken())
                     .build());
   }
 

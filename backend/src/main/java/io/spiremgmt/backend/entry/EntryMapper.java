@@ -1,7 +1,6 @@
 package io.spiremgmt.backend.entry;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.EntrySiteStatus;
@@ -10,11 +9,11 @@ import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.Text;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 
@@ -38,7 +37,8 @@ public final class EntryMapper {
         e.getAdmin(),
         e.getDownstream(),
         e.hasExpiryTime()
-            ? toInstant(e.getExpiryTime(), "entry.expiry_time").truncatedTo(ChronoUnit.MICROS)
+            ? ProtoTime.toInstant(e.getExpiryTime(), "entry.expiry_time")
+                .truncatedTo(ChronoUnit.MICROS)
             : null,
         List.copyOf(e.getSiteIdsList()),
         List.copyOf(e.getFederatesWithList()),
@@ -62,8 +62,8 @@ public final class EntryMapper {
             .setDownstream(spec.downstream())
             .addAllSiteIds(spec.siteIds())
             .setRevision(entity.getRevision())
-            .setCreatedAt(toTimestamp(entity.getCreatedAt()))
-            .setUpdatedAt(toTimestamp(entity.getUpdatedAt()))
+            .setCreatedAt(ProtoTime.toTimestamp(entity.getCreatedAt()))
+            .setUpdatedAt(ProtoTime.toTimestamp(entity.getUpdatedAt()))
             .addAllFederatesWith(spec.federatesWith())
             .setJwtSvidTtl(spec.jwtSvidTtl())
             .setHint(spec.hint())
@@ -72,10 +72,10 @@ public final class EntryMapper {
     spec.selectors()
         .forEach(s -> b.addSelectors(Selector.newBuilder().setType(s.type()).setValue(s.value())));
     if (spec.expiresAt() != null) {
-      b.setExpiryTime(toTimestamp(spec.expiresAt()));
+      b.setExpiryTime(ProtoTime.toTimestamp(spec.expiresAt()));
     }
     if (entity.getDeleteRequestedAt() != null) {
-      b.setDeleteTime(toTimestamp(entity.getDeleteRequestedAt()));
+      b.setDeleteTime(ProtoTime.toTimestamp(entity.getDeleteRequestedAt()));
     }
     for (EntryView.SiteState site : view.sites()) {
       EntrySiteStatus.Builder status =
@@ -84,7 +84,7 @@ public final class EntryMapper {
               .setSiteName(site.siteName())
               .setSyncState(toProto(site.state()));
       if (site.lastSyncAt() != null) {
-        status.setLastSyncTime(toTimestamp(site.lastSyncAt()));
+        status.setLastSyncTime(ProtoTime.toTimestamp(site.lastSyncAt()));
       }
       if (site.lastError() != null) {
         status.setLastError(site.lastError());
@@ -173,24 +173,5 @@ public final class EntryMapper {
       case FAILED -> SyncState.SYNC_STATE_FAILED;
       case DELETING -> SyncState.SYNC_STATE_DELETING;
     };
-  }
-
-  /** A protobuf timestamp of an instant. */
-  public static Timestamp toTimestamp(Instant t) {
-    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
-  }
-
-  /** The instant of a protobuf timestamp (checked to be in range). */
-  public static Instant toInstant(Timestamp t, String field) {
-    if (t.getNanos() < 0
-        || t.getNanos() > 999_999_999
-        || t.getSeconds() < -62135596800L
-        || t.getSeconds() > 253402300799L) {
-      throw ApiException.field(
-          ErrorReason.INVALID_FIELD,
-          field,
-          "timestamp out of range (years 1 to 9999): " + t.getSeconds() + "s");
-    }
-    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 }

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.entry;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
+import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.audit.DenialRecorder;
@@ -11,10 +12,11 @@ import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.error.GrpcErrorMapper;
 import io.spiremgmt.backend.error.PgErrors;
+import io.spiremgmt.backend.notify.SiteNotifier;
+import io.spiremgmt.backend.paging.Page;
 import io.spiremgmt.backend.paging.PageToken;
 import io.spiremgmt.backend.site.SiteEntity;
 import io.spiremgmt.backend.site.SiteRepository;
-import io.spiremgmt.backend.sync.SiteNotifier;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.UuidV7;
@@ -75,7 +77,6 @@ public class EntryService {
   public record DeleteResult(EntryView entry, boolean purged) {}
 
   /** A page of entries and the token of the next one (null on the last page). */
-  public record Page(List<EntryView> entries, String nextPageToken) {}
 
   /** Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. */
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
@@ -109,7 +110,7 @@ public class EntryService {
                             record(
                                     s,
                                     caller,
-                                    "entry.create",
+                                    AuditAction.ENTRY_CREATE,
                                     view,
                                     requestId,
                                     null,
@@ -148,14 +149,10 @@ public class EntryService {
     return sessions
         .withTransaction(
             (s, tx) ->
-                entries
-                    .lock(s, id)
-                    .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+                lockWritable(s, caller, id)
                     .chain(
                         before -> {
                           WorkloadEntryEntity entity = before.entity();
-                          EntryScope.requireWritable(
-                              caller.access(), before.spec(), false, id.toString());
                           if (entity.getDeleteRequestedAt() != null) {
                             throw ApiException.of(
                                 ErrorReason.ENTRY_BEING_DELETED,
@@ -174,7 +171,7 @@ public class EntryService {
                                       record(
                                               s,
                                               caller,
-                                              "entry.update",
+                                              AuditAction.ENTRY_UPDATE,
                                               after,
                                               requestId,
                                               beforeJson,
@@ -188,6 +185,19 @@ public class EntryService {
                         }))
         .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
         .transform(e -> similarExists(null));
+  }
+
+  /**
+   * The prelude of every change to a stored entry: lock it (NOT_FOUND when it does not exist), read
+   * it, and check that the caller may write it as stored.
+   */
+  private Uni<EntryView> lockWritable(Mutiny.Session s, Caller caller, UUID id) {
+    return entries
+        .lock(s, id)
+        .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+        .invoke(
+            before ->
+                EntryScope.requireWritable(caller.access(), before.spec(), false, id.toString()));
   }
 
   private Uni<EntryView> applyUpdate(
@@ -242,18 +252,13 @@ public class EntryService {
     Instant now = now();
     return sessions.withTransaction(
         (s, tx) ->
-            entries
-                .lock(s, id)
-                .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+            lockWritable(s, caller, id)
                 .chain(
                     before -> {
                       WorkloadEntryEntity entity = before.entity();
-                      EntryScope.requireWritable(
-                          caller.access(), before.spec(), false, id.toString());
                       if (entity.getDeleteRequestedAt() != null) {
                         // Already being deleted: a retry succeeds and changes nothing, even with
-                        // the
-                        // revision the first call named.
+                        // the revision the first call named.
                         return Uni.createFrom().item(new DeleteResult(before, false));
                       }
                       if (revision != 0) {
@@ -268,7 +273,7 @@ public class EntryService {
                                     record(
                                         s,
                                         caller,
-                                        "entry.delete",
+                                        AuditAction.ENTRY_DELETE,
                                         before,
                                         requestId,
                                         beforeJson,
@@ -290,7 +295,7 @@ public class EntryService {
                                   record(
                                           s,
                                           caller,
-                                          "entry.delete",
+                                          AuditAction.ENTRY_DELETE,
                                           after,
                                           requestId,
                                           beforeJson,
@@ -304,25 +309,21 @@ public class EntryService {
   }
 
   /** A page of the entries matching {@code filter} that the caller may see. */
-  public Uni<Page> list(Caller caller, EntryFilter requested, int pageSize, String pageToken) {
+  public Uni<Page<EntryView>> list(
+      Caller caller, EntryFilter requested, int pageSize, String pageToken) {
     EntryFilter filter = requested.scopedTo(caller.access());
     String fingerprint = filter.canonical();
     PageToken token = PageToken.decode(pageToken, fingerprint, 2);
     EntryReader.EntryKey after = token == null ? null : keyOf(token);
     return reader
-        .page(filter, after, pageSize + 1)
+        .page(filter, after, Page.fetchSize(pageSize))
         .map(
-            rows -> {
-              if (rows.size() <= pageSize) {
-                return new Page(rows, null);
-              }
-              List<EntryView> page = rows.subList(0, pageSize);
-              WorkloadEntryEntity last = page.get(pageSize - 1).entity();
-              return new Page(
-                  page,
-                  new PageToken(List.of(last.getSpiffeId(), last.getId().toString()))
-                      .encode(fingerprint));
-            });
+            rows ->
+                Page.of(
+                    rows,
+                    pageSize,
+                    fingerprint,
+                    v -> List.of(v.entity().getSpiffeId(), v.entity().getId().toString())));
   }
 
   /** One result of a batch item: the value, or the failure the single call would have had. */
@@ -583,7 +584,7 @@ public class EntryService {
   private Uni<Void> record(
       Mutiny.Session s,
       Caller caller,
-      String action,
+      AuditAction action,
       EntryView view,
       String requestId,
       String beforeJson,
@@ -593,7 +594,6 @@ public class EntryService {
         new AuditRecord(
             caller.name(),
             action,
-            "entry",
             view.entity().getId().toString(),
             requestId,
             beforeJson,

@@ -33,7 +33,7 @@ public final class GrpcErrorMapper {
       return status(e.reason(), e.getMessage(), e.field(), null);
     }
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof io.spiremgmt.backend.auth.CredentialsRejectedException e) {
+      if (c instanceof CredentialsRejectedException e) {
         return status(ErrorReason.UNAUTHENTICATED, e.getMessage(), null, null);
       }
     }

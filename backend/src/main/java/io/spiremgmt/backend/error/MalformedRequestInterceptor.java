@@ -8,6 +8,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.spi.Prioritized;
 import java.util.List;
 
 /**
@@ -18,7 +19,18 @@ import java.util.List;
  */
 @ApplicationScoped
 @GlobalInterceptor
-public class MalformedRequestInterceptor implements ServerInterceptor {
+public class MalformedRequestInterceptor implements ServerInterceptor, Prioritized {
+  /**
+   * Between {@code GrpcMetricsInterceptor} (300, outermost) and {@code AccessInterceptor} (100):
+   * the status it rewrites is what the metrics count.
+   */
+  static final int PRIORITY = 200;
+
+  @Override
+  public int getPriority() {
+    return PRIORITY;
+  }
+
   private static final List<String> MALFORMED =
       List.of("Half-closed without a request", "Invalid protobuf byte sequence");
 

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.spi.Prioritized;
 
 /**
  * The seed's request metrics for every gRPC call: {@code grpc_requests_total{method,status}} and
@@ -18,7 +19,19 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @ApplicationScoped
 @GlobalInterceptor
-public class GrpcMetricsInterceptor implements ServerInterceptor {
+public class GrpcMetricsInterceptor implements ServerInterceptor, Prioritized {
+  /**
+   * Outermost of the three global interceptors (Quarkus calls the highest priority first): it
+   * counts each call with the status the client finally sees, after {@code
+   * MalformedRequestInterceptor} (200) and {@code AccessInterceptor} (100) have had their say.
+   */
+  static final int PRIORITY = 300;
+
+  @Override
+  public int getPriority() {
+    return PRIORITY;
+  }
+
   private final MeterRegistry registry;
 
   GrpcMetricsInterceptor(MeterRegistry registry) {

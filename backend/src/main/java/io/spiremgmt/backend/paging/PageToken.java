@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * An opaque keyset page token: the sort key of the last row served plus a fingerprint of the filter
@@ -118,6 +119,29 @@ public record PageToken(List<String> keys) {
   /** The error for a token that is not one this service issued (or that was altered). */
   public static ApiException invalidToken() {
     return invalid("is not a page token issued by this service");
+  }
+
+  /** Key {@code i} as a UUID in canonical form; INVALID_PAGE_TOKEN otherwise. */
+  public UUID uuidKey(int i) {
+    String key = keys.get(i);
+    try {
+      UUID id = UUID.fromString(key);
+      if (!id.toString().equals(key)) {
+        throw invalidToken();
+      }
+      return id;
+    } catch (IllegalArgumentException e) {
+      throw invalidToken();
+    }
+  }
+
+  /** Key {@code i} as a long; INVALID_PAGE_TOKEN otherwise. */
+  public long longKey(int i) {
+    try {
+      return Long.parseLong(keys.get(i));
+    } catch (NumberFormatException e) {
+      throw invalidToken();
+    }
   }
 
   private static long fingerprint(String filter) {

@@ -106,8 +106,8 @@ public class SiteGrpcService implements io.spiremgmt.api.v1.SiteService {
         .map(
             page ->
                 ListSitesResponse.newBuilder()
-                    .addAllSites(page.sites().stream().map(SiteMapper::toProto).toList())
-                    .setNextPageToken(page.nextPageToken() == null ? "" : page.nextPageToken())
+                    .addAllSites(page.items().stream().map(SiteMapper::toProto).toList())
+                    .setNextPageToken(page.nextPageToken())
                     .build());
   }
 

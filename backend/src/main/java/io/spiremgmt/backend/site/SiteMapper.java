@@ -7,10 +7,9 @@ import io.spiremgmt.api.v1.SiteAgentStatus;
 import io.spiremgmt.api.v1.SiteHealth;
 import io.spiremgmt.api.v1.SiteStatus;
 import io.spiremgmt.api.v1.SiteTier;
-import io.spiremgmt.backend.agent.SiteAgentRepository;
-import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 import io.spiremgmt.backend.validation.Ids;
 import java.time.Duration;
 
@@ -87,8 +86,8 @@ public final class SiteMapper {
             })
         .setParentSiteId(spec.parentSiteId() == null ? "" : spec.parentSiteId().toString())
         .setRevision(site.getRevision())
-        .setCreatedAt(EntryMapper.toTimestamp(site.getCreatedAt()))
-        .setUpdatedAt(EntryMapper.toTimestamp(site.getUpdatedAt()))
+        .setCreatedAt(ProtoTime.toTimestamp(site.getCreatedAt()))
+        .setUpdatedAt(ProtoTime.toTimestamp(site.getUpdatedAt()))
         .build();
   }
 
@@ -105,12 +104,12 @@ public final class SiteMapper {
             .setFailedCount(b.failed())
             .setDeletingCount(b.deleting());
     if (b.oldestPending() != null) {
-      h.setOldestPendingTime(EntryMapper.toTimestamp(b.oldestPending()));
+      h.setOldestPendingTime(ProtoTime.toTimestamp(b.oldestPending()));
     }
     if (b.lastSync() != null) {
-      h.setLastSyncTime(EntryMapper.toTimestamp(b.lastSync()));
+      h.setLastSyncTime(ProtoTime.toTimestamp(b.lastSync()));
     }
-    SiteAgentRepository.AgentStatus agent = view.agent();
+    AgentStatus agent = view.agent();
     if (agent != null) {
       SiteAgentStatus.Builder a =
           SiteAgentStatus.newBuilder()
@@ -121,10 +120,10 @@ public final class SiteMapper {
               .setSpireError(agent.spireError())
               .setUnmanagedCount(agent.unmanagedCount());
       if (agent.lastPollAt() != null) {
-        a.setLastPollTime(EntryMapper.toTimestamp(agent.lastPollAt()));
+        a.setLastPollTime(ProtoTime.toTimestamp(agent.lastPollAt()));
       }
       if (agent.lastReconcileAt() != null) {
-        a.setLastFullReconcileTime(EntryMapper.toTimestamp(agent.lastReconcileAt()));
+        a.setLastFullReconcileTime(ProtoTime.toTimestamp(agent.lastReconcileAt()));
       }
       Duration lag =
           b.oldestPending() == null

@@ -1,13 +1,14 @@
 package io.spiremgmt.backend.site;
 
 import io.smallrye.mutiny.Uni;
-import io.spiremgmt.backend.agent.SiteAgentRepository;
+import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.error.PgErrors;
+import io.spiremgmt.backend.paging.Page;
 import io.spiremgmt.backend.paging.PageToken;
 import io.spiremgmt.backend.validation.UuidV7;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,13 +27,13 @@ public class SiteService {
   private final Mutiny.SessionFactory sessions;
   private final SiteRepository sites;
   private final AuditRepository audit;
-  private final SiteAgentRepository agents;
+  private final SiteAgents agents;
 
   SiteService(
       Mutiny.SessionFactory sessions,
       SiteRepository sites,
       AuditRepository audit,
-      SiteAgentRepository agents) {
+      SiteAgents agents) {
     this.agents = agents;
     this.sessions = sessions;
     this.sites = sites;
@@ -40,7 +41,6 @@ public class SiteService {
   }
 
   /** A page of sites and the token of the next one (null on the last page). */
-  public record Page(List<SiteEntity> sites, String nextPageToken) {}
 
   /** Registers a site. */
   public Uni<SiteEntity> create(Caller caller, SiteSpec spec) {
@@ -58,7 +58,13 @@ public class SiteService {
                         })
                     .call(
                         site ->
-                            record(s, caller, "site.create", site, null, SiteMapper.json(site))))
+                            record(
+                                s,
+                                caller,
+                                AuditAction.SITE_CREATE,
+                                site,
+                                null,
+                                SiteMapper.json(site))))
         .onFailure(PgErrors.isUniqueViolation(UNIQUE_NAME))
         .transform(e -> nameTaken(spec.name()));
   }
@@ -119,7 +125,7 @@ public class SiteService {
                                       record(
                                           s,
                                           caller,
-                                          "site.update",
+                                          AuditAction.SITE_UPDATE,
                                           site,
                                           beforeJson,
                                           SiteMapper.json(site)))
@@ -172,7 +178,7 @@ public class SiteService {
                                               record(
                                                   s,
                                                   caller,
-                                                  "site.delete",
+                                                  AuditAction.SITE_DELETE,
                                                   site,
                                                   beforeJson,
                                                   null));
@@ -180,7 +186,7 @@ public class SiteService {
   }
 
   /** A page of sites ordered by name. */
-  public Uni<Page> list(
+  public Uni<Page<SiteEntity>> list(
       SiteEntity.Status status, String trustDomain, int pageSize, String pageToken) {
     String fingerprint = listFilter(status, trustDomain);
     PageToken token = PageToken.decode(pageToken, fingerprint, 1);
@@ -191,18 +197,9 @@ public class SiteService {
     return sessions.withSession(
         s ->
             sites
-                .page(s, status, trustDomain, after, pageSize + 1)
+                .page(s, status, trustDomain, after, Page.fetchSize(pageSize))
                 .map(
-                    rows -> {
-                      if (rows.size() <= pageSize) {
-                        return new Page(rows, null);
-                      }
-                      List<SiteEntity> page = rows.subList(0, pageSize);
-                      return new Page(
-                          page,
-                          new PageToken(List.of(page.get(pageSize - 1).getName()))
-                              .encode(fingerprint));
-                    }));
+                    rows -> Page.of(rows, pageSize, fingerprint, site -> List.of(site.getName()))));
   }
 
   /** The description of a ListSites filter that page tokens are bound to. */
@@ -239,10 +236,7 @@ public class SiteService {
    * @param readAt when this was read (the reference for the lag)
    */
   public record SiteHealthView(
-      SiteEntity site,
-      SiteRepository.SiteBacklog backlog,
-      SiteAgentRepository.AgentStatus agent,
-      Instant readAt) {}
+      SiteEntity site, SiteRepository.SiteBacklog backlog, AgentStatus agent, Instant readAt) {}
 
   private Uni<Void> rejectTakenName(Mutiny.Session s, String name, UUID self) {
     return sites
@@ -342,7 +336,7 @@ public class SiteService {
   private Uni<Void> record(
       Mutiny.Session s,
       Caller caller,
-      String action,
+      AuditAction action,
       SiteEntity site,
       String beforeJson,
       String afterJson) {
@@ -351,7 +345,6 @@ public class SiteService {
         new AuditRecord(
             caller.name(),
             action,
-            "site",
             site.getId().toString(),
             UUID.randomUUID().toString(),
             beforeJson,

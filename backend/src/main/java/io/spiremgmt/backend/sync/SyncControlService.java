@@ -1,8 +1,11 @@
 package io.spiremgmt.backend.sync;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.entry.EntrySiteEntity;
+import io.spiremgmt.backend.entry.EntrySiteEntity.SyncState;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.notify.SiteNotifier;
 import io.spiremgmt.backend.site.SiteEntity;
 import io.spiremgmt.backend.site.SiteRepository;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,11 +25,17 @@ public class SyncControlService {
 
   private final Mutiny.SessionFactory sessions;
   private final SiteRepository sites;
+  private final SyncQueueRepository queue;
   private final SiteNotifier notifier;
 
-  SyncControlService(Mutiny.SessionFactory sessions, SiteRepository sites, SiteNotifier notifier) {
+  SyncControlService(
+      Mutiny.SessionFactory sessions,
+      SiteRepository sites,
+      SyncQueueRepository queue,
+      SiteNotifier notifier) {
     this.sessions = sessions;
     this.sites = sites;
+    this.queue = queue;
     this.notifier = notifier;
   }
 
@@ -38,19 +47,7 @@ public class SyncControlService {
     return sessions.withTransaction(
         (s, tx) ->
             requireSites(s, siteIds)
-                .chain(
-                    () -> {
-                      String hql =
-                          "update EntrySiteEntity set nextAttemptAt = null, attempts = 0"
-                              + " where siteId in :sites and attempts > 0"
-                              + (entryIds.isEmpty() ? "" : " and entryId in :entries");
-                      Mutiny.MutationQuery q =
-                          s.createMutationQuery(hql).setParameter("sites", siteIds);
-                      if (!entryIds.isEmpty()) {
-                        q.setParameter("entries", entryIds);
-                      }
-                      return q.executeUpdate();
-                    })
+                .chain(() -> queue.resetBackoff(s, siteIds, entryIds))
                 .call(() -> notifier.notifySites(s, siteIds, "trigger")));
   }
 
@@ -62,33 +59,12 @@ public class SyncControlService {
     return sessions.withSession(
         s ->
             requireSites(s, siteIds)
-                .chain(
-                    () ->
-                        withSites(
-                                s.createSelectionQuery(
-                                    "select siteId, syncState, count(*), min(changedAt) from EntrySiteEntity"
-                                        + (siteIds.isEmpty() ? "" : " where siteId in :sites")
-                                        + " group by siteId, syncState",
-                                    Object[].class),
-                                siteIds)
-                            .getResultList())
+                .chain(() -> queue.countByState(s, siteIds))
                 .chain(
                     counts ->
-                        withSites(
-                                s.createSelectionQuery(
-                                    "from EntrySiteEntity where attempts > 0"
-                                        + (siteIds.isEmpty() ? "" : " and siteId in :sites")
-                                        + " order by attempts desc, changedAt",
-                                    io.spiremgmt.backend.entry.EntrySiteEntity.class),
-                                siteIds)
-                            .setMaxResults(MAX_FAILING)
-                            .getResultList()
+                        queue
+                            .failing(s, siteIds, MAX_FAILING)
                             .map(failing -> toStatus(siteIds, counts, failing))));
-  }
-
-  private static <T> Mutiny.SelectionQuery<T> withSites(
-      Mutiny.SelectionQuery<T> q, List<UUID> siteIds) {
-    return siteIds.isEmpty() ? q : q.setParameter("sites", siteIds);
   }
 
   private Uni<Void> requireSites(Mutiny.Session s, List<UUID> siteIds) {
@@ -113,18 +89,16 @@ public class SyncControlService {
 
   private static Status toStatus(
       List<UUID> siteIds,
-      List<Object[]> counts,
-      List<io.spiremgmt.backend.entry.EntrySiteEntity> failing) {
+      List<SyncQueueRepository.StateCount> counts,
+      List<EntrySiteEntity> failing) {
     Map<UUID, Counts> bySite = new LinkedHashMap<>();
     siteIds.forEach(id -> bySite.put(id, new Counts()));
     Counts overall = new Counts();
-    for (Object[] row : counts) {
-      UUID site = (UUID) row[0];
-      var state = (io.spiremgmt.backend.entry.EntrySiteEntity.SyncState) row[1];
-      long n = ((Number) row[2]).longValue();
-      Instant oldest = (Instant) row[3];
-      bySite.computeIfAbsent(site, k -> new Counts()).add(state, n, oldest);
-      overall.add(state, n, oldest);
+    for (SyncQueueRepository.StateCount c : counts) {
+      bySite
+          .computeIfAbsent(c.siteId(), k -> new Counts())
+          .add(c.state(), c.count(), c.oldestChange());
+      overall.add(c.state(), c.count(), c.oldestChange());
     }
     List<Failing> failures = new ArrayList<>();
     failing.forEach(
@@ -147,16 +121,14 @@ public class SyncControlService {
     long deleting;
     Instant oldestWaiting;
 
-    void add(io.spiremgmt.backend.entry.EntrySiteEntity.SyncState state, long n, Instant oldest) {
+    void add(SyncState state, long n, Instant oldest) {
       switch (state) {
         case PENDING -> pending += n;
         case SYNCED -> synced += n;
         case FAILED -> failed += n;
         case DELETING -> deleting += n;
       }
-      boolean waiting =
-          state == io.spiremgmt.backend.entry.EntrySiteEntity.SyncState.PENDING
-              || state == io.spiremgmt.backend.entry.EntrySiteEntity.SyncState.DELETING;
+      boolean waiting = state == SyncState.PENDING || state == SyncState.DELETING;
       if (waiting && (oldestWaiting == null || oldest.isBefore(oldestWaiting))) {
         oldestWaiting = oldest;
       }

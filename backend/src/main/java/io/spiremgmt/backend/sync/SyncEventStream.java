@@ -1,17 +1,16 @@
 package io.spiremgmt.backend.sync;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncUpdate;
-import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -39,29 +38,17 @@ public class SyncEventStream {
   private static final long HELD_BACK_RETRY_MS = 20;
   private static final Pattern CURSOR = Pattern.compile("e1:(-?[0-9]{1,19}):([0-9]{1,19})");
 
-  private static final String FETCH =
-      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)"
-          + " SELECT e.id, e.xid, e.entry_id, e.site_id, e.sync_state, e.revision, e.last_error,"
-          + " e.occurred_at, e.xid >= h.xmin AS held FROM sync_events e, h"
-          + " WHERE (e.xid, e.id) > ($1, $2)"
-          + " AND (cardinality($3::uuid[]) = 0 OR e.site_id = ANY($3))"
-          + " AND (cardinality($4::uuid[]) = 0 OR e.entry_id = ANY($4))"
-          + " ORDER BY e.xid, e.id LIMIT $5";
-
-  private final Pool pool;
+  private final SyncEventRepository log;
   private final Vertx vertx;
   private final SiteWakeups wakeups;
   private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
 
   SyncEventStream(
-      Pool pool,
-      Vertx vertx,
-      SiteWakeups wakeups,
-      io.micrometer.core.instrument.MeterRegistry registry) {
-    io.micrometer.core.instrument.Gauge.builder("sync_update_streams", followers, Set::size)
+      SyncEventRepository log, Vertx vertx, SiteWakeups wakeups, MeterRegistry registry) {
+    Gauge.builder("sync_update_streams", followers, Set::size)
         .description("StreamSyncUpdates subscribers followed by this replica")
         .register(registry);
-    this.pool = pool;
+    this.log = log;
     this.vertx = vertx;
     this.wakeups = wakeups;
   }
@@ -96,7 +83,7 @@ public class SyncEventStream {
     Cursor start = cursor.isEmpty() ? null : Cursor.decode(cursor);
     return wakeups
         .listenChannel(CHANNEL, this::wakeAll)
-        .chain(() -> start != null ? io.smallrye.mutiny.Uni.createFrom().item(start) : now())
+        .chain(() -> start != null ? Uni.createFrom().item(start) : now())
         .onItem()
         .transformToMulti(
             from ->
@@ -115,11 +102,9 @@ public class SyncEventStream {
                         }));
   }
 
-  private io.smallrye.mutiny.Uni<Cursor> now() {
+  private Uni<Cursor> now() {
     // Everything from a transaction still running (or yet to start) is in the future.
-    return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
-        .execute()
-        .map(rows -> new Cursor(rows.iterator().next().getLong("xmin") - 1, Long.MAX_VALUE));
+    return log.oldestRunningXid().map(xmin -> new Cursor(xmin - 1, Long.MAX_VALUE));
   }
 
   private void wakeAll(String payload) {
@@ -156,23 +141,22 @@ public class SyncEventStream {
       }
       fetching = true;
       again = false;
-      pool.preparedQuery(FETCH)
-          .execute(Tuple.of(cursor.xid(), cursor.id(), sites, entries, BATCH))
+      log.after(cursor.xid(), cursor.id(), sites, entries, BATCH)
           .subscribe()
           .with(this::deliver, this::failed);
     }
 
-    private void deliver(RowSet<Row> rows) {
+    private void deliver(List<SyncEventRepository.Event> events) {
       boolean heldBack = false;
       int seen = 0;
-      for (Row row : rows) {
+      for (SyncEventRepository.Event event : events) {
         seen++;
-        if (row.getBoolean("held")) {
+        if (event.heldBack()) {
           heldBack = true;
           break;
         }
-        emitter.emit(toUpdate(row));
-        cursor = new Cursor(row.getLong("xid"), row.getLong("id"));
+        emitter.emit(toUpdate(event));
+        cursor = new Cursor(event.xid(), event.id());
       }
       boolean more;
       synchronized (this) {
@@ -195,16 +179,15 @@ public class SyncEventStream {
       vertx.setTimer(1000, x -> wake());
     }
 
-    private SyncUpdate toUpdate(Row row) {
-      String error = row.getString("last_error");
+    private SyncUpdate toUpdate(SyncEventRepository.Event e) {
       return SyncUpdate.newBuilder()
-          .setEntryId(row.getUUID("entry_id").toString())
-          .setSiteId(row.getUUID("site_id").toString())
-          .setSyncState(state(row.getString("sync_state")))
-          .setRevision(row.getLong("revision"))
-          .setLastError(error == null ? "" : error)
-          .setChangeTime(EntryMapper.toTimestamp(row.getOffsetDateTime("occurred_at").toInstant()))
-          .setCursor(new Cursor(row.getLong("xid"), row.getLong("id")).encode())
+          .setEntryId(e.entryId().toString())
+          .setSiteId(e.siteId().toString())
+          .setSyncState(state(e.syncState()))
+          .setRevision(e.revision())
+          .setLastError(e.lastError() == null ? "" : e.lastError())
+          .setChangeTime(ProtoTime.toTimestamp(e.occurredAt()))
+          .setCursor(new Cursor(e.xid(), e.id()).encode())
           .build();
     }
   }

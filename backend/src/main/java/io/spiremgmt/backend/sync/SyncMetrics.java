@@ -11,10 +11,14 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The seed's sync metrics: {@code sync_failures_total{site,reason}} counted by the replica that
- * applies a FAILED report, and the gauges {@code entries_total}, {@code
- * sync_status_by_site{site,status}}, {@code sync_lag_seconds{site}} and {@code
- * sync_agent_connected{site}} refreshed by {@link BackgroundDuties}.
+ * The sync metrics: {@code sync_failures_total{site,reason}} counted by the replica that applies a
+ * FAILED report, and gauges refreshed by {@link BackgroundDuties}: {@code entries_total}, {@code
+ * sync_status_by_site{site,status}}, the seed's {@code sync_lag_seconds{site}} (time since the site
+ * was last known in sync: its latest SYNCED result, full reconcile, or poll with nothing waiting;
+ * it keeps growing while a site's agent is dead, work or none), {@code
+ * sync_oldest_pending_seconds{site}} (age of the oldest waiting change), {@code
+ * sync_alerting_pairs{site}} (pairs with {@link Backoff#ALERT_AFTER} or more failed attempts, the
+ * seed's "alert after 10") and {@code sync_agent_connected{site}}.
  */
 @ApplicationScoped
 public class SyncMetrics {
@@ -22,6 +26,8 @@ public class SyncMetrics {
   private final AtomicLong entries = new AtomicLong();
   private final MultiGauge byStatus;
   private final MultiGauge lag;
+  private final MultiGauge oldestPending;
+  private final MultiGauge alerting;
   private final MultiGauge connected;
 
   SyncMetrics(MeterRegistry registry) {
@@ -33,8 +39,22 @@ public class SyncMetrics {
             .register(registry);
     lag =
         MultiGauge.builder("sync_lag_seconds")
+            .description(
+                "Time since each site was last known in sync (a SYNCED result, a full reconcile,"
+                    + " or a poll with nothing waiting)")
+            .baseUnit("seconds")
+            .register(registry);
+    oldestPending =
+        MultiGauge.builder("sync_oldest_pending_seconds")
             .description("Age of the oldest change waiting to be applied at each site")
             .baseUnit("seconds")
+            .register(registry);
+    alerting =
+        MultiGauge.builder("sync_alerting_pairs")
+            .description(
+                "(entry, site) pairs of each site with "
+                    + Backoff.ALERT_AFTER
+                    + " or more failed attempts")
             .register(registry);
     connected =
         MultiGauge.builder("sync_agent_connected")
@@ -55,29 +75,38 @@ public class SyncMetrics {
     }
   }
 
-  /** One site's state count. */
-  record StatusCount(String site, String status, long count) {}
-
-  /** One site's lag and agent state. */
-  record SiteGauge(String site, double lagSeconds, boolean agentConnected, boolean hasAgent) {}
-
-  void refresh(long liveEntries, List<StatusCount> counts, List<SiteGauge> sites) {
+  void refresh(
+      long liveEntries,
+      List<SyncGaugeRepository.StatusCount> counts,
+      List<SyncGaugeRepository.SiteHealth> sites) {
     entries.set(liveEntries);
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     counts.forEach(
         c ->
             rows.add(
-                MultiGauge.Row.of(Tags.of("site", c.site(), "status", c.status()), c.count())));
+                MultiGauge.Row.of(
+                    Tags.of("site", c.siteId().toString(), "status", c.state()), c.count())));
     byStatus.register(rows, true);
     List<MultiGauge.Row<?>> lags = new ArrayList<>();
+    List<MultiGauge.Row<?>> oldest = new ArrayList<>();
+    List<MultiGauge.Row<?>> failing = new ArrayList<>();
     List<MultiGauge.Row<?>> agents = new ArrayList<>();
-    for (SiteGauge s : sites) {
-      lags.add(MultiGauge.Row.of(Tags.of("site", s.site()), s.lagSeconds()));
-      if (s.hasAgent()) {
-        agents.add(MultiGauge.Row.of(Tags.of("site", s.site()), s.agentConnected() ? 1 : 0));
+    for (SyncGaugeRepository.SiteHealth s : sites) {
+      Tags site = Tags.of("site", s.siteId().toString());
+      lags.add(MultiGauge.Row.of(site, seconds(s.sinceInSync().toMillis())));
+      oldest.add(MultiGauge.Row.of(site, seconds(s.oldestWaiting().toMillis())));
+      failing.add(MultiGauge.Row.of(site, s.alertingPairs()));
+      if (s.agentId() != null) {
+        agents.add(MultiGauge.Row.of(site, s.connected() ? 1 : 0));
       }
     }
     lag.register(lags, true);
+    oldestPending.register(oldest, true);
+    alerting.register(failing, true);
     connected.register(agents, true);
+  }
+
+  private static double seconds(long millis) {
+    return millis / 1000.0;
   }
 }

@@ -5,6 +5,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.EntrySiteStatus;
+import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.auth.Caller;
@@ -13,19 +14,17 @@ import io.spiremgmt.backend.entry.EntryRepository;
 import io.spiremgmt.backend.entry.EntrySiteEntity;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.protobuf.ProtoTime;
 import io.spiremgmt.backend.site.SiteEntity;
 import io.spiremgmt.backend.site.SiteRepository;
+import io.spiremgmt.backend.sync.lease.LeaseService;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -44,31 +43,57 @@ public class SyncReportService {
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
   private final Mutiny.SessionFactory sessions;
+  private final Pool pool;
   private final SiteRepository sites;
   private final EntryRepository entries;
+  private final SyncQueueRepository queue;
   private final AuditRepository audit;
-  private final Pool pool;
+  private final LeaseService leases;
+  private final SyncMetrics metrics;
 
   SyncReportService(
-      Pool pool,
       Mutiny.SessionFactory sessions,
+      Pool pool,
       SiteRepository sites,
       EntryRepository entries,
-      AuditRepository audit) {
-    this.pool = pool;
+      SyncQueueRepository queue,
+      AuditRepository audit,
+      LeaseService leases,
+      SyncMetrics metrics) {
     this.sessions = sessions;
+    this.pool = pool;
     this.sites = sites;
     this.entries = entries;
+    this.queue = queue;
     this.audit = audit;
+    this.leases = leases;
+    this.metrics = metrics;
   }
 
   /**
-   * Applies the results; those that changed a stored state. SYNCED results, the bulk of every
-   * report, are applied set-based in one transaction ({@link #applySynced}); the others one by one
-   * through the session in a second. Each transaction writes its rows' audit events, and each row
-   * remembers the report id, so a retried report applies only what did not commit.
+   * An agent's report.
+   *
+   * @param siteId its site
+   * @param agentId the reporting agent, which must hold the site's lease
+   * @param results one result per (entry, revision)
+   * @param requestId the report's id: a retry with the same id changes nothing more
    */
-  public Uni<List<SyncReport>> report(
+  public record Report(UUID siteId, String agentId, List<SyncReport> results, String requestId) {}
+
+  /**
+   * Applies a lease holder's results; those that changed a stored state. SYNCED results, the bulk
+   * of every report, are applied set-based in one transaction ({@link #applySynced}); the others
+   * one by one through the session in a second. Each transaction writes its rows' audit events, and
+   * each row remembers the report id, so a retried report applies only what did not commit.
+   */
+  public Uni<List<SyncReport>> report(Caller caller, Report report) {
+    return leases
+        .requireHolder(report.siteId(), report.agentId(), false)
+        .chain(() -> apply(caller, report.siteId(), report.results(), report.requestId()))
+        .invoke(applied -> metrics.applied(report.siteId(), applied));
+  }
+
+  private Uni<List<SyncReport>> apply(
       Caller caller, UUID siteId, List<SyncReport> results, String requestId) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<SyncReport> synced =
@@ -89,26 +114,6 @@ public class SyncReportService {
                             }));
   }
 
-  // The site exists: the lease check before the report proved it.
-  private static final String LOCK_ROWS =
-      "SELECT (SELECT name FROM sites WHERE id = $1) AS site_name, w.workload_entry_id,"
-          + " w.sync_status, w.target_revision, w.spire_entry_id, w.last_sync_at, w.last_error,"
-          + " w.last_report_id FROM workload_entry_sites w"
-          + " WHERE w.site_id = $1 AND w.workload_entry_id = ANY($2)"
-          + " ORDER BY w.workload_entry_id FOR UPDATE";
-
-  private static final String MARK_SYNCED =
-      "UPDATE workload_entry_sites w SET sync_status = 'SYNCED', spire_entry_id = u.spire,"
-          + " last_sync_at = $3, last_error = NULL, changed_at = $3, last_report_id = $4,"
-          + " attempts = 0, next_attempt_at = NULL"
-          + " FROM unnest($2::uuid[], $5::text[]) AS u(id, spire)"
-          + " WHERE w.site_id = $1 AND w.workload_entry_id = u.id";
-
-  private static final String AUDIT_SYNCED =
-      "INSERT INTO audit_events (actor, action, target_type, target_id, request_id, before_state,"
-          + " after_state) SELECT $1, 'entry.sync', 'entry', x.target, $2, x.before::jsonb,"
-          + " x.after::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS x(target, before, after)";
-
   /**
    * SYNCED results in three statements whatever their number: lock the site's rows of the entries
    * (in entry id order), mark the applicable ones SYNCED, append their audit events.
@@ -118,70 +123,59 @@ public class SyncReportService {
     if (synced.isEmpty()) {
       return Uni.createFrom().item(List.of());
     }
-    Map<UUID, SyncReport> byEntry = new java.util.HashMap<>();
+    Map<UUID, SyncReport> byEntry = new HashMap<>();
     synced.forEach(r -> byEntry.put(r.entryId(), r));
     return pool.withTransaction(
         tx ->
-            tx.preparedQuery(LOCK_ROWS)
-                .execute(Tuple.of(siteId, byEntry.keySet().toArray(UUID[]::new)))
+            queue
+                .lockRows(tx, siteId, byEntry.keySet())
                 .chain(
                     rows -> {
                       List<SyncReport> applied = new ArrayList<>();
-                      List<String> targets = new ArrayList<>();
-                      List<String> befores = new ArrayList<>();
-                      List<String> afters = new ArrayList<>();
-                      for (Row row : rows) {
-                        UUID entryId = row.getUUID("workload_entry_id");
-                        SyncReport r = byEntry.get(entryId);
-                        String state = row.getString("sync_status");
-                        String spireId = row.getString("spire_entry_id");
-                        if (r.revision() != row.getLong("target_revision")
-                            || requestId.equals(row.getString("last_report_id"))
-                            || "DELETING".equals(state)
-                            || "SYNCED".equals(state) && r.spireEntryId().equals(spireId)) {
+                      List<AuditRecord> events = new ArrayList<>();
+                      for (SyncQueueRepository.Locked row : rows) {
+                        SyncReport r = byEntry.get(row.entryId());
+                        if (r.revision() != row.targetRevision()
+                            || requestId.equals(row.lastReportId())
+                            || row.state() == EntrySiteEntity.SyncState.DELETING
+                            || row.state() == EntrySiteEntity.SyncState.SYNCED
+                                && r.spireEntryId().equals(row.spireEntryId())) {
                           continue;
                         }
-                        String siteName = row.getString("site_name");
-                        OffsetDateTime lastSync = row.getOffsetDateTime("last_sync_at");
                         applied.add(r);
-                        targets.add(entryId.toString());
-                        befores.add(
-                            json(
-                                siteId,
-                                siteName,
-                                EntrySiteEntity.SyncState.valueOf(state),
-                                lastSync == null ? null : lastSync.toInstant(),
-                                row.getString("last_error"),
-                                spireId));
-                        afters.add(
-                            json(
-                                siteId,
-                                siteName,
-                                EntrySiteEntity.SyncState.SYNCED,
-                                now,
-                                null,
-                                r.spireEntryId()));
+                        events.add(
+                            new AuditRecord(
+                                caller.name(),
+                                AuditAction.ENTRY_SYNC,
+                                row.entryId().toString(),
+                                requestId,
+                                json(
+                                    siteId,
+                                    row.siteName(),
+                                    row.state(),
+                                    row.lastSyncAt(),
+                                    row.lastError(),
+                                    row.spireEntryId()),
+                                json(
+                                    siteId,
+                                    row.siteName(),
+                                    EntrySiteEntity.SyncState.SYNCED,
+                                    now,
+                                    null,
+                                    r.spireEntryId())));
                       }
                       if (applied.isEmpty()) {
                         return Uni.createFrom().item(applied);
                       }
-                      UUID[] ids = applied.stream().map(SyncReport::entryId).toArray(UUID[]::new);
-                      String[] spireIds =
-                          applied.stream().map(SyncReport::spireEntryId).toArray(String[]::new);
-                      return tx.preparedQuery(MARK_SYNCED)
-                          .execute(
-                              Tuple.of(siteId, ids, now.atOffset(ZoneOffset.UTC), requestId)
-                                  .addArrayOfString(spireIds))
-                          .chain(
-                              () ->
-                                  tx.preparedQuery(AUDIT_SYNCED)
-                                      .execute(
-                                          Tuple.of(
-                                              caller.name(),
-                                              requestId,
-                                              targets.toArray(String[]::new),
-                                              befores.toArray(String[]::new),
-                                              afters.toArray(String[]::new))))
+                      return queue
+                          .markSynced(
+                              tx,
+                              siteId,
+                              applied.stream().map(SyncReport::entryId).toList(),
+                              applied.stream().map(SyncReport::spireEntryId).toList(),
+                              now,
+                              requestId)
+                          .chain(() -> audit.appendAll(tx, events))
                           .replaceWith(applied);
                     }));
   }
@@ -248,10 +242,7 @@ public class SyncReportService {
             exists ->
                 !exists
                     ? Uni.createFrom().<EntrySiteEntity>nullItem()
-                    : s.find(
-                        EntrySiteEntity.class,
-                        new EntrySiteEntity.Key(r.entryId(), site.getId()),
-                        LockModeType.PESSIMISTIC_WRITE))
+                    : queue.lockRow(s, r.entryId(), site.getId()))
         .chain(
             row -> {
               if (row == null
@@ -281,14 +272,14 @@ public class SyncReportService {
                   if (row.getSyncState() != EntrySiteEntity.SyncState.DELETING) {
                     return Uni.createFrom().item(false);
                   }
-                  return s.remove(row)
-                      .chain(s::flush)
+                  return queue
+                      .removeRow(s, row)
                       .chain(
                           () ->
                               record(
                                   s,
                                   caller,
-                                  "entry.unassign",
+                                  AuditAction.ENTRY_UNASSIGN,
                                   r.entryId(),
                                   requestId,
                                   before,
@@ -303,7 +294,7 @@ public class SyncReportService {
                           record(
                               s,
                               caller,
-                              "entry.sync",
+                              AuditAction.ENTRY_SYNC,
                               r.entryId(),
                               requestId,
                               before,
@@ -342,7 +333,7 @@ public class SyncReportService {
                                                 record(
                                                     s,
                                                     caller,
-                                                    "entry.purge",
+                                                    AuditAction.ENTRY_PURGE,
                                                     entryId,
                                                     requestId,
                                                     EntryMapper.json(views.get(0)),
@@ -354,15 +345,13 @@ public class SyncReportService {
   private Uni<Void> record(
       Mutiny.Session s,
       Caller caller,
-      String action,
+      AuditAction action,
       UUID entryId,
       String requestId,
       String before,
       String after) {
     return audit.append(
-        s,
-        new AuditRecord(
-            caller.name(), action, "entry", entryId.toString(), requestId, before, after));
+        s, new AuditRecord(caller.name(), action, entryId.toString(), requestId, before, after));
   }
 
   private static String json(EntrySiteEntity row, SiteEntity site) {
@@ -389,7 +378,7 @@ public class SyncReportService {
             .setSiteName(siteName)
             .setSyncState(EntryMapper.toProto(state));
     if (lastSyncAt != null) {
-      b.setLastSyncTime(EntryMapper.toTimestamp(lastSyncAt));
+      b.setLastSyncTime(ProtoTime.toTimestamp(lastSyncAt));
     }
     if (lastError != null) {
       b.setLastError(lastError);

@@ -101,14 +101,7 @@ class SyncMetricsTest {
         .contains("sync_status_by_site{site=\"" + site.getId() + "\",status=\"PENDING\"} 1.0")
         .contains("sync_agent_connected{site=\"" + site.getId() + "\"} 1.0")
         .containsPattern("entries_total [1-9]");
-    double lag =
-        metrics
-            .lines()
-            .filter(l -> l.startsWith("sync_lag_seconds{site=\"" + site.getId() + "\"}"))
-            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-            .findFirst()
-            .orElseThrow();
-    assertThat(lag).isBetween(89.0, 200.0);
+    assertThat(gauge(metrics, "sync_oldest_pending_seconds", site)).isBetween(89.0, 200.0);
 
     // When: another replica runs them right now (holds the advisory lock)
     try (Connection other = DbProbe.connect()) {
@@ -122,5 +115,99 @@ class SyncMetricsTest {
       other.rollback();
     }
     assertThat(duties.runOnce().await().atMost(Duration.ofSeconds(30))).isTrue();
+  }
+
+  @Test
+  void syncLagIsTheTimeSinceTheSiteWasLastInSyncAndGrowsWhileItsAgentIsDead() throws Exception {
+    // Given: a site whose one entry was synced five minutes ago, with nothing waiting since, and
+    // whose agent stopped renewing its lease then
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    Entry e = create(token, entry(td, "/synced", site.getId()));
+    Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(Fixtures.AGENT)
+                .addResults(
+                    SyncResult.newBuilder()
+                        .setEntryId(e.getId())
+                        .setRevision(1)
+                        .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+                        .setSpireEntryId("spire-synced"))
+                .build());
+    DbProbe.execute(
+        "UPDATE workload_entry_sites SET last_sync_at = now() - interval '300 seconds'"
+            + " WHERE site_id = '"
+            + site.getId()
+            + "'");
+    DbProbe.execute(
+        "UPDATE site_agents SET lease_expires_at = now() - interval '280 seconds',"
+            + " last_poll_at = now() - interval '300 seconds' WHERE site_id = '"
+            + site.getId()
+            + "'");
+
+    // When
+    duties.runOnce().await().atMost(Duration.ofSeconds(30));
+
+    // Then: the lag is the five minutes since it was last in sync, though no change waits
+    String metrics = Metrics.scrape();
+    assertThat(gauge(metrics, "sync_lag_seconds", site)).isBetween(299.0, 400.0);
+    assertThat(gauge(metrics, "sync_oldest_pending_seconds", site)).isEqualTo(0.0);
+    assertThat(gauge(metrics, "sync_agent_connected", site)).isEqualTo(0.0);
+  }
+
+  @Test
+  void aLiveAgentPollingAnIdleSiteKeepsItsLagNearZero() throws Exception {
+    // Given: a site with nothing waiting whose agent polled just now
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    DbProbe.execute(
+        "UPDATE sites SET created_at = now() - interval '1 day' WHERE id = '" + site.getId() + "'");
+    DbProbe.execute(
+        "UPDATE site_agents SET last_poll_at = now() WHERE site_id = '" + site.getId() + "'");
+
+    // When
+    duties.runOnce().await().atMost(Duration.ofSeconds(30));
+
+    // Then
+    assertThat(gauge(Metrics.scrape(), "sync_lag_seconds", site)).isBetween(0.0, 30.0);
+  }
+
+  @Test
+  void countsEachSitesPairsPastTenFailedAttempts() throws Exception {
+    // Given: two entries at a site, one failed eleven times and one failed nine times
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Entry failing = create(token, entry(td, "/eleven", site.getId()));
+    Entry retrying = create(token, entry(td, "/nine", site.getId()));
+    DbProbe.execute(
+        "UPDATE workload_entry_sites SET sync_status = 'FAILED', attempts = 11"
+            + " WHERE workload_entry_id = '"
+            + failing.getId()
+            + "'");
+    DbProbe.execute(
+        "UPDATE workload_entry_sites SET sync_status = 'FAILED', attempts = 9"
+            + " WHERE workload_entry_id = '"
+            + retrying.getId()
+            + "'");
+
+    // When
+    duties.runOnce().await().atMost(Duration.ofSeconds(30));
+
+    // Then: only the pair past the alert threshold counts
+    assertThat(gauge(Metrics.scrape(), "sync_alerting_pairs", site)).isEqualTo(1.0);
+  }
+
+  private static double gauge(String metrics, String name, Site site) {
+    String prefix = name + "{site=\"" + site.getId() + "\"}";
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(prefix + " not in /q/metrics"));
   }
 }

@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.sync;
+package io.spiremgmt.backend.notify;
 
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.auth;
+package io.spiremgmt.backend.error;
 
 import io.quarkus.security.AuthenticationFailedException;
 

@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.auth;
+package io.spiremgmt.backend.apikey;
 
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.IdentityProvider;
@@ -6,14 +6,15 @@ import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.security.runtime.QuarkusPrincipal;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
 import io.smallrye.mutiny.Uni;
-import io.spiremgmt.backend.apikey.ApiKeySecrets;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.Tuple;
+import io.spiremgmt.backend.auth.ApiKeyAuthMechanism;
+import io.spiremgmt.backend.auth.Caller;
+import io.spiremgmt.backend.auth.CallerResolver;
+import io.spiremgmt.backend.error.CredentialsRejectedException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * Turns an API key into an identity by looking its hash up in the database on every call, so a
@@ -22,13 +23,12 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthMechanism.ApiKeyRequest> {
-  private static final org.jboss.logging.Logger LOG =
-      org.jboss.logging.Logger.getLogger(ApiKeyIdentityProvider.class);
+  private static final Logger LOG = Logger.getLogger(ApiKeyIdentityProvider.class);
 
-  private final Pool pool;
+  private final ApiKeyRepository keys;
 
-  ApiKeyIdentityProvider(Pool pool) {
-    this.pool = pool;
+  ApiKeyIdentityProvider(ApiKeyRepository keys) {
+    this.keys = keys;
   }
 
   @Override
@@ -43,35 +43,32 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthMechan
       return Uni.createFrom()
           .failure(CredentialsRejectedException.because("the x-api-key value is not an API key"));
     }
-    return pool.preparedQuery(
-            "SELECT name, role, namespaces, site_id, revoked_at IS NOT NULL AS revoked,"
-                + " expires_at <= now() AS expired FROM api_keys WHERE secret_hash = $1")
-        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(ApiKeySecrets.hash(request.secret()))))
+    return keys.findBySecretHash(ApiKeySecrets.hash(request.secret()))
         .map(
-            rows -> {
-              if (rows.rowCount() == 0) {
+            key -> {
+              if (key == null) {
                 throw CredentialsRejectedException.because("unknown API key");
               }
-              return identity(rows.iterator().next());
+              return identity(key);
             })
         .onFailure(e -> !rejected(e))
         .invoke(e -> LOG.errorf(e, "API key lookup failed"));
   }
 
-  private static SecurityIdentity identity(Row row) {
-    String name = row.getString("name");
-    if (row.getBoolean("revoked")) {
+  private static SecurityIdentity identity(ApiKeyRepository.Credential key) {
+    String name = key.name();
+    if (key.revoked()) {
       throw CredentialsRejectedException.because("API key '" + name + "' has been revoked");
     }
-    if (row.getBoolean("expired")) {
+    if (key.expired()) {
       throw CredentialsRejectedException.because("API key '" + name + "' has expired");
     }
-    String[] namespaces = row.getArrayOfStrings("namespaces");
-    UUID site = row.getUUID("site_id");
+    String[] namespaces = key.namespaces();
+    UUID site = key.siteId();
     QuarkusSecurityIdentity.Builder b =
         QuarkusSecurityIdentity.builder()
             .setPrincipal(new QuarkusPrincipal("apikey:" + name))
-            .addRole(row.getString("role"))
+            .addRole(key.role())
             .addAttribute(CallerResolver.METHOD_ATTRIBUTE, Caller.AuthMethod.API_KEY)
             .addAttribute(
                 CallerResolver.NAMESPACES_ATTRIBUTE,

@@ -1,0 +1,52 @@
+package io.spiremgmt.backend.audit;
+
+/**
+ * Every action the audit trail records, each with the kind of resource it is about; {@link
+ * #value()} is what is stored and served as {@code AuditEvent.action}.
+ */
+public enum AuditAction {
+  /** An entry was created. */
+  ENTRY_CREATE("entry.create", AuditTargetType.ENTRY),
+  /** An entry was changed. */
+  ENTRY_UPDATE("entry.update", AuditTargetType.ENTRY),
+  /** An entry's deletion was asked for (or, without sites, done at once). */
+  ENTRY_DELETE("entry.delete", AuditTargetType.ENTRY),
+  /** A site's sync state of an entry changed (before/after: the site status). */
+  ENTRY_SYNC("entry.sync", AuditTargetType.ENTRY),
+  /** A site confirmed that it removed an entry. */
+  ENTRY_UNASSIGN("entry.unassign", AuditTargetType.ENTRY),
+  /** The last site confirmed a deletion and the entry was removed. */
+  ENTRY_PURGE("entry.purge", AuditTargetType.ENTRY),
+  /** A site was created. */
+  SITE_CREATE("site.create", AuditTargetType.SITE),
+  /** A site was changed. */
+  SITE_UPDATE("site.update", AuditTargetType.SITE),
+  /** A site was deleted. */
+  SITE_DELETE("site.delete", AuditTargetType.SITE),
+  /** A site agent instance took a site's lease (a new tenure, not a renewal). */
+  SITE_AGENT_LEASE("site.agent_lease", AuditTargetType.SITE),
+  /** An API key was created. */
+  APIKEY_CREATE("apikey.create", AuditTargetType.APIKEY),
+  /** An API key was revoked. */
+  APIKEY_REVOKE("apikey.revoke", AuditTargetType.APIKEY),
+  /** A call was denied (PERMISSION_DENIED), or a summary of denials beyond the throttle's limit. */
+  ACCESS_DENY("access.deny", AuditTargetType.RPC);
+
+  private final String value;
+  private final AuditTargetType targetType;
+
+  AuditAction(String value, AuditTargetType targetType) {
+    this.value = value;
+    this.targetType = targetType;
+  }
+
+  /** The stored and served name, e.g. {@code entry.create}. */
+  public String value() {
+    return value;
+  }
+
+  /** The kind of resource the action is about. */
+  public AuditTargetType targetType() {
+    return targetType;
+  }
+}

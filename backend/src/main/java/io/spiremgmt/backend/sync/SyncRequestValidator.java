@@ -1,0 +1,210 @@
+package io.spiremgmt.backend.sync;
+
+import io.spiremgmt.api.v1.AcquireLeaseRequest;
+import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.ReportReconcileRequest;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.sync.lease.LeaseService;
+import io.spiremgmt.backend.sync.lease.Unmanaged;
+import io.spiremgmt.backend.validation.Ids;
+import io.spiremgmt.backend.validation.Text;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Checks and translates the SyncService requests into what the sync services take. Pure: nothing is
+ * read or written, and a bad request fails with INVALID_ARGUMENT naming the field at fault before
+ * any service is called.
+ */
+public final class SyncRequestValidator {
+  /** Longest wait a poll may ask for; a longer one is lowered to it. */
+  public static final Duration MAX_WAIT = Duration.ofSeconds(60);
+
+  /** Most results in one report. */
+  public static final int MAX_RESULTS = 1000;
+
+  /** Longest error text an agent may report. */
+  public static final int MAX_ERROR = 4096;
+
+  /** Most unmanaged entries one reconcile report lists. */
+  public static final int MAX_UNMANAGED = 10_000;
+
+  /** Most ids in a TriggerSync, GetSyncStatus or StreamSyncUpdates filter. */
+  public static final int MAX_IDS = 1000;
+
+  private static final Pattern REASON = Pattern.compile("[A-Z_]{1,32}");
+
+  private SyncRequestValidator() {}
+
+  /**
+   * A checked poll.
+   *
+   * @param siteId the site
+   * @param agentId the polling agent
+   * @param waitFor how long to wait for work, at most {@link #MAX_WAIT}
+   */
+  public record Poll(UUID siteId, String agentId, Duration waitFor) {}
+
+  /** A poll: the site, the agent and the wait, lowered to {@link #MAX_WAIT}. */
+  public static Poll poll(PollEntriesRequest r) {
+    Duration wait = Duration.ZERO;
+    if (r.hasWait()) {
+      if (r.getWait().getSeconds() < 0 || r.getWait().getNanos() < 0) {
+        throw ApiException.field(ErrorReason.INVALID_FIELD, "wait", "must not be negative");
+      }
+      wait =
+          r.getWait().getSeconds() >= MAX_WAIT.getSeconds()
+              ? MAX_WAIT
+              : Duration.ofSeconds(r.getWait().getSeconds(), r.getWait().getNanos());
+    }
+    return new Poll(Ids.parse(r.getSiteId(), "site_id"), agentId(r.getAgentId()), wait);
+  }
+
+  /** A report of sync results, at most {@link #MAX_RESULTS}, each checked. */
+  public static SyncReportService.Report report(ReportSyncResultRequest r) {
+    UUID site = Ids.parse(r.getSiteId(), "site_id");
+    String agent = agentId(r.getAgentId());
+    if (r.getResultsCount() > MAX_RESULTS) {
+      throw ApiException.field(
+          ErrorReason.BATCH_TOO_LARGE,
+          "results",
+          "a report holds at most "
+              + MAX_RESULTS
+              + " results (got "
+              + r.getResultsCount()
+              + "); split it");
+    }
+    List<SyncReport> results = new ArrayList<>();
+    for (int i = 0; i < r.getResultsCount(); i++) {
+      results.add(result(r.getResults(i), "results[" + i + "]"));
+    }
+    return new SyncReportService.Report(
+        site, agent, results, Ids.requestId(r.getRequestId(), "request_id"));
+  }
+
+  private static SyncReport result(SyncResult r, String at) {
+    if (r.getRevision() <= 0) {
+      throw ApiException.field(
+          ErrorReason.MISSING_FIELD, at + ".revision", "the applied revision is required");
+    }
+    SyncReport.Outcome outcome =
+        switch (r.getOutcome()) {
+          case SYNC_OUTCOME_SYNCED -> SyncReport.Outcome.SYNCED;
+          case SYNC_OUTCOME_FAILED -> SyncReport.Outcome.FAILED;
+          case SYNC_OUTCOME_DELETED -> SyncReport.Outcome.DELETED;
+          case SYNC_OUTCOME_UNSPECIFIED, UNRECOGNIZED ->
+              throw ApiException.field(
+                  ErrorReason.MISSING_FIELD,
+                  at + ".outcome",
+                  "SYNCED, FAILED or DELETED is required");
+        };
+    if (outcome == SyncReport.Outcome.SYNCED && r.getSpireEntryId().isEmpty()) {
+      throw ApiException.field(
+          ErrorReason.MISSING_FIELD,
+          at + ".spire_entry_id",
+          "a SYNCED result names the SPIRE entry id");
+    }
+    Text.check(r.getSpireEntryId(), at + ".spire_entry_id", 255);
+    checkError(r.getError(), at + ".error");
+    if (!r.getReason().isEmpty() && !REASON.matcher(r.getReason()).matches()) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD, at + ".reason", "1 to 32 of [A-Z_], e.g. SPIRE_UNAVAILABLE");
+    }
+    return new SyncReport(
+        Ids.parse(r.getEntryId(), at + ".entry_id"),
+        r.getRevision(),
+        outcome,
+        r.getSpireEntryId(),
+        r.getError().isEmpty() ? "failed (no detail reported)" : r.getError(),
+        r.getReason().isEmpty() ? "UNKNOWN" : r.getReason());
+  }
+
+  /** A lease request: the site, the agent, its version and its view of SPIRE. */
+  public static LeaseService.Request lease(AcquireLeaseRequest r) {
+    UUID site = Ids.parse(r.getSiteId(), "site_id");
+    String agent = agentId(r.getAgentId());
+    String version = Text.check(r.getAgentVersion(), "agent_version", 64);
+    checkError(r.getSpireError(), "spire_error");
+    return new LeaseService.Request(site, agent, version, r.getSpireReachable(), r.getSpireError());
+  }
+
+  /** A reconcile report: counts not negative, at most {@link #MAX_UNMANAGED} entries listed. */
+  public static LeaseService.Reconcile reconcile(ReportReconcileRequest r) {
+    UUID site = Ids.parse(r.getSiteId(), "site_id");
+    String agent = agentId(r.getAgentId());
+    if (r.getUnmanagedEntriesCount() > MAX_UNMANAGED) {
+      throw ApiException.field(
+          ErrorReason.BATCH_TOO_LARGE,
+          "unmanaged_entries",
+          "list at most " + MAX_UNMANAGED + " entries; count the rest");
+    }
+    if (r.getUnmanagedCount() < r.getUnmanagedEntriesCount() || r.getDriftRepaired() < 0) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD,
+          "unmanaged_count",
+          "must count at least the listed entries, and counts are not negative");
+    }
+    List<Unmanaged> unmanaged = new ArrayList<>();
+    for (int i = 0; i < r.getUnmanagedEntriesCount(); i++) {
+      UnmanagedEntry u = r.getUnmanagedEntries(i);
+      String at = "unmanaged_entries[" + i + "]";
+      if (u.getSpireEntryId().isEmpty()) {
+        throw ApiException.field(
+            ErrorReason.MISSING_FIELD, at + ".spire_entry_id", "the SPIRE id is required");
+      }
+      for (int j = 0; j < u.getSelectorsCount(); j++) {
+        Text.check(u.getSelectors(j), at + ".selectors[" + j + "]", 2048);
+      }
+      unmanaged.add(
+          new Unmanaged(
+              Text.check(u.getSpireEntryId(), at + ".spire_entry_id", 255),
+              Text.check(u.getSpiffeId(), at + ".spiffe_id", 2048),
+              Text.check(u.getParentId(), at + ".parent_id", 2048),
+              List.copyOf(u.getSelectorsList())));
+    }
+    return new LeaseService.Reconcile(site, agent, r.getUnmanagedCount(), unmanaged);
+  }
+
+  /** The sites TriggerSync wakes: at least one is required. */
+  public static List<UUID> triggerSites(List<String> values) {
+    if (values.isEmpty()) {
+      throw ApiException.field(ErrorReason.MISSING_FIELD, "site_ids", "name the sites to wake");
+    }
+    return ids(values, "site_ids");
+  }
+
+  /** A list of ids, at most {@link #MAX_IDS}, each a UUID. */
+  public static List<UUID> ids(List<String> values, String field) {
+    if (values.size() > MAX_IDS) {
+      throw ApiException.field(ErrorReason.BATCH_TOO_LARGE, field, "at most " + MAX_IDS + " ids");
+    }
+    List<UUID> ids = new ArrayList<>();
+    for (int i = 0; i < values.size(); i++) {
+      ids.add(Ids.parse(values.get(i), field + "[" + i + "]"));
+    }
+    return ids;
+  }
+
+  /** The agent instance id: required, at most 128 characters. */
+  public static String agentId(String value) {
+    if (value.isEmpty()) {
+      throw ApiException.field(
+          ErrorReason.MISSING_FIELD, "agent_id", "the agent instance id is required");
+    }
+    return Text.check(value, "agent_id", 128);
+  }
+
+  private static void checkError(String error, String field) {
+    if (error.length() > MAX_ERROR || error.indexOf(0) >= 0) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD, field, "at most " + MAX_ERROR + " characters and no NUL");
+    }
+  }
+}
