@@ -4,6 +4,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.security.runtime.QuarkusPrincipal;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
+import io.spiffe.exception.InvalidSpiffeIdException;
 import io.spiffe.spiffeid.SpiffeId;
 import io.spiffe.spiffeid.TrustDomain;
 import jakarta.enterprise.event.Observes;
@@ -58,7 +59,7 @@ public class MtlsPrincipals {
       }
       try {
         TrustDomain.parse(td);
-      } catch (IllegalArgumentException | io.spiffe.exception.InvalidSpiffeIdException e) {
+      } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
         problems.add("spire-mgmt.auth.mtls.trust-domains: '" + td + "' is not a trust domain");
       }
     }
@@ -71,7 +72,7 @@ public class MtlsPrincipals {
               SpiffeId spiffeId;
               try {
                 spiffeId = SpiffeId.parse(id);
-              } catch (IllegalArgumentException | io.spiffe.exception.InvalidSpiffeIdException e) {
+              } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
                 problems.add(where + ": not a SPIFFE ID");
                 return;
               }

@@ -11,6 +11,7 @@ import io.spiffe.workloadapi.DefaultX509Source;
 import io.spiffe.workloadapi.X509Source;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
+import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -107,7 +108,7 @@ public class SvidSource {
     if (s != null) {
       try {
         s.close();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // closing on shutdown: nothing left to do
       }
     }

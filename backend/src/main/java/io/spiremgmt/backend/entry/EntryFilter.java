@@ -1,5 +1,6 @@
 package io.spiremgmt.backend.entry;
 
+import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.paging.PageToken;
 import java.util.List;
 import java.util.UUID;
@@ -28,8 +29,8 @@ public record EntryFilter(
     List<String> scopeNamespaces) {
 
   /** This filter, narrowed to what a caller with {@code access} may see. */
-  public EntryFilter scopedTo(io.spiremgmt.backend.auth.Access access) {
-    if (access.kind() != io.spiremgmt.backend.auth.Access.Kind.NAMESPACES) {
+  public EntryFilter scopedTo(Access access) {
+    if (access.kind() != Access.Kind.NAMESPACES) {
       return this;
     }
     return new EntryFilter(

@@ -90,8 +90,8 @@ public class EntryReader {
     List<String> where = new ArrayList<>();
     Map<String, Object> params = new HashMap<>();
     // The columns rows are ordered by: equality-fixed prefix columns, then the entry id. Naming the
-    // prefix
-    // lets the planner match the driving index exactly instead of scanning another one in id order.
+    // prefix lets the planner match the driving index exactly instead of scanning another one in id
+    // order.
     String idKey = "e.id";
     String orderPrefix = "";
 

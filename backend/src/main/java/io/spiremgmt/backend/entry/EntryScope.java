@@ -5,6 +5,7 @@ import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -63,7 +64,7 @@ public final class EntryScope {
 
   /** The namespace N of a Kubernetes service DNS name {@code <service>.N.svc[...]}, or null. */
   static String serviceNamespace(String dns) {
-    String[] labels = dns.toLowerCase(java.util.Locale.ROOT).split("\\.", -1);
+    String[] labels = dns.toLowerCase(Locale.ROOT).split("\\.", -1);
     if (labels.length < 3 || !labels[2].equals("svc")) {
       return null;
     }

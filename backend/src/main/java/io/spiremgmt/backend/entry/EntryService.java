@@ -1,5 +1,6 @@
 package io.spiremgmt.backend.entry;
 
+import io.grpc.Status;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
@@ -34,6 +35,7 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
@@ -348,7 +350,7 @@ public class EntryService {
   public Uni<List<ItemResult<DeleteResult>>> batchDelete(
       Caller caller, List<String> ids, String requestId) {
     checkBatchSize(ids.size(), "ids");
-    List<Integer> indexes = java.util.stream.IntStream.range(0, ids.size()).boxed().toList();
+    List<Integer> indexes = IntStream.range(0, ids.size()).boxed().toList();
     return each(indexes, i -> delete(caller, Ids.parse(ids.get(i), "ids[" + i + "]"), 0, requestId))
         .call(
             results ->
@@ -363,7 +365,7 @@ public class EntryService {
     List<String> reasons = new ArrayList<>();
     for (int i = 0; i < results.size(); i++) {
       ApiException error = results.get(i).error();
-      if (error != null && error.reason().code() == io.grpc.Status.Code.PERMISSION_DENIED) {
+      if (error != null && error.reason().code() == Status.Code.PERMISSION_DENIED) {
         reasons.add("item " + i + ": " + error.getMessage());
       }
     }

@@ -65,8 +65,6 @@ public enum ErrorReason {
   ROLE_NOT_ALLOWED(Status.Code.PERMISSION_DENIED),
   /** The call reaches outside the caller's scope: a Developer's namespaces, an agent's site. */
   OUTSIDE_SCOPE(Status.Code.PERMISSION_DENIED),
-  /** The feature is not available in this version. */
-  NOT_AVAILABLE(Status.Code.UNIMPLEMENTED),
   /** A bug: logged with a correlation id, never caused by input. */
   INTERNAL(Status.Code.INTERNAL);
 

@@ -38,8 +38,8 @@ public class GrpcExceptionHandlerProvider implements ExceptionHandlerProvider {
     protected void handleException(Throwable t, ServerCall<ReqT, RespT> call, Metadata metadata) {
       if (t instanceof IllegalStateException && ALREADY_CLOSED.equals(t.getMessage())) {
         // The transport already answered (e.g. RESOURCE_EXHAUSTED for an oversized message) and
-        // gRPC's
-        // unary handler tried to close the call a second time; there is nothing left to send.
+        // gRPC's unary handler tried to close the call a second time; there is nothing left to
+        // send.
         LOG.debugf("call already closed by the transport: %s", t.getMessage());
         return;
       }

@@ -1,6 +1,8 @@
 package io.spiremgmt.backend.error;
 
+import io.vertx.pgclient.PgException;
 import java.util.function.Predicate;
+import org.hibernate.exception.ConstraintViolationException;
 
 /** Recognises PostgreSQL errors that are outcomes of a race, not bugs. */
 public final class PgErrors {
@@ -15,12 +17,12 @@ public final class PgErrors {
   public static Predicate<Throwable> isUniqueViolation(String constraint) {
     return failure -> {
       for (Throwable t = failure; t != null; t = t.getCause()) {
-        if (t instanceof io.vertx.pgclient.PgException pg
+        if (t instanceof PgException pg
             && UNIQUE_VIOLATION.equals(pg.getSqlState())
             && constraint.equals(pg.getConstraint())) {
           return true;
         }
-        if (t instanceof org.hibernate.exception.ConstraintViolationException cv
+        if (t instanceof ConstraintViolationException cv
             && constraint.equals(cv.getConstraintName())) {
           return true;
         }

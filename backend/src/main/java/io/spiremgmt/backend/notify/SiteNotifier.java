@@ -28,8 +28,7 @@ public class SiteNotifier {
       return Uni.createFrom().voidItem();
     }
     // Channel names are built from UUIDs (hex digits only), so they are safe as literals; one
-    // statement
-    // notifies every site.
+    // statement notifies every site.
     String channels =
         siteIds.stream().map(id -> "('" + channel(id) + "')").collect(Collectors.joining(", "));
     return s.createNativeQuery(

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
@@ -106,7 +107,7 @@ public record PageToken(List<String> keys) {
   }
 
   private static void append(StringBuilder out, Object part) {
-    if (part instanceof java.util.Collection<?> items) {
+    if (part instanceof Collection<?> items) {
       out.append('[').append(items.size()).append(':');
       items.forEach(item -> append(out, item));
       out.append(']');

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -105,8 +106,7 @@ public class SiteWakeups {
    * Listens on {@code channel} with this replica's LISTEN connection and hands every notification's
    * payload to {@code handler} (registered once per channel; later calls only wait for it).
    */
-  public synchronized Uni<Void> listenChannel(
-      String channel, java.util.function.Consumer<String> handler) {
+  public synchronized Uni<Void> listenChannel(String channel, Consumer<String> handler) {
     return channels
         .computeIfAbsent(
             channel,
