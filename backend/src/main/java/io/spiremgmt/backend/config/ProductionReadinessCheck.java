@@ -116,26 +116,27 @@ public class ProductionReadinessCheck {
               + sync.eventRetention()
               + ": keep sync events at least 1 h so a StreamSyncUpdates subscriber can resume");
     }
-    if (duties.interval().isNegative()
-        || duties.interval().isZero()
-        || duties.interval().compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add(
-          "SPIRE_MGMT_DUTIES_INTERVAL is "
-              + duties.interval()
-              + ": the gauges the alerts read must refresh at least once a minute");
-    }
-    if (audit.sealInterval().isNegative()
-        || audit.sealInterval().isZero()
-        || audit.sealInterval().compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add(
-          "SPIRE_MGMT_AUDIT_SEAL_INTERVAL is "
-              + audit.sealInterval()
-              + ": seal the audit chain at least once a minute");
-    }
+    requireAtMostAMinute(
+        problems,
+        "SPIRE_MGMT_DUTIES_INTERVAL",
+        duties.interval(),
+        "the gauges the alerts read must refresh at least once a minute");
+    requireAtMostAMinute(
+        problems,
+        "SPIRE_MGMT_AUDIT_SEAL_INTERVAL",
+        audit.sealInterval(),
+        "seal the audit chain at least once a minute");
     if (audit.denialLimit() < 1) {
       problems.add("SPIRE_MGMT_AUDIT_DENIAL_LIMIT must be at least 1: denials must be audited");
     }
     return problems;
+  }
+
+  private static void requireAtMostAMinute(
+      List<String> problems, String setting, Duration value, String why) {
+    if (value.isNegative() || value.isZero() || value.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add(setting + " is " + value + ": " + why);
+    }
   }
 
   private static Optional<String> value(Config config, String key) {

@@ -27,7 +27,6 @@ import io.spiremgmt.backend.auth.CallerResolver;
 import io.spiremgmt.backend.paging.PageSize;
 import io.spiremgmt.backend.sync.lease.LeaseService;
 import io.spiremgmt.backend.validation.Ids;
-import java.util.UUID;
 
 /**
  * The gRPC edge of sync: the agents' calls (lease, poll, report, desired state, reconcile results),
@@ -129,14 +128,8 @@ public class SyncGrpcService implements SyncService {
         .current()
         .chain(
             () -> {
-              UUID site = Ids.parse(request.getSiteId(), "site_id");
-              SyncRequestValidator.agentId(request.getAgentId());
-              int size =
-                  PageSize.of(
-                      request.getPageSize() == 0
-                          ? SyncPollService.DEFAULT_SITE_PAGE
-                          : request.getPageSize());
-              return polls.siteEntries(site, size, request.getPageToken());
+              SyncRequestValidator.SitePage page = SyncRequestValidator.sitePage(request);
+              return polls.siteEntries(page.siteId(), page.pageSize(), page.pageToken());
             })
         .map(SyncMapper::toProto);
   }

@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.sync;
 
 import io.spiremgmt.api.v1.AcquireLeaseRequest;
+import io.spiremgmt.api.v1.ListSiteEntriesRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
 import io.spiremgmt.api.v1.ReportReconcileRequest;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
@@ -8,6 +9,7 @@ import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.paging.PageSize;
 import io.spiremgmt.backend.sync.lease.LeaseService;
 import io.spiremgmt.backend.sync.lease.Unmanaged;
 import io.spiremgmt.backend.validation.Ids;
@@ -124,6 +126,24 @@ public final class SyncRequestValidator {
         r.getSpireEntryId(),
         r.getError().isEmpty() ? "failed (no detail reported)" : r.getError(),
         r.getReason().isEmpty() ? "UNKNOWN" : r.getReason());
+  }
+
+  /**
+   * A checked request for a page of a site's desired state.
+   *
+   * @param siteId the site
+   * @param pageSize entries per page ({@link SyncPollService#DEFAULT_SITE_PAGE} when not given)
+   * @param pageToken the previous page's token, or empty
+   */
+  public record SitePage(UUID siteId, int pageSize, String pageToken) {}
+
+  /** A desired-state page request: the site, the agent (required), the page. */
+  public static SitePage sitePage(ListSiteEntriesRequest r) {
+    UUID site = Ids.parse(r.getSiteId(), "site_id");
+    agentId(r.getAgentId());
+    int size =
+        PageSize.of(r.getPageSize() == 0 ? SyncPollService.DEFAULT_SITE_PAGE : r.getPageSize());
+    return new SitePage(site, size, r.getPageToken());
   }
 
   /** A lease request: the site, the agent, its version and its view of SPIRE. */

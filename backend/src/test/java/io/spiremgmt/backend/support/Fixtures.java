@@ -3,9 +3,11 @@ package io.spiremgmt.backend.support;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteStatus;
+import io.spiremgmt.api.v1.SyncResult;
 import java.util.List;
 import java.util.UUID;
 
@@ -46,6 +48,18 @@ public final class Fixtures {
       throw new IllegalStateException("site " + site.getId() + " is leased by another agent");
     }
     return site.getId();
+  }
+
+  /** Reports one result for {@code site} as the lease holder {@link #AGENT}; how many applied. */
+  public static int report(String token, Site site, SyncResult.Builder result) {
+    return Api.sync(token)
+        .reportSyncResult(
+            ReportSyncResultRequest.newBuilder()
+                .setSiteId(site.getId())
+                .setAgentId(AGENT)
+                .addResults(result)
+                .build())
+        .getAppliedCount();
   }
 
   /** Creates a standalone site with the given status. */

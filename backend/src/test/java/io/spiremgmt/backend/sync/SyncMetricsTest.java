@@ -8,7 +8,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.ListSitesRequest;
-import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SyncOutcome;
 import io.spiremgmt.api.v1.SyncResult;
@@ -58,19 +57,15 @@ class SyncMetricsTest {
     Entry e = create(token, entry(td, "/fails", site.getId()));
 
     // When
-    Api.sync(token)
-        .reportSyncResult(
-            ReportSyncResultRequest.newBuilder()
-                .setSiteId(site.getId())
-                .setAgentId(Fixtures.AGENT)
-                .addResults(
-                    SyncResult.newBuilder()
-                        .setEntryId(e.getId())
-                        .setRevision(1)
-                        .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
-                        .setError("SPIRE server call failed: UNAVAILABLE")
-                        .setReason("SPIRE_UNAVAILABLE"))
-                .build());
+    Fixtures.report(
+        token,
+        site,
+        SyncResult.newBuilder()
+            .setEntryId(e.getId())
+            .setRevision(1)
+            .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+            .setError("SPIRE server call failed: UNAVAILABLE")
+            .setReason("SPIRE_UNAVAILABLE"));
 
     // Then
     assertThat(Metrics.scrape())
@@ -125,18 +120,14 @@ class SyncMetricsTest {
     Site site = Fixtures.site(token, td);
     Fixtures.leased(token, site);
     Entry e = create(token, entry(td, "/synced", site.getId()));
-    Api.sync(token)
-        .reportSyncResult(
-            ReportSyncResultRequest.newBuilder()
-                .setSiteId(site.getId())
-                .setAgentId(Fixtures.AGENT)
-                .addResults(
-                    SyncResult.newBuilder()
-                        .setEntryId(e.getId())
-                        .setRevision(1)
-                        .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
-                        .setSpireEntryId("spire-synced"))
-                .build());
+    Fixtures.report(
+        token,
+        site,
+        SyncResult.newBuilder()
+            .setEntryId(e.getId())
+            .setRevision(1)
+            .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+            .setSpireEntryId("spire-synced"));
     DbProbe.execute(
         "UPDATE workload_entry_sites SET last_sync_at = now() - interval '300 seconds'"
             + " WHERE site_id = '"
