@@ -142,7 +142,7 @@ class ApiKeyApiTest {
             + created.getApiKey().getId()
             + "'");
 
-    // Then
+    // When / Then
     assertUnauthenticated(
         ApiKeys.header(created.getSecret()),
         "API key '" + created.getApiKey().getName() + "' has expired");
@@ -277,7 +277,7 @@ class ApiKeyApiTest {
     ApiKeys.createKey(admin, key);
     Map<String, String> before = DbProbe.snapshot();
 
-    // Then
+    // When / Then
     assertFails(
         () -> ApiKeys.createKey(admin, key), Status.Code.ALREADY_EXISTS, "API_KEY_NAME_TAKEN");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
@@ -309,13 +309,13 @@ class ApiKeyApiTest {
 
   @Test
   void revokingAnUnknownKeyIsNotFound() {
+    // Given
+    RevokeApiKeyRequest unknown =
+        RevokeApiKeyRequest.newBuilder().setId("0190a0a0-0000-7000-8000-000000000000").build();
+
+    // When / Then
     assertFails(
-        () ->
-            ApiKeys.service(admin)
-                .revokeApiKey(
-                    RevokeApiKeyRequest.newBuilder()
-                        .setId("0190a0a0-0000-7000-8000-000000000000")
-                        .build()),
+        () -> ApiKeys.service(admin).revokeApiKey(unknown),
         Status.Code.NOT_FOUND,
         "API_KEY_NOT_FOUND");
   }

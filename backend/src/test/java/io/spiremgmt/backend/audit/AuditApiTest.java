@@ -99,7 +99,10 @@ class AuditApiTest {
 
   @Test
   void rejectsBadFilters() {
+    // Given
     String token = Api.adminToken("x");
+
+    // When / Then: a target id without its type, an end before the start, a forged page token
     assertFails(
         () ->
             Api.audit(token)

@@ -44,13 +44,20 @@ class AuditChainTest {
 
   @Test
   void anIntactChainVerifies() {
-    AuditChain.Verifier v = verify(chain(5));
+    // Given
+    List<Sealed> events = chain(5);
+
+    // When
+    AuditChain.Verifier v = verify(events);
+
+    // Then
     assertThat(v.broken()).isNull();
     assertThat(v.verified()).isEqualTo(5);
   }
 
   @Test
   void changedContentBreaksAtThatEvent() {
+    // Given: event 3 names another actor, its hash unchanged
     List<Sealed> events = chain(5);
     Sealed third = events.get(2);
     AuditChain.Content c = third.content();
@@ -71,8 +78,10 @@ class AuditChainTest {
                 c.before(),
                 c.after())));
 
+    // When
     AuditChain.Verifier v = verify(events);
 
+    // Then
     assertThat(v.verified()).isEqualTo(2);
     assertThat(v.broken().seq()).isEqualTo(3);
     assertThat(v.broken().eventId()).isEqualTo(103);
@@ -81,11 +90,14 @@ class AuditChainTest {
 
   @Test
   void aDeletedEventBreaksAtTheNextOne() {
+    // Given: event 2 is gone
     List<Sealed> events = chain(5);
     events.remove(1);
 
+    // When
     AuditChain.Verifier v = verify(events);
 
+    // Then
     assertThat(v.broken().seq()).isEqualTo(3);
     assertThat(v.broken().reason()).contains("missing");
   }
@@ -108,18 +120,28 @@ class AuditChainTest {
             null);
     events.set(1, new Sealed(2, second.prev(), AuditChain.hash(second.prev(), forged), forged));
 
+    // When
     AuditChain.Verifier v = verify(events);
 
+    // Then
     assertThat(v.broken().seq()).isEqualTo(3);
     assertThat(v.broken().reason()).startsWith("prev_hash does not match");
   }
 
   @Test
   void fieldsAreEncodedWithTheirLengthsSoBoundariesCannotShift() {
+    // Given: the same characters split differently between fields, and an empty field against none
     AuditChain.Content a = new AuditChain.Content(1, 1, "ab", "c", "entry", "x", "r", null, null);
     AuditChain.Content b = new AuditChain.Content(1, 1, "a", "bc", "entry", "x", "r", null, null);
     AuditChain.Content empty = new AuditChain.Content(1, 1, "a", "bc", "entry", "x", "r", "", null);
-    assertThat(AuditChain.hash(new byte[0], a)).isNotEqualTo(AuditChain.hash(new byte[0], b));
-    assertThat(AuditChain.hash(new byte[0], b)).isNotEqualTo(AuditChain.hash(new byte[0], empty));
+
+    // When
+    byte[] hashA = AuditChain.hash(new byte[0], a);
+    byte[] hashB = AuditChain.hash(new byte[0], b);
+    byte[] hashEmpty = AuditChain.hash(new byte[0], empty);
+
+    // Then
+    assertThat(hashA).isNotEqualTo(hashB);
+    assertThat(hashB).isNotEqualTo(hashEmpty);
   }
 }

@@ -77,9 +77,11 @@ class AuditChainVerifyTest {
 
   @Test
   void theServiceCannotChangeOrDeleteAuditRows() {
+    // Given: an audited write
     Fixtures.site(token, Fixtures.trustDomain());
     long id = DbProbe.queryLong("SELECT max(id) FROM audit_events");
 
+    // When / Then: the service's database role may neither change nor delete its row
     assertThatThrownBy(
             () -> DbProbe.execute("UPDATE audit_events SET actor = 'x' WHERE id = " + id))
         .hasMessageContaining("append-only");

@@ -121,6 +121,9 @@ class DenialThrottleTest {
 
   @Test
   void refusesNonPositiveSettings() {
+    // Given: a limit, a window and a number of keys, each zero in turn
+
+    // When / Then
     assertThatThrownBy(() -> new DenialThrottle(0, MINUTE, 1))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new DenialThrottle(1, Duration.ZERO, 1))

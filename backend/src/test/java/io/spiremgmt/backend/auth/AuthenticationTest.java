@@ -10,11 +10,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.ListEntriesRequest;
 import io.spiremgmt.api.v1.ListSitesRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
+import org.jose4j.jwt.JwtClaims;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -65,13 +68,13 @@ class AuthenticationTest {
   }
 
   private static final String NONE_HEADER =
-      java.util.Base64.getUrlEncoder()
+      Base64.getUrlEncoder()
           .withoutPadding()
           .encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes());
 
   /** A token of the test issuer, with the Admin role, lacking {@code claims}. */
   private static String signedWithout(String... claims) {
-    org.jose4j.jwt.JwtClaims c = new org.jose4j.jwt.JwtClaims();
+    JwtClaims c = new JwtClaims();
     c.setIssuer(TokenIssuer.DEV_ISSUER);
     c.setAudience(TokenIssuer.AUDIENCE);
     c.setSubject("mallory");
@@ -88,21 +91,25 @@ class AuthenticationTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("badTokens")
   void refusesCallsWithoutValidCredentials(String name, String token) {
-    assertUnauthenticated(
-        () -> Api.entries(token).listEntries(ListEntriesRequest.getDefaultInstance()));
-    assertUnauthenticated(() -> Api.sites(token).listSites(ListSitesRequest.getDefaultInstance()));
-    assertUnauthenticated(
-        () -> Api.sync(token).pollEntries(PollEntriesRequest.getDefaultInstance()));
+    // Given: clients that send a missing or bad token (see badTokens)
+    var entries = Api.entries(token);
+    var sites = Api.sites(token);
+    var sync = Api.sync(token);
+
+    // When / Then: unary calls and a long poll are refused
+    assertUnauthenticated(() -> entries.listEntries(ListEntriesRequest.getDefaultInstance()));
+    assertUnauthenticated(() -> sites.listSites(ListSitesRequest.getDefaultInstance()));
+    assertUnauthenticated(() -> sync.pollEntries(PollEntriesRequest.getDefaultInstance()));
   }
 
   @Test
   void refusesStreamsWithoutCredentials() {
+    // Given
+    var sync = Api.sync("not-a-token");
+
+    // When / Then: the refusal comes with the stream's first read
     assertUnauthenticated(
-        () ->
-            Api.sync("not-a-token")
-                .streamSyncUpdates(
-                    io.spiremgmt.api.v1.StreamSyncUpdatesRequest.getDefaultInstance())
-                .hasNext());
+        () -> sync.streamSyncUpdates(StreamSyncUpdatesRequest.getDefaultInstance()).hasNext());
   }
 
   private static void assertUnauthenticated(Runnable call) {

@@ -79,6 +79,8 @@ class ScopeTest {
 
   @Test
   void aDeveloperCreatesAndChangesEntriesInsideItsNamespaces() {
+    // Given: a Developer of payments and checkout (dev)
+
     // When
     Entry created = Api.entries(dev).createEntry(create(inNamespace("payments", "api")));
     Entry updated =
@@ -225,7 +227,7 @@ class ScopeTest {
             .getNextPageToken();
     String otherDev = Api.developerToken("other-" + Fixtures.unique(), "billing");
 
-    // Then
+    // When / Then: another Developer's next page with it is refused
     assertThat(token).isNotEmpty();
     assertFails(
         () ->
@@ -242,6 +244,8 @@ class ScopeTest {
 
   @Test
   void deniedBatchItemsAreAnsweredPerItemAndAudited() {
+    // Given: a Developer of payments and checkout (dev), one item inside and one outside
+
     // When
     BatchCreateEntriesResponse response =
         Api.entries(dev)

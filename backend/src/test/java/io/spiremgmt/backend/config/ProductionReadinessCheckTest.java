@@ -22,7 +22,14 @@ class ProductionReadinessCheckTest {
 
   @Test
   void acceptsASafeConfiguration() {
-    assertThat(ProductionReadinessCheck.problems(config(SAFE))).isEmpty();
+    // Given
+    Config safe = config(SAFE);
+
+    // When
+    var problems = ProductionReadinessCheck.problems(safe);
+
+    // Then
+    assertThat(problems).isEmpty();
   }
 
   @Test
@@ -69,8 +76,11 @@ class ProductionReadinessCheckTest {
     mtls.remove("quarkus.http.insecure-requests");
     mtls.put("spire-mgmt.auth.mtls.workload-api-socket", "unix:/run/spire/agent.sock");
 
+    // When
+    var problems = ProductionReadinessCheck.problems(config(mtls));
+
     // Then
-    assertThat(ProductionReadinessCheck.problems(config(mtls))).isEmpty();
+    assertThat(problems).isEmpty();
   }
 
   @Test
@@ -79,8 +89,11 @@ class ProductionReadinessCheckTest {
     Map<String, String> wildcard = new HashMap<>(SAFE);
     wildcard.put("spire-mgmt.auth.mtls.trust-domains", "prod.example.org,*");
 
+    // When
+    var problems = ProductionReadinessCheck.problems(config(wildcard));
+
     // Then
-    assertThat(ProductionReadinessCheck.problems(config(wildcard)))
+    assertThat(problems)
         .containsExactly(
             "SPIRE_MGMT_AUTH_MTLS_TRUST_DOMAINS holds a wildcard: name each trust domain whose SVIDs"
                 + " are accepted");
@@ -92,8 +105,11 @@ class ProductionReadinessCheckTest {
     Map<String, String> both = new HashMap<>(SAFE);
     both.put("quarkus.http.insecure-requests", "enabled");
 
+    // When
+    var problems = ProductionReadinessCheck.problems(config(both));
+
     // Then
-    assertThat(ProductionReadinessCheck.problems(config(both)))
+    assertThat(problems)
         .containsExactly(
             "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
   }

@@ -313,6 +313,9 @@ class EntryApiTest {
 
   @Test
   void rejectsMissingEntryAndBadIds() {
+    // Given: an Admin (token)
+
+    // When / Then: no entry, an id that is no UUID, an id that names nothing
     assertFails(
         () -> Api.entries(token).createEntry(CreateEntryRequest.getDefaultInstance()),
         Status.Code.INVALID_ARGUMENT,

@@ -62,6 +62,9 @@ class EntryPaginationTest {
 
   @Test
   void pagesThroughEveryFilterWithoutGapsOrDuplicates() {
+    // Given: the entries of two sites made before each test (all)
+
+    // When / Then: each filter, read page by page, gives exactly the entries it matches
     assertPagesMatch(r -> r.setSiteId(siteA.getId()), all);
     assertPagesMatch(r -> r.setSiteId(siteB.getId()), filter(e -> e.getSiteIdsCount() == 2));
     assertPagesMatch(

@@ -1,7 +1,9 @@
 package io.spiremgmt.backend.entry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.error.ApiException;
@@ -39,14 +41,19 @@ class EntryScopeTest {
 
   @Test
   void namespacesAreTheValuesOfK8sNsSelectorsInEitherSpelling() {
-    assertThat(
-            EntryScope.namespaces(
-                List.of(
-                    sel("k8s:ns", "payments"),
-                    sel("k8s", "ns:billing"),
-                    sel("k8s:sa", "api"),
-                    sel("unix", "ns:nope"))))
-        .containsExactly("payments", "billing");
+    // Given
+    List<SelectorValue> selectors =
+        List.of(
+            sel("k8s:ns", "payments"),
+            sel("k8s", "ns:billing"),
+            sel("k8s:sa", "api"),
+            sel("unix", "ns:nope"));
+
+    // When
+    Set<String> namespaces = EntryScope.namespaces(selectors);
+
+    // Then
+    assertThat(namespaces).containsExactly("payments", "billing");
   }
 
   @ParameterizedTest
@@ -59,24 +66,35 @@ class EntryScopeTest {
     "spiffe://td/ns/, "
   })
   void aSpiffeIdIsInTheNamespaceItsPathStartsWith(String id, String ns) {
-    assertThat(EntryScope.spiffeIdNamespace(id)).isEqualTo(ns);
+    // Given: a SPIFFE ID and its namespace, if any (the parameters)
+
+    // When
+    String namespace = EntryScope.spiffeIdNamespace(id);
+
+    // Then
+    assertThat(namespace).isEqualTo(ns);
   }
 
   @Test
   void aScopedCallerMayWriteAnEntryWhoseNamespacesAndSpiffeIdAreAllItsOwn() {
-    EntryScope.requireWritable(
-        DEV,
+    // Given
+    EntrySpec own =
         spec(
             "spiffe://td/ns/payments/sa/api",
             false,
             sel("k8s:ns", "payments"),
-            sel("k8s:sa", "api")),
-        true,
-        null);
+            sel("k8s:sa", "api"));
+
+    // When / Then
+    assertThatCode(() -> EntryScope.requireWritable(DEV, own, true, null))
+        .doesNotThrowAnyException();
   }
 
   @Test
   void refusesEveryWayOutOfScopeNamingTheProblem() {
+    // Given: a caller scoped to payments and checkout (DEV)
+
+    // When / Then: each entry is out of scope in one way, and the refusal names it
     assertDenied(
         spec("spiffe://td/ns/payments/sa/api", false, sel("k8s:sa", "api")), "needs a k8s:ns");
     assertDenied(
@@ -108,14 +126,16 @@ class EntryScopeTest {
 
   @Test
   void serviceDnsNamesOfItsNamespacesAreAllowed() {
-    EntryScope.requireWritable(
-        DEV,
+    // Given
+    EntrySpec withServiceNames =
         withDns(
             spec("spiffe://td/ns/payments/sa/api", false, sel("k8s:ns", "payments")),
             "api.payments.svc",
-            "api.checkout.svc.cluster.local"),
-        true,
-        null);
+            "api.checkout.svc.cluster.local");
+
+    // When / Then
+    assertThatCode(() -> EntryScope.requireWritable(DEV, withServiceNames, true, null))
+        .doesNotThrowAnyException();
   }
 
   private static EntrySpec withDns(EntrySpec s, String... dns) {
@@ -154,14 +174,15 @@ class EntryScopeTest {
 
   @Test
   void aStoredEntryOutOfScopeIsNamedOnlyByItsId() {
+    // Given: a stored entry of another namespace
     String id = UUID.randomUUID().toString();
-    assertThatThrownBy(
-            () ->
-                EntryScope.requireWritable(
-                    DEV,
-                    spec("spiffe://td/ns/billing/secret", false, sel("k8s:ns", "billing")),
-                    false,
-                    id))
+    EntrySpec stored = spec("spiffe://td/ns/billing/secret", false, sel("k8s:ns", "billing"));
+
+    // When
+    Throwable refusal = catchThrowable(() -> EntryScope.requireWritable(DEV, stored, false, id));
+
+    // Then
+    assertThat(refusal)
         .isInstanceOfSatisfying(
             ApiException.class,
             e -> {
@@ -172,11 +193,21 @@ class EntryScopeTest {
 
   @Test
   void visibilityNeedsOneSharedNamespaceAndUnrestrictedCallersSeeEverything() {
+    // Given
     List<SelectorValue> mixed = List.of(sel("k8s:ns", "payments"), sel("k8s:ns", "billing"));
-    assertThat(EntryScope.visible(DEV, mixed)).isTrue();
-    assertThat(EntryScope.visible(DEV, List.of(sel("k8s:ns", "billing")))).isFalse();
-    assertThat(EntryScope.visible(Access.all(), List.of(sel("k8s:ns", "billing")))).isTrue();
-    assertThat(EntryScope.visible(Access.site(UUID.randomUUID()), mixed)).isFalse();
+    List<SelectorValue> billing = List.of(sel("k8s:ns", "billing"));
+
+    // When
+    boolean devSeesMixed = EntryScope.visible(DEV, mixed);
+    boolean devSeesBilling = EntryScope.visible(DEV, billing);
+    boolean unrestrictedSeesBilling = EntryScope.visible(Access.all(), billing);
+    boolean siteSeesMixed = EntryScope.visible(Access.site(UUID.randomUUID()), mixed);
+
+    // Then
+    assertThat(devSeesMixed).isTrue();
+    assertThat(devSeesBilling).isFalse();
+    assertThat(unrestrictedSeesBilling).isTrue();
+    assertThat(siteSeesMixed).isFalse();
   }
 
   private static void assertDenied(EntrySpec spec, String message) {

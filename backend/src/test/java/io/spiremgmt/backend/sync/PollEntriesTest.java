@@ -183,6 +183,8 @@ class PollEntriesTest {
 
   @Test
   void anIdlePollAnswersEmptyAtItsDeadline() {
+    // Given: a site with nothing to do
+
     // When
     PollEntriesResponse response = poll(1);
 
@@ -192,6 +194,9 @@ class PollEntriesTest {
 
   @Test
   void rejectsUnknownSitesAndNegativeWaits() {
+    // Given: an Admin (token) and a site
+
+    // When / Then: an unknown site, a negative wait, a site id that is no UUID
     assertFails(
         () ->
             Api.sync(token)

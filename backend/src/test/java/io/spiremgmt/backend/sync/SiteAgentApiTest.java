@@ -103,7 +103,7 @@ class SiteAgentApiTest {
     acquire("agent-a");
     Map<String, String> before = DbProbe.snapshot();
 
-    // Then: every agent call of agent-b is refused
+    // When / Then: every agent call of agent-b is refused
     assertFails(
         () ->
             Api.sync(token)
@@ -148,6 +148,9 @@ class SiteAgentApiTest {
 
   @Test
   void rejectsMissingAgentIdsUnknownSitesAndBadFields() {
+    // Given: an Admin (token) and a site
+
+    // When / Then
     assertFails(() -> acquire(""), Status.Code.INVALID_ARGUMENT, "MISSING_FIELD");
     assertFails(() -> acquire("x".repeat(129)), Status.Code.INVALID_ARGUMENT, "INVALID_FIELD");
     assertFails(
@@ -297,11 +300,16 @@ class SiteAgentApiTest {
 
   @Test
   void siteHealthHasNoAgentUntilOneTakesTheLease() {
-    assertThat(
-            Api.sites(token)
-                .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId(site.getId()).build())
-                .hasAgent())
-        .isFalse();
+    // Given: a site whose agent never took the lease
+
+    // When
+    boolean hasAgent =
+        Api.sites(token)
+            .getSiteHealth(GetSiteHealthRequest.newBuilder().setSiteId(site.getId()).build())
+            .hasAgent();
+
+    // Then
+    assertThat(hasAgent).isFalse();
   }
 
   private Lease acquire(String agentId) {

@@ -162,8 +162,14 @@ class StreamSyncUpdatesTest {
 
   @Test
   void refusesAMalformedCursor() throws Exception {
-    BlockingQueue<Object> updates = subscribe(request().setCursor("not-a-cursor"));
+    // Given
+    String cursor = "not-a-cursor";
+
+    // When
+    BlockingQueue<Object> updates = subscribe(request().setCursor(cursor));
     Object first = updates.poll(10, TimeUnit.SECONDS);
+
+    // Then
     assertThat(first).isInstanceOf(StatusRuntimeException.class);
     StatusRuntimeException e = (StatusRuntimeException) first;
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);

@@ -93,6 +93,9 @@ class SyncControlTest {
 
   @Test
   void rejectsTriggersWithoutOrWithUnknownSites() {
+    // Given: an Admin (token)
+
+    // When / Then: no site, an unknown site, a site id that is no UUID
     assertFails(
         () -> Api.sync(token).triggerSync(TriggerSyncRequest.getDefaultInstance()),
         Status.Code.INVALID_ARGUMENT,

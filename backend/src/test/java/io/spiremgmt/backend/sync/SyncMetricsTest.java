@@ -34,6 +34,8 @@ class SyncMetricsTest {
 
   @Test
   void countsGrpcCallsByMethodAndStatusWithTheirDuration() {
+    // Given: an Admin (token)
+
     // When
     Api.sites(token).listSites(ListSitesRequest.getDefaultInstance());
 

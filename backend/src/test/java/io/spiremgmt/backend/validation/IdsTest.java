@@ -34,19 +34,31 @@ class IdsTest {
         "g2345678-1234-1234-1234-123456789abc"
       })
   void rejectsAnythingButTheCanonicalUuidText(String value) {
-    assertThatThrownBy(() -> Ids.parse(value, "entry.site_ids[0]"))
+    // Given
+    String field = "entry.site_ids[0]";
+
+    // When / Then
+    assertThatThrownBy(() -> Ids.parse(value, field))
         .isInstanceOfSatisfying(
             ApiException.class,
             e -> {
               assertThat(e.reason()).isEqualTo(ErrorReason.INVALID_ID);
-              assertThat(e.field()).isEqualTo("entry.site_ids[0]");
+              assertThat(e.field()).isEqualTo(field);
             });
   }
 
   @Test
   void generatesRequestIdWhenEmptyAndRejectsControlCharacters() {
-    assertThat(Ids.requestId("", "request_id")).hasSize(36);
-    assertThat(Ids.requestId("deploy-17", "request_id")).isEqualTo("deploy-17");
+    // Given
+    String field = "request_id";
+
+    // When
+    String generated = Ids.requestId("", field);
+    String chosen = Ids.requestId("deploy-17", field);
+
+    // Then
+    assertThat(generated).hasSize(36);
+    assertThat(chosen).isEqualTo("deploy-17");
     assertThatThrownBy(() -> Ids.requestId("a\u0000b", "request_id"))
         .isInstanceOfSatisfying(
             ApiException.class,
