@@ -12,6 +12,8 @@ import io.grpc.stub.MetadataUtils;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.ApiKey;
+import io.spiremgmt.api.v1.ApiKeyServiceGrpc;
+import io.spiremgmt.api.v1.CreateApiKeyRequest;
 import io.spiremgmt.api.v1.CreateApiKeyResponse;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
@@ -293,11 +295,11 @@ class ApiKeyApiTest {
     // When / Then
     assertFails(
         () ->
-            io.spiremgmt.api.v1.ApiKeyServiceGrpc.newBlockingStub(Api.channel())
+            ApiKeyServiceGrpc.newBlockingStub(Api.channel())
                 .withInterceptors(
                     MetadataUtils.newAttachHeadersInterceptor(ApiKeys.header(adminKey)))
                 .createApiKey(
-                    io.spiremgmt.api.v1.CreateApiKeyRequest.newBuilder()
+                    CreateApiKeyRequest.newBuilder()
                         .setApiKey(ApiKeys.key("Admin", List.of(), ""))
                         .build()),
         Status.Code.PERMISSION_DENIED,

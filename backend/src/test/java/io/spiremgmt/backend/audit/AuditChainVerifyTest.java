@@ -12,6 +12,8 @@ import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
 import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -58,9 +60,9 @@ class AuditChainVerifyTest {
       assertThat(broken.getFirstBreak().getReason()).startsWith("hash does not match");
       assertThat(broken.getVerifiedCount()).isEqualTo(seq - 1);
       // The command-line check, straight from the database, agrees.
-      java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
       try (Connection c = DbProbe.connect()) {
-        assertThat(AuditChainCli.verify(c, new java.io.PrintStream(printed, true))).isEqualTo(1);
+        assertThat(AuditChainCli.verify(c, new PrintStream(printed, true))).isEqualTo(1);
       }
       assertThat(printed.toString())
           .startsWith("audit chain BROKEN at seq " + seq + " (event id " + victim + "): hash");
@@ -69,9 +71,7 @@ class AuditChainVerifyTest {
     }
     assertThat(verify().getIntact()).isTrue();
     try (Connection c = DbProbe.connect()) {
-      assertThat(
-              AuditChainCli.verify(c, new java.io.PrintStream(new java.io.ByteArrayOutputStream())))
-          .isZero();
+      assertThat(AuditChainCli.verify(c, new PrintStream(new ByteArrayOutputStream()))).isZero();
     }
   }
 

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
@@ -95,8 +98,8 @@ class AccessMatrixTest {
           ApiKeyServiceGrpc.getServiceDescriptor());
 
   private String site;
-  private Map<String, io.grpc.Metadata> callers;
-  private Map<String, io.grpc.Metadata> refusedKeys;
+  private Map<String, Metadata> callers;
+  private Map<String, Metadata> refusedKeys;
 
   @BeforeAll
   void setUp() {
@@ -201,7 +204,7 @@ class AccessMatrixTest {
     String allowed = EXPECTED.get(name);
     assertThat(allowed).as("expectation for " + name).isNotNull();
 
-    for (Map.Entry<String, io.grpc.Metadata> caller : callers.entrySet()) {
+    for (Map.Entry<String, Metadata> caller : callers.entrySet()) {
       // When
       Status.Code code = call(method, caller.getValue());
 
@@ -236,7 +239,7 @@ class AccessMatrixTest {
 
   /** Calls {@code method} with an empty request (site_id set to the agent's site); the code. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Status.Code call(MethodDescriptor<?, ?> method, io.grpc.Metadata credentials) {
+  private Status.Code call(MethodDescriptor<?, ?> method, Metadata credentials) {
     Message prototype =
         (Message)
             ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller())
@@ -247,10 +250,10 @@ class AccessMatrixTest {
     if (siteField != null && !siteField.isRepeated()) {
       request.setField(siteField, site);
     }
-    io.grpc.Channel channel =
+    Channel channel =
         credentials == null
             ? Api.channel()
-            : io.grpc.ClientInterceptors.intercept(
+            : ClientInterceptors.intercept(
                 Api.channel(), MetadataUtils.newAttachHeadersInterceptor(credentials));
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(3, TimeUnit.SECONDS);
     MethodDescriptor raw = method;

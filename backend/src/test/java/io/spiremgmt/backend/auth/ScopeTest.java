@@ -18,10 +18,15 @@ import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.ListEntriesRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
 import io.spiremgmt.api.v1.UpdateEntryRequest;
+import io.spiremgmt.backend.audit.DenialRecorder;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +45,7 @@ class ScopeTest {
   private String site;
   private String dev;
   private String devName;
-  @jakarta.inject.Inject io.spiremgmt.backend.audit.DenialRecorder denialRecorder;
+  @Inject DenialRecorder denialRecorder;
 
   @BeforeEach
   void setUp() {
@@ -72,7 +77,7 @@ class ScopeTest {
   }
 
   private Map<String, String> snapshotWithoutAudit() {
-    Map<String, String> snapshot = new java.util.LinkedHashMap<>(DbProbe.snapshot());
+    Map<String, String> snapshot = new LinkedHashMap<>(DbProbe.snapshot());
     snapshot.remove("audit_events");
     return snapshot;
   }
@@ -287,10 +292,7 @@ class ScopeTest {
 
     // Then: 20 events, and after the window one summary counting the other 5
     assertThat(denialsOf(viewerName)).isEqualTo(20);
-    denialRecorder
-        .writeSummaries(java.time.Instant.now().plus(java.time.Duration.ofMinutes(2)))
-        .await()
-        .indefinitely();
+    denialRecorder.writeSummaries(Instant.now().plus(Duration.ofMinutes(2))).await().indefinitely();
     assertThat(denialsOf(viewerName)).isEqualTo(21);
     assertThat(
             DbProbe.queryString(

@@ -5,6 +5,7 @@ import static io.spiremgmt.backend.support.Fixtures.entry;
 import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -87,8 +88,7 @@ class BatchApiTest {
             .addRequests(
                 item(
                     entry(td, "/far-future", site.getId())
-                        .setExpiryTime(
-                            com.google.protobuf.Timestamp.newBuilder().setSeconds(253402300800L))))
+                        .setExpiryTime(Timestamp.newBuilder().setSeconds(253402300800L))))
             .build();
 
     // When

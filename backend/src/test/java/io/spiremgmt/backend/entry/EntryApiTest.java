@@ -14,10 +14,13 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.DeleteEntryResponse;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.GetEntryRequest;
+import io.spiremgmt.api.v1.ListAuditEventsRequest;
+import io.spiremgmt.api.v1.ListEntriesRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteStatus;
 import io.spiremgmt.api.v1.SyncState;
@@ -27,6 +30,7 @@ import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -197,25 +201,20 @@ class EntryApiTest {
         () ->
             Api.entries(token)
                 .listEntries(
-                    io.spiremgmt.api.v1.ListEntriesRequest.newBuilder()
-                        .setSpiffeIdPrefix("spiffe://x/\u0000")
-                        .build()),
+                    ListEntriesRequest.newBuilder().setSpiffeIdPrefix("spiffe://x/\u0000").build()),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_FIELD");
     assertFails(
         () ->
             Api.audit(token)
-                .listAuditEvents(
-                    io.spiremgmt.api.v1.ListAuditEventsRequest.newBuilder()
-                        .setActor("\u0000")
-                        .build()),
+                .listAuditEvents(ListAuditEventsRequest.newBuilder().setActor("\u0000").build()),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_FIELD");
     assertFails(
         () ->
             Api.sites(token)
                 .createSite(
-                    io.spiremgmt.api.v1.CreateSiteRequest.newBuilder()
+                    CreateSiteRequest.newBuilder()
                         .setSite(
                             Site.newBuilder()
                                 .setName("nul-" + Fixtures.unique())
@@ -227,7 +226,7 @@ class EntryApiTest {
     assertFails(
         () ->
             Api.entries(Api.adminToken("evil\u0000name"))
-                .listEntries(io.spiremgmt.api.v1.ListEntriesRequest.getDefaultInstance()),
+                .listEntries(ListEntriesRequest.getDefaultInstance()),
         Status.Code.UNAUTHENTICATED,
         "UNAUTHENTICATED");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
@@ -581,7 +580,7 @@ class EntryApiTest {
         .updateEntry(
             UpdateEntryRequest.newBuilder()
                 .setEntry(entry)
-                .setUpdateMask(FieldMask.newBuilder().addAllPaths(java.util.List.of(paths)))
+                .setUpdateMask(FieldMask.newBuilder().addAllPaths(List.of(paths)))
                 .build());
   }
 

@@ -13,16 +13,22 @@ import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.ListEntriesRequest;
 import io.spiremgmt.api.v1.ListEntriesResponse;
+import io.spiremgmt.api.v1.ListSitesRequest;
 import io.spiremgmt.api.v1.SelectorMatch;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.backend.paging.PageToken;
+import io.spiremgmt.backend.site.SiteService;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,10 +195,9 @@ class EntryPaginationTest {
     List<String> expected =
         created.stream()
             .sorted(
-                java.util.Comparator.comparing(Entry::getSpiffeId)
+                Comparator.comparing(Entry::getSpiffeId)
                     .thenComparing(
-                        e -> java.util.UUID.fromString(e.getId()),
-                        EntryPaginationTest::compareUnsigned))
+                        e -> UUID.fromString(e.getId()), EntryPaginationTest::compareUnsigned))
             .map(Entry::getId)
             .toList();
 
@@ -231,14 +236,9 @@ class EntryPaginationTest {
                 null,
                 null)
             .canonical();
-    String nulKey =
-        new io.spiremgmt.backend.paging.PageToken(List.of("\u0000", "x")).encode(prefixFilter);
-    String badId =
-        new io.spiremgmt.backend.paging.PageToken(List.of("spiffe://x/a", "not-a-uuid"))
-            .encode(prefixFilter);
-    String badName =
-        new io.spiremgmt.backend.paging.PageToken(List.of("Bad Name"))
-            .encode(io.spiremgmt.backend.site.SiteService.listFilter(null, null));
+    String nulKey = new PageToken(List.of("\u0000", "x")).encode(prefixFilter);
+    String badId = new PageToken(List.of("spiffe://x/a", "not-a-uuid")).encode(prefixFilter);
+    String badName = new PageToken(List.of("Bad Name")).encode(SiteService.listFilter(null, null));
 
     // When / Then
     for (String forged : List.of(nulKey, badId)) {
@@ -255,16 +255,12 @@ class EntryPaginationTest {
     }
     assertFails(
         () ->
-            Api.sites(token)
-                .listSites(
-                    io.spiremgmt.api.v1.ListSitesRequest.newBuilder()
-                        .setPageToken(badName)
-                        .build()),
+            Api.sites(token).listSites(ListSitesRequest.newBuilder().setPageToken(badName).build()),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_PAGE_TOKEN");
   }
 
-  private static int compareUnsigned(java.util.UUID a, java.util.UUID b) {
+  private static int compareUnsigned(UUID a, UUID b) {
     int high = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
     return high != 0
         ? high
@@ -336,7 +332,7 @@ class EntryPaginationTest {
         "INVALID_ID");
   }
 
-  private List<Entry> filter(java.util.function.Predicate<Entry> p) {
+  private List<Entry> filter(Predicate<Entry> p) {
     return all.stream().filter(p).toList();
   }
 

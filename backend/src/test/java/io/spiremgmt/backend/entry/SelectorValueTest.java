@@ -3,6 +3,7 @@ package io.spiremgmt.backend.entry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -226,7 +227,7 @@ class SelectorValueTest {
 
     // When / Then
     assertThat(spec.siteUuids())
-        .containsExactly(java.util.UUID.fromString("0190f2c4-7d1e-7a3b-9c4d-1a2b3c4d5e6f"));
+        .containsExactly(UUID.fromString("0190f2c4-7d1e-7a3b-9c4d-1a2b3c4d5e6f"));
   }
 
   private static EntrySpec spec(String spiffeId, String parentId, String namespace) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -109,7 +110,7 @@ class PageTokenTest {
     // Given
     byte[] valid =
         Base64.getUrlDecoder().decode(new PageToken(List.of("us-east-1")).encode(FILTER));
-    byte[] longer = java.util.Arrays.copyOf(valid, valid.length + 1);
+    byte[] longer = Arrays.copyOf(valid, valid.length + 1);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(longer);
 
     // When / Then

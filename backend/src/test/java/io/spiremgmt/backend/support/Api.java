@@ -1,5 +1,9 @@
 package io.spiremgmt.backend.support;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.Status;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -13,6 +17,7 @@ import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Real gRPC clients of the service under test (port 8081), authenticated with test tokens. */
@@ -36,15 +41,13 @@ public final class Api {
   }
 
   /** A token for {@code subject} with {@code roles} and extra claims. */
-  public static String token(
-      String subject, List<String> roles, java.util.Map<String, Object> claims) {
+  public static String token(String subject, List<String> roles, Map<String, Object> claims) {
     return TestDatabase.issuer().mint(subject, roles, Duration.ofMinutes(30), claims);
   }
 
   /** A Developer's token for {@code namespaces}. */
   public static String developerToken(String subject, String... namespaces) {
-    return token(
-        subject, List.of("Developer"), java.util.Map.of("namespaces", List.of(namespaces)));
+    return token(subject, List.of("Developer"), Map.of("namespaces", List.of(namespaces)));
   }
 
   /** The metadata that carries {@code token}. */
@@ -86,24 +89,24 @@ public final class Api {
 
   /** The ErrorInfo reason of a failed call, or null. */
   public static String reason(Throwable t) {
-    com.google.rpc.ErrorInfo info = errorInfo(t);
+    ErrorInfo info = errorInfo(t);
     return info == null ? null : info.getReason();
   }
 
   /** The ErrorInfo of a failed call, or null. */
-  public static com.google.rpc.ErrorInfo errorInfo(Throwable t) {
+  public static ErrorInfo errorInfo(Throwable t) {
     if (!(t instanceof StatusRuntimeException e)) {
       return null;
     }
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    Status status = StatusProto.fromThrowable(e);
     if (status == null) {
       return null;
     }
-    for (com.google.protobuf.Any detail : status.getDetailsList()) {
-      if (detail.is(com.google.rpc.ErrorInfo.class)) {
+    for (Any detail : status.getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
         try {
-          return detail.unpack(com.google.rpc.ErrorInfo.class);
-        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+          return detail.unpack(ErrorInfo.class);
+        } catch (InvalidProtocolBufferException ex) {
           throw new AssertionError(ex);
         }
       }

@@ -1,8 +1,10 @@
 package io.spiremgmt.backend.support;
 
+import io.spiremgmt.api.v1.AcquireLeaseRequest;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.Lease;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.Site;
@@ -35,10 +37,10 @@ public final class Fixtures {
 
   /** Makes {@link #AGENT} the holder of the site's lease; returns the site id. */
   public static String leased(String token, Site site) {
-    io.spiremgmt.api.v1.Lease lease =
+    Lease lease =
         Api.sync(token)
             .acquireLease(
-                io.spiremgmt.api.v1.AcquireLeaseRequest.newBuilder()
+                AcquireLeaseRequest.newBuilder()
                     .setSiteId(site.getId())
                     .setAgentId(AGENT)
                     .setAgentVersion("test")

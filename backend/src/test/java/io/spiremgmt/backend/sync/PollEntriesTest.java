@@ -20,7 +20,9 @@ import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SyncOutcome;
 import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.backend.support.Api;
+import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.Metrics;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.List;
 import java.util.UUID;
@@ -124,7 +126,7 @@ class PollEntriesTest {
                     result(failing.getId(), SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
                         .setError("SPIRE is down"))
                 .build());
-    io.spiremgmt.backend.support.DbProbe.execute(
+    DbProbe.execute(
         "UPDATE workload_entry_sites SET next_attempt_at = now() + interval '1 second'"
             + " WHERE workload_entry_id = '"
             + failing.getId()
@@ -250,6 +252,6 @@ class PollEntriesTest {
   }
 
   private static double pollsWaiting() {
-    return io.spiremgmt.backend.support.Metrics.gauge("sync_polls_waiting");
+    return Metrics.gauge("sync_polls_waiting");
   }
 }

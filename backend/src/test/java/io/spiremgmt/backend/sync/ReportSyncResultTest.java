@@ -23,8 +23,11 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -137,9 +140,9 @@ class ReportSyncResultTest {
   void aSyncedReportDoesNotQueueBehindAnotherTransactionHoldingTheEntry() throws Exception {
     // Given: another transaction (another site's report, say) holds the entry row locked
     Entry created = create(token, entry(td, "/parallel", site.getId()));
-    try (java.sql.Connection other = DbProbe.connect()) {
+    try (Connection other = DbProbe.connect()) {
       other.setAutoCommit(false);
-      try (java.sql.Statement st = other.createStatement()) {
+      try (Statement st = other.createStatement()) {
         st.execute(
             "SELECT 1 FROM workload_entries WHERE id = '" + created.getId() + "' FOR UPDATE");
       }
@@ -147,7 +150,7 @@ class ReportSyncResultTest {
       // When: this site's agent reports SYNCED meanwhile
       int applied =
           Api.sync(token)
-              .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
               .reportSyncResult(
                   report("r-par", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED)))
               .getAppliedCount();
@@ -212,9 +215,9 @@ class ReportSyncResultTest {
     // Given: an entry of another site only, locked by a writer that has not committed
     Site other = Fixtures.site(token, td);
     Entry foreign = create(token, entry(td, "/api", other.getId()));
-    try (java.sql.Connection writer = DbProbe.connect()) {
+    try (Connection writer = DbProbe.connect()) {
       writer.setAutoCommit(false);
-      try (java.sql.Statement st = writer.createStatement()) {
+      try (Statement st = writer.createStatement()) {
         st.execute(
             "SELECT id FROM workload_entries WHERE id = '" + foreign.getId() + "' FOR UPDATE");
       }
@@ -222,7 +225,7 @@ class ReportSyncResultTest {
       // When: this site's agent reports it DELETED
       int applied =
           Api.sync(token)
-              .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
               .reportSyncResult(
                   report("r-6", result(foreign.getId(), 1, SyncOutcome.SYNC_OUTCOME_DELETED)))
               .getAppliedCount();

@@ -5,6 +5,7 @@ import static io.spiremgmt.backend.support.Fixtures.entry;
 import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.util.Timestamps;
 import io.grpc.Status;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -34,6 +35,7 @@ import io.spiremgmt.backend.support.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -69,10 +71,7 @@ class SiteAgentApiTest {
     assertThat(second.getHeld()).isFalse();
     assertThat(second.getHolderAgentId()).isEqualTo("agent-a");
     assertThat(renewed.getHeld()).isTrue();
-    assertThat(
-            com.google.protobuf.util.Timestamps.compare(
-                renewed.getExpireTime(), first.getExpireTime()))
-        .isPositive();
+    assertThat(Timestamps.compare(renewed.getExpireTime(), first.getExpireTime())).isPositive();
 
     // When: agent-a stops renewing and its lease runs out
     expireLease();
@@ -158,7 +157,7 @@ class SiteAgentApiTest {
             Api.sync(token)
                 .acquireLease(
                     AcquireLeaseRequest.newBuilder()
-                        .setSiteId(java.util.UUID.randomUUID().toString())
+                        .setSiteId(UUID.randomUUID().toString())
                         .setAgentId("agent-a")
                         .build()),
         Status.Code.NOT_FOUND,

@@ -11,6 +11,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import io.spiremgmt.api.v1.PollEntriesRequest;
+import io.spiremgmt.api.v1.PollEntriesResponse;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SyncOutcome;
@@ -117,7 +118,7 @@ class SyncControlTest {
         "INVALID_ID");
   }
 
-  private io.spiremgmt.api.v1.PollEntriesResponse poll(Site site) {
+  private PollEntriesResponse poll(Site site) {
     return Api.sync(token)
         .pollEntries(
             PollEntriesRequest.newBuilder()

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import java.util.Locale;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +22,7 @@ class IdsTest {
     UUID parsed = Ids.parse(id, "id");
 
     // Then
-    assertThat(parsed.toString()).isEqualTo(id.toLowerCase(java.util.Locale.ROOT));
+    assertThat(parsed.toString()).isEqualTo(id.toLowerCase(Locale.ROOT));
   }
 
   @ParameterizedTest
