@@ -46,8 +46,7 @@ class EntryPaginationTest {
   @BeforeEach
   void setUp() {
     // Given: 11 entries in a fresh trust domain; odd ones at site A only, even ones at both sites;
-    // every
-    // third one has an extra selector; parents alternate.
+    // every third one has an extra selector; parents alternate.
     td = Fixtures.trustDomain();
     siteA = Fixtures.site(token, td);
     siteB = Fixtures.site(token, td);
@@ -133,9 +132,8 @@ class EntryPaginationTest {
     }
 
     // Then: every entry that existed throughout appears exactly once; the created one appears (ids
-    // grow
-    // with time); the deleted one is still listed, since it is DELETING at its site until the agent
-    // confirms
+    // grow with time); the deleted one is still listed, since it is DELETING at its site until the
+    // agent confirms
     rest.forEach(e -> assertThat(seen.add(e.getId())).as("duplicate %s", e.getId()).isTrue());
     assertThat(seen).containsAll(all.stream().map(Entry::getId).toList());
     assertThat(seen).contains(late.getId());

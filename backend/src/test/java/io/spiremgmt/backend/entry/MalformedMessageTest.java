@@ -41,8 +41,8 @@ class MalformedMessageTest {
       })
   void invalidUtf8InAStringFieldIsInvalidArgument(String method) {
     // Given: field 2 (a string in ListAuditEventsRequest, the first string field elsewhere is 1)
-    // holding FF FE;
-    // field 1 of every request type here is a string or int32 and gets the same bytes.
+    // holding FF FE; field 1 of every request type here is a string or int32 and gets the same
+    // bytes.
     byte[] request = {0x0A, 0x02, (byte) 0xFF, (byte) 0xFE, 0x12, 0x02, (byte) 0xFF, (byte) 0xFE};
 
     // When / Then
