@@ -17,6 +17,10 @@ import io.spiremgmt.backend.auth.TokenIssuer;
 import io.spiremgmt.backend.dev.EmbeddedDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 
@@ -83,7 +88,7 @@ final class Cluster implements AutoCloseable {
     TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
     Cluster c = new Cluster(db, issuer, spireOnPostgres ? EmbeddedDatabase.start(null) : null);
     c.startBackend();
-    for (Map.Entry<String, String> site : new java.util.TreeMap<>(siteTrustDomains).entrySet()) {
+    for (Map.Entry<String, String> site : new TreeMap<>(siteTrustDomains).entrySet()) {
       c.addSite(site.getKey(), site.getValue());
     }
     return c;
@@ -136,7 +141,7 @@ final class Cluster implements AutoCloseable {
    * Creates {@code spire_<site>} on the SPIRE servers' PostgreSQL and returns its libpq connection
    * string; null (sqlite) unless the cluster keeps SPIRE on PostgreSQL.
    */
-  private String spireDatabase(String site) throws java.sql.SQLException {
+  private String spireDatabase(String site) throws SQLException {
     if (spireDb == null) {
       return null;
     }
@@ -150,7 +155,7 @@ final class Cluster implements AutoCloseable {
    * {@code VACUUM ANALYZE} of every SPIRE database, so that a bulk delete leaves no dead rows for
    * the next phase to pay for; nothing to do when SPIRE runs on sqlite.
    */
-  void vacuumSpire() throws java.sql.SQLException {
+  void vacuumSpire() throws SQLException {
     if (spireDb == null) {
       return;
     }
@@ -162,13 +167,13 @@ final class Cluster implements AutoCloseable {
   /**
    * Runs one statement (outside a transaction) in {@code database} of the SPIRE servers' server.
    */
-  private void onSpireDb(String database, String sql) throws java.sql.SQLException {
-    try (java.sql.Connection c =
-            java.sql.DriverManager.getConnection(
+  private void onSpireDb(String database, String sql) throws SQLException {
+    try (Connection c =
+            DriverManager.getConnection(
                 "jdbc:postgresql://localhost:" + spireDb.port() + "/" + database,
                 "postgres",
                 "postgres");
-        java.sql.Statement st = c.createStatement()) {
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }

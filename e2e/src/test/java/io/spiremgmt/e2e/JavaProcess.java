@@ -1,18 +1,28 @@
 package io.spiremgmt.e2e;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A packaged Quarkus application ({@code quarkus-run.jar}) run as its own JVM, configured with
@@ -31,43 +41,39 @@ final class JavaProcess implements AutoCloseable {
 
   private static HttpClient trustingClient() {
     try {
-      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
       ctx.init(
           null,
-          new javax.net.ssl.TrustManager[] {
+          new TrustManager[] {
             // Extended, so JSSE adds no host name check either (an SVID names no host).
-            new javax.net.ssl.X509ExtendedTrustManager() {
+            new X509ExtendedTrustManager() {
               @Override
-              public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+              public void checkClientTrusted(X509Certificate[] c, String a) {}
 
               @Override
-              public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+              public void checkServerTrusted(X509Certificate[] c, String a) {}
 
               @Override
-              public void checkClientTrusted(
-                  java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+              public void checkClientTrusted(X509Certificate[] c, String a, Socket s) {}
 
               @Override
-              public void checkServerTrusted(
-                  java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+              public void checkServerTrusted(X509Certificate[] c, String a, Socket s) {}
 
               @Override
-              public void checkClientTrusted(
-                  java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+              public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) {}
 
               @Override
-              public void checkServerTrusted(
-                  java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+              public void checkServerTrusted(X509Certificate[] c, String a, SSLEngine e) {}
 
               @Override
-              public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                return new java.security.cert.X509Certificate[0];
+              public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
               }
             }
           },
           null);
       return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(ctx).build();
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -92,7 +98,8 @@ final class JavaProcess implements AutoCloseable {
   static JavaProcess start(String name, Path jar, Map<String, String> properties, String... args)
       throws Exception {
     JavaProcess p = new JavaProcess(name, jar, properties, freePort(), List.of(args));
-    p.launch();
+    p.spawn();
+    p.awaitReady();
     return p;
   }
 
@@ -117,7 +124,8 @@ final class JavaProcess implements AutoCloseable {
 
   /** Starts the process again after {@link #kill()}; waits until ready. */
   void restart() throws Exception {
-    launch();
+    spawn();
+    awaitReady();
   }
 
   /** SIGKILL, as a crash. */
@@ -141,7 +149,7 @@ final class JavaProcess implements AutoCloseable {
         .body();
   }
 
-  private void launch() throws Exception {
+  private void spawn() throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the module first");
     }
@@ -155,40 +163,52 @@ final class JavaProcess implements AutoCloseable {
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args);
-    Path log = logs().resolve(name + ".log");
     process =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited; see " + log);
-      }
-      boolean tls = properties.containsKey("spire-mgmt.auth.mtls.workload-api-socket");
-      try {
-        HttpResponse<Void> r =
-            (tls ? PROBE_TLS : HTTP)
-                .send(
-                    HttpRequest.newBuilder(
-                            URI.create(
-                                (tls ? "https" : "http")
-                                    + "://localhost:"
-                                    + httpPort
-                                    + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2))
-                        .build(),
-                    HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // Not listening yet.
-      }
-      Thread.sleep(100);
+  }
+
+  /** Waits until {@code /q/health/ready} answers 200; fails at once if the process exits. */
+  private void awaitReady() throws IOException {
+    Path log = log();
+    try {
+      await(name + " ready")
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> ready(log));
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(name + " did not become ready; see " + log, e);
     }
-    throw new IllegalStateException(name + " did not become ready; see " + log);
+  }
+
+  private Path log() throws IOException {
+    return logs().resolve(name + ".log");
+  }
+
+  /**
+   * Whether {@code /q/health/ready} answers 200; throws (ending the wait at once) if the process
+   * has exited.
+   */
+  private boolean ready(Path log) throws InterruptedException {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(name + " exited; see " + log);
+    }
+    boolean tls = properties.containsKey("spire-mgmt.auth.mtls.workload-api-socket");
+    URI health =
+        URI.create((tls ? "https" : "http") + "://localhost:" + httpPort + "/q/health/ready");
+    try {
+      return (tls ? PROBE_TLS : HTTP)
+              .send(
+                  HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException notYet) {
+      // Not listening yet.
+      return false;
+    }
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.security.auth.module.UnixSystem;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -41,8 +42,10 @@ import io.spiremgmt.api.v1.SiteStatus;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import io.spiremgmt.backend.auth.TokenIssuer;
 import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,7 +93,7 @@ class MtlsEndToEndTest {
     mesh = SpireServer.start(TD);
     foreign = SpireServer.start("other.test");
     node = SpireAgent.start(mesh);
-    long uid = new com.sun.security.auth.module.UnixSystem().getUid();
+    long uid = new UnixSystem().getUid();
     // The backend, the agent and this test run as the same user: three SVIDs for one selector,
     // told apart by SPIFFE ID.
     List<SpireEntry.Selector> sameUser = List.of(new SpireEntry.Selector("unix", "uid:" + uid));
@@ -218,21 +221,21 @@ class MtlsEndToEndTest {
         new X509ExtendedTrustManager() {
           @Override
           public void checkServerTrusted(X509Certificate[] chain, String auth, SSLEngine engine)
-              throws java.security.cert.CertificateException {
+              throws CertificateException {
             seen.set(chain[0]);
             spiffe.checkServerTrusted(chain, auth, engine);
           }
 
           @Override
-          public void checkServerTrusted(X509Certificate[] chain, String auth, java.net.Socket s)
-              throws java.security.cert.CertificateException {
+          public void checkServerTrusted(X509Certificate[] chain, String auth, Socket s)
+              throws CertificateException {
             seen.set(chain[0]);
             spiffe.checkServerTrusted(chain, auth, s);
           }
 
           @Override
           public void checkServerTrusted(X509Certificate[] chain, String auth)
-              throws java.security.cert.CertificateException {
+              throws CertificateException {
             seen.set(chain[0]);
             spiffe.checkServerTrusted(chain, auth);
           }
@@ -243,7 +246,7 @@ class MtlsEndToEndTest {
           }
 
           @Override
-          public void checkClientTrusted(X509Certificate[] chain, String auth, java.net.Socket s) {
+          public void checkClientTrusted(X509Certificate[] chain, String auth, Socket s) {
             throw new UnsupportedOperationException("client side only");
           }
 
