@@ -128,6 +128,14 @@ final class JavaProcess implements AutoCloseable {
     awaitReady();
   }
 
+  /**
+   * Starts the process again after {@link #kill()} or {@link #close()} and returns at once, so that
+   * a test can watch (and interrupt) what it does while it starts.
+   */
+  void restartWithoutWaiting() throws IOException {
+    spawn();
+  }
+
   /** SIGKILL, as a crash. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
@@ -147,6 +155,21 @@ final class JavaProcess implements AutoCloseable {
                 .build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
+  }
+
+  /**
+   * The value of one series on the process's {@code /q/metrics}, named as Prometheus prints it
+   * (e.g. {@code sync_polls_waiting} or {@code agent_lease_held{site="..."}}); throws if the
+   * process does not export it.
+   */
+  double metric(String series) throws IOException, InterruptedException {
+    String prefix = series + " ";
+    return get("/q/metrics")
+        .lines()
+        .filter(line -> line.startsWith(prefix))
+        .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()).trim()))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException(name + " exports no " + series));
   }
 
   private void spawn() throws IOException {

@@ -1,18 +1,26 @@
 package io.spiremgmt.e2e;
 
+import static java.util.stream.Collectors.groupingBy;
+import static java.util.stream.Collectors.mapping;
+import static java.util.stream.Collectors.toList;
+import static java.util.stream.Collectors.toMap;
+import static java.util.stream.Collectors.toSet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.api.v1.BatchCreateEntriesRequest;
+import io.spiremgmt.api.v1.BatchCreateEntryResult;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.FailingEntry;
 import io.spiremgmt.api.v1.GetSyncStatusRequest;
+import io.spiremgmt.api.v1.ListEntriesRequest;
+import io.spiremgmt.api.v1.ListEntriesResponse;
+import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncStatus;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,54 +59,70 @@ class SyncFaultsTest {
 
   @Test
   void anAgentKilledMidBatchResumesWithoutDuplicatesOrLosses() throws Exception {
-    // Given: 200 entries for site A, created in one central batch
+    // Given: site A's agent stopped, and 200 entries for site A created in one central batch
+    JavaProcess agentA = cluster.agent("fault-a");
+    agentA.close();
     BatchCreateEntriesRequest.Builder batch = BatchCreateEntriesRequest.newBuilder();
     for (int i = 0; i < 200; i++) {
       batch.addRequests(
           CreateEntryRequest.newBuilder()
               .setEntry(converge.entry(Cluster.PROD, "/bulk/e" + i, "a")));
     }
-    List<Entry> created = new ArrayList<>();
-    cluster
-        .entries(0)
-        .batchCreateEntries(batch.build())
-        .getResultsList()
-        .forEach(r -> created.add(r.getEntry()));
+    List<Entry> created =
+        cluster.entries(0).batchCreateEntries(batch.build()).getResultsList().stream()
+            .map(BatchCreateEntryResult::getEntry)
+            .toList();
     assertThat(created).hasSize(200).allSatisfy(e -> assertThat(e.getId()).isNotEmpty());
-    Set<String> ids = new HashSet<>();
-    created.forEach(e -> ids.add(e.getId()));
+    Set<String> ids = created.stream().map(Entry::getId).collect(toSet());
 
-    // When: the agent is killed as soon as SPIRE shows the first of them
+    // When: the agent starts, and is killed as soon as SPIRE shows the first of them (its first
+    // full reconcile writes them in SPIRE batches of 5)
+    agentA.restartWithoutWaiting();
     await()
         .atMost(Converge.WITHIN)
         .pollInterval(Duration.ofMillis(5))
-        .until(() -> cluster.owned("a").keySet().stream().anyMatch(ids::contains));
-    cluster.agent("fault-a").kill();
-    long heldAtKill = cluster.owned("a").keySet().stream().filter(ids::contains).count();
-    cluster.agent("fault-a").restart();
+        .until(() -> heldAt("a", ids) > 0);
+    agentA.kill();
 
-    // Then: every entry is in SPIRE exactly once and SYNCED centrally
-    await().atMost(Converge.WITHIN).until(() -> cluster.owned("a").keySet().containsAll(ids));
-    List<SpireEntry> all = cluster.allSpireEntries("a");
-    Set<String> spiffeIds = new HashSet<>();
-    created.forEach(e -> spiffeIds.add(e.getSpiffeId()));
-    assertThat(all.stream().filter(e -> spiffeIds.contains(e.spiffeId())).count())
-        .as("SPIRE entries for the 200 SPIFFE IDs (%d held when the agent was killed)", heldAtKill)
-        .isEqualTo(200);
+    // Then: it died mid-batch: SPIRE holds some of the 200 but not all, and none was reported
+    assertThat(agentA.alive()).isFalse();
+    long heldAtKill = heldAt("a", ids);
+    assertThat(heldAtKill).as("of the 200 held by SPIRE when the agent died").isBetween(1L, 199L);
+    assertThat(statesAt("a", ids))
+        .containsOnlyKeys(ids)
+        .allSatisfy(
+            (id, state) ->
+                assertThat(state)
+                    .as("entry %s at site A", id)
+                    .isEqualTo(SyncState.SYNC_STATE_PENDING));
+
+    // When: it starts again
+    agentA.restart();
+
+    // Then: each of the 200 SPIFFE IDs is in SPIRE exactly once, under its own entry's id
+    await().atMost(Converge.WITHIN).until(() -> heldAt("a", ids) == 200);
+    Map<String, List<String>> expected =
+        created.stream()
+            .collect(toMap(Entry::getSpiffeId, e -> List.of(Cluster.PREFIX + e.getId())));
+    assertThat(
+            cluster.allSpireEntries("a").stream()
+                .filter(e -> expected.containsKey(e.spiffeId()))
+                .collect(groupingBy(SpireEntry::spiffeId, mapping(SpireEntry::id, toList()))))
+        .as("SPIRE entry ids by SPIFFE ID (%d held when the agent was killed)", heldAtKill)
+        .isEqualTo(expected);
+
+    // Then: each of the 200 is SYNCED at site A
     await()
         .atMost(Converge.WITHIN)
         .untilAsserted(
             () ->
-                assertThat(
-                        cluster
-                            .sync(0)
-                            .getSyncStatus(
-                                GetSyncStatusRequest.newBuilder()
-                                    .addSiteIds(cluster.site("a").getId())
-                                    .build())
-                            .getOverall()
-                            .getSynced())
-                    .isGreaterThanOrEqualTo(200));
+                assertThat(statesAt("a", ids))
+                    .containsOnlyKeys(ids)
+                    .allSatisfy(
+                        (id, state) ->
+                            assertThat(state)
+                                .as("entry %s at site A", id)
+                                .isEqualTo(SyncState.SYNC_STATE_SYNCED)));
   }
 
   @Test
@@ -167,11 +191,25 @@ class SyncFaultsTest {
   @Test
   void theBackendKilledMidPollIsRejoinedAndWritesMadeMeanwhileOnAnotherReplicaArrive()
       throws Exception {
-    // Given: a second replica, and the agents long-polling replica 0
+    // Given: a second replica, and the active agent of each of the 3 sites long-polling replica 0
     int second = cluster.startBackend();
+    await("a long poll of every site's agent waiting on replica 0")
+        .atMost(Converge.WITHIN)
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> cluster.backend(0).metric("sync_polls_waiting") == 3);
+    JavaProcess agentC = cluster.agent("fault-c");
+    String siteC = "{site=\"" + cluster.site("c").getId() + "\"}";
+    double failuresBefore = agentC.metric("agent_backend_failures_total" + siteC);
 
-    // When: replica 0 dies mid-poll; an entry is written through replica 1; replica 0 returns
+    // When: replica 0 dies mid-poll
     cluster.backend(0).kill();
+
+    // Then: site C's agent sees its call to replica 0 fail
+    await()
+        .atMost(Converge.WITHIN)
+        .until(() -> agentC.metric("agent_backend_failures_total" + siteC) > failuresBefore);
+
+    // When: an entry is written through replica 1
     Entry e =
         cluster
             .entries(second)
@@ -179,11 +217,51 @@ class SyncFaultsTest {
                 CreateEntryRequest.newBuilder()
                     .setEntry(converge.entry(Cluster.EDGE, "/backend-crash/app", "c"))
                     .build());
+
+    // Then: it does not reach site C while the agent's replica is down
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> !cluster.owned("c").containsKey(e.getId()));
+
+    // When: replica 0 returns
     cluster.backend(0).restart();
 
     // Then
     converge.held("c", e);
     converge.synced(e.getId(), 1, "c");
+  }
+
+  /** How many of the entries {@code ids} the site's SPIRE server holds under the agent's prefix. */
+  private static long heldAt(String site, Set<String> ids) {
+    return cluster.owned(site).keySet().stream().filter(ids::contains).count();
+  }
+
+  /** The sync state at {@code site} of each of the entries {@code ids} assigned to it. */
+  private static Map<String, SyncState> statesAt(String site, Set<String> ids) {
+    String siteId = cluster.site(site).getId();
+    Map<String, SyncState> states = new HashMap<>();
+    String token = "";
+    do {
+      ListEntriesResponse page =
+          cluster
+              .entries(0)
+              .listEntries(
+                  ListEntriesRequest.newBuilder()
+                      .setSiteId(siteId)
+                      .setPageSize(1000)
+                      .setPageToken(token)
+                      .build());
+      for (Entry e : page.getEntriesList()) {
+        if (ids.contains(e.getId())) {
+          e.getSiteStatusesList().stream()
+              .filter(st -> st.getSiteId().equals(siteId))
+              .forEach(st -> states.put(e.getId(), st.getSyncState()));
+        }
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return states;
   }
 
   private static List<FailingEntry> failing(String site) {
