@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.FieldMask;
+import com.google.protobuf.util.Timestamps;
+import io.grpc.Context;
+import io.grpc.Context.CancellableContext;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.spiremgmt.agent.spire.EntryField;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.TestEntries;
@@ -15,6 +19,7 @@ import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
 import io.spiremgmt.api.v1.SiteAgentStatus;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import io.spiremgmt.api.v1.UpdateEntryRequest;
@@ -22,6 +27,9 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +41,8 @@ import org.junit.jupiter.api.Test;
  */
 class SyncEndToEndTest {
   private static final Duration CONVERGE = Converge.WITHIN;
+  private static final SyncState PENDING = SyncState.SYNC_STATE_PENDING;
+  private static final SyncState SYNCED = SyncState.SYNC_STATE_SYNCED;
   private static Cluster cluster;
   private static Converge converge;
 
@@ -205,9 +215,8 @@ class SyncEndToEndTest {
   void aSecondReplicaStreamsTheSyncOfAnEntryWrittenThroughTheFirst() throws Exception {
     // Given: a subscriber on replica 1 for site C
     int second = cluster.startBackend();
-    java.util.concurrent.BlockingQueue<SyncUpdate> updates =
-        new java.util.concurrent.LinkedBlockingQueue<>();
-    io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+    Subscriber subscriber = new Subscriber();
+    CancellableContext ctx = Context.current().withCancellation();
     ctx.run(
         () ->
             cluster
@@ -216,39 +225,26 @@ class SyncEndToEndTest {
                     StreamSyncUpdatesRequest.newBuilder()
                         .addSiteIds(cluster.site("c").getId())
                         .build(),
-                    new io.grpc.stub.StreamObserver<>() {
-                      @Override
-                      public void onNext(SyncUpdate u) {
-                        updates.add(u);
-                      }
-
-                      @Override
-                      public void onError(Throwable t) {}
-
-                      @Override
-                      public void onCompleted() {}
-                    }));
+                    subscriber));
     await()
         .atMost(CONVERGE)
-        .until(() -> cluster.backend(second).get("/q/metrics").contains("sync_update_streams 1.0"));
+        .until(
+            () ->
+                subscriber.open()
+                    && cluster
+                        .backend(second)
+                        .get("/q/metrics")
+                        .contains("sync_update_streams 1.0"));
 
     try {
       // When: written through replica 0 and applied by site C's agent
       Entry e = converge.create(converge.entry(Cluster.EDGE, "/streamed/app", "c"));
 
       // Then: replica 1's subscriber sees it become PENDING and then SYNCED
-      List<String> seen = new java.util.ArrayList<>();
       await()
           .atMost(CONVERGE)
-          .until(
-              () -> {
-                SyncUpdate u = updates.poll();
-                if (u != null && u.getEntryId().equals(e.getId())) {
-                  seen.add(u.getSyncState().name());
-                }
-                return seen.contains("SYNC_STATE_SYNCED");
-              });
-      assertThat(seen).containsExactly("SYNC_STATE_PENDING", "SYNC_STATE_SYNCED");
+          .until(() -> subscriber.open() && subscriber.states(e.getId()).contains(SYNCED));
+      assertThat(subscriber.states(e.getId())).containsExactly(PENDING, SYNCED);
     } finally {
       ctx.cancel(null);
     }
@@ -276,6 +272,47 @@ class SyncEndToEndTest {
 
   // ---- helpers ----
 
+  /**
+   * Collects a StreamSyncUpdates subscription's states per entry. The stream is meant to stay open:
+   * once it fails or completes, {@link #open()} throws with the stream's error as its cause, which
+   * ends an await at once instead of letting it run into its timeout.
+   */
+  private static final class Subscriber implements StreamObserver<SyncUpdate> {
+    private final Map<String, List<SyncState>> states = new ConcurrentHashMap<>();
+    private final AtomicReference<Throwable> ended = new AtomicReference<>();
+
+    @Override
+    public void onNext(SyncUpdate u) {
+      states
+          .computeIfAbsent(u.getEntryId(), id -> new CopyOnWriteArrayList<>())
+          .add(u.getSyncState());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended.compareAndSet(null, t);
+    }
+
+    @Override
+    public void onCompleted() {
+      ended.compareAndSet(null, new IllegalStateException("the server completed the stream"));
+    }
+
+    /** True while the stream is open; throws with the stream's error once it has ended. */
+    boolean open() {
+      Throwable t = ended.get();
+      if (t != null) {
+        throw new IllegalStateException("StreamSyncUpdates ended: " + t, t);
+      }
+      return true;
+    }
+
+    /** The states streamed for {@code entryId} so far, in order. */
+    List<SyncState> states(String entryId) {
+      return List.copyOf(states.getOrDefault(entryId, List.of()));
+    }
+  }
+
   private static JavaProcess agentProcess(String site) {
     return cluster.agent("e2e-" + site);
   }
@@ -301,7 +338,6 @@ class SyncEndToEndTest {
   }
 
   private static long lastReconcile(String site) {
-    return com.google.protobuf.util.Timestamps.toMillis(
-        agentStatus(site).getLastFullReconcileTime());
+    return Timestamps.toMillis(agentStatus(site).getLastFullReconcileTime());
   }
 }
