@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -40,7 +41,9 @@ import java.util.function.UnaryOperator;
 /**
  * Loads N entries across 3 sites into a real PostgreSQL and measures, over real gRPC against the
  * real backend, ListEntries pages of 100 (no filter, by site, by selector, by SPIFFE ID prefix) and
- * CreateEntry throughput. Run by {@code bench/entries.sh}; prints p50/p99 latencies and rates.
+ * CreateEntry throughput. Run by {@code bench/entries.sh}; prints each query's cold first page,
+ * p50/p99 latencies of pages sampled at random depths through the whole result, and the create
+ * rate.
  */
 public final class EntryBench {
   private static final String TD = "bench.example.org";
@@ -79,7 +82,8 @@ public final class EntryBench {
 
         System.out.printf(
             Locale.ROOT,
-            "%n== ListEntries, page_size 100, %d entries, %d pages per query ==%n",
+            "%n== ListEntries, page_size 100, %d entries, up to %d pages per query at random depths"
+                + " ==%n",
             count(db),
             pagesPerQuery);
         measureList("no filter", entriesApi, r -> r, pagesPerQuery);
@@ -232,45 +236,73 @@ public final class EntryBench {
     }
   }
 
+  /**
+   * One query shape: its first page timed cold (the first request of this shape), then a walk
+   * through the whole result that collects every page's token (untimed: it warms the JIT and the
+   * caches on this shape at every depth), then {@code pages} pages of 100 timed at random depths
+   * through the result, each fetched by its token, in a shuffled order.
+   */
   private static void measureList(
       String name,
       WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
       UnaryOperator<ListEntriesRequest.Builder> filter,
       int pages) {
-    // Warm up the JIT and the caches on this query shape before measuring.
-    walk(api, filter, 100, null);
+    long t0 = System.nanoTime();
+    ListEntriesResponse first = page(api, filter, "");
+    long cold = System.nanoTime() - t0;
+    System.out.printf(
+        Locale.ROOT,
+        "%-34s first page, cold: %.2f ms (rows=%d)%n",
+        name,
+        cold / 1e6,
+        first.getEntriesCount());
+
+    // tokens.get(i) fetches page i + 2 (page 1 is the one above).
+    List<String> tokens = new ArrayList<>();
+    for (String token = first.getNextPageToken(); !token.isEmpty(); ) {
+      tokens.add(token);
+      token = page(api, filter, token).getNextPageToken();
+    }
+    if (tokens.isEmpty()) {
+      System.out.printf(Locale.ROOT, "%-34s no deeper pages: the result has one page%n", name);
+      return;
+    }
+    List<Integer> depths = new ArrayList<>();
+    for (int i = 0; i < tokens.size(); i++) {
+      depths.add(i);
+    }
+    Collections.shuffle(depths, new Random(42));
+    List<Integer> sample = depths.subList(0, Math.min(pages, depths.size()));
     List<Long> nanos = new ArrayList<>();
-    int rows = walk(api, filter, pages, nanos);
-    report(name, nanos, rows);
+    int rows = 0;
+    for (int i : sample) {
+      long start = System.nanoTime();
+      rows += page(api, filter, tokens.get(i)).getEntriesCount();
+      nanos.add(System.nanoTime() - start);
+    }
+    report(
+        String.format(
+            Locale.ROOT,
+            "  pages %d-%d of %d",
+            2 + Collections.min(sample),
+            2 + Collections.max(sample),
+            tokens.size() + 1),
+        nanos,
+        rows);
   }
 
-  private static int walk(
+  /** One page of 100 of the filtered listing, from {@code token} ("" for the first). */
+  private static ListEntriesResponse page(
       WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
       UnaryOperator<ListEntriesRequest.Builder> filter,
-      int pages,
-      List<Long> nanos) {
-    String token = "";
-    int rows = 0;
-    for (int i = 0; i < pages; i++) {
-      long t0 = System.nanoTime();
-      ListEntriesResponse page =
-          api.withDeadlineAfter(30, TimeUnit.SECONDS)
-              .listEntries(
-                  filter
-                      .apply(ListEntriesRequest.newBuilder())
-                      .setPageSize(100)
-                      .setPageToken(token)
-                      .build());
-      if (nanos != null) {
-        nanos.add(System.nanoTime() - t0);
-      }
-      rows += page.getEntriesCount();
-      token = page.getNextPageToken();
-      if (token.isEmpty()) {
-        token = "";
-      }
-    }
-    return rows;
+      String token) {
+    return api.withDeadlineAfter(30, TimeUnit.SECONDS)
+        .listEntries(
+            filter
+                .apply(ListEntriesRequest.newBuilder())
+                .setPageSize(100)
+                .setPageToken(token)
+                .build());
   }
 
   private static void measureCreates(
