@@ -6,9 +6,9 @@ import io.spiremgmt.backend.audit.AuditChainCli;
 import io.spiremgmt.backend.dev.DevBootstrap;
 
 /**
- * Entry point: in the dev profile, prepares an embedded database and a dev signing key, then starts
- * Quarkus. {@code verify-audit-chain} instead checks the audit hash chain in the configured
- * database and exits ({@link AuditChainCli}).
+ * Entry point: in the dev profile, prepares a dev signing key and admin token ({@link
+ * DevBootstrap}), then starts Quarkus. {@code verify-audit-chain} instead checks the audit hash
+ * chain in the configured database and exits ({@link AuditChainCli}).
  */
 @QuarkusMain
 public final class Main {

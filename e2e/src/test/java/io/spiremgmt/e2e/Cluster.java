@@ -14,7 +14,7 @@ import io.spiremgmt.api.v1.SiteStatus;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import io.spiremgmt.backend.auth.TokenIssuer;
-import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import io.spiremgmt.dev.EmbeddedDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -15,10 +16,11 @@ import java.util.Locale;
 import org.jboss.logging.Logger;
 
 /**
- * Prepares the dev profile before Quarkus starts: an embedded PostgreSQL when no datasource is
- * configured, and a development JWT signing key (kept under the data directory) with a ready admin
- * token. Does nothing outside the dev profile, so a production start can never trust a development
- * key.
+ * Prepares the dev profile before Quarkus starts: a development JWT signing key (kept under the
+ * data directory) with a ready admin token. Does nothing outside the dev profile, so a production
+ * start can never trust a development key. The embedded PostgreSQL is not here: the quick start
+ * ({@code ./quickstart.sh}, the dev module's {@code QuickStart}) runs one beside the backend and
+ * passes its datasource settings, so this artifact carries no embedded database.
  */
 public final class DevBootstrap {
   /** Where the dev token is published for the start-up banner. */
@@ -34,17 +36,19 @@ public final class DevBootstrap {
     return profile != null && List.of(profile.split(",")).contains("dev");
   }
 
-  /** Starts what the dev profile needs and points Quarkus at it through system properties. */
+  /**
+   * Makes what the dev profile needs and points Quarkus at it through system properties. Warns when
+   * neither a system property nor the environment names a database: unless a configuration file
+   * does, the start then fails to connect.
+   */
   public static void prepare() {
     Path data =
         Path.of(orDefault(setting("spire-mgmt.dev.data-dir"), ".data/dev")).toAbsolutePath();
     if (setting("quarkus.datasource.reactive.url") == null) {
-      LOG.infof(
-          "no datasource configured: starting an embedded PostgreSQL in %s (dev only)",
-          data.resolve("pg"));
-      EmbeddedDatabase db = EmbeddedDatabase.start(data.resolve("pg"));
-      Runtime.getRuntime().addShutdownHook(new Thread(db::close, "embedded-postgres-stop"));
-      db.datasourceConfig().forEach(System::setProperty);
+      LOG.warn(
+          "no datasource set: ./quickstart.sh runs the dev profile with an embedded PostgreSQL;"
+              + " otherwise set QUARKUS_DATASOURCE_REACTIVE_URL and QUARKUS_DATASOURCE_JDBC_URL"
+              + " (and the username and password)");
     }
     if (setting("mp.jwt.verify.publickey") == null
         && setting("mp.jwt.verify.publickey.location") == null) {
@@ -74,7 +78,7 @@ public final class DevBootstrap {
       return keys;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot load the dev signing key in " + dir, e);
     }
   }

@@ -2,7 +2,7 @@ package io.spiremgmt.backend.support;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.spiremgmt.backend.auth.TokenIssuer;
-import io.spiremgmt.backend.dev.EmbeddedDatabase;
+import io.spiremgmt.dev.EmbeddedDatabase;
 import java.security.KeyPair;
 import java.util.HashMap;
 import java.util.Map;
