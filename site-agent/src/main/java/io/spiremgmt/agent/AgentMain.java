@@ -10,6 +10,8 @@ import io.spiremgmt.agent.config.ConfigCheck;
 import io.spiremgmt.agent.run.AgentMetrics;
 import io.spiremgmt.agent.run.DryRun;
 import io.spiremgmt.agent.run.LeaseKeeper;
+import io.spiremgmt.agent.run.MonotonicClock;
+import io.spiremgmt.agent.run.Sleeper;
 import io.spiremgmt.agent.run.SpireHealth;
 import io.spiremgmt.agent.run.SyncLoop;
 import io.spiremgmt.agent.spire.SpireEntryClient;
@@ -70,7 +72,8 @@ public class AgentMain implements QuarkusApplication {
             .run(config.spire().pageSize());
       }
       SpireHealth spireHealth = new SpireHealth();
-      try (LeaseKeeper lease = new LeaseKeeper(backend, version, spireHealth)) {
+      try (LeaseKeeper lease =
+          new LeaseKeeper(backend, version, spireHealth, MonotonicClock.system())) {
         AgentMetrics metrics = new AgentMetrics(registry, config.siteId(), lease, spireHealth);
         SyncLoop loop =
             new SyncLoop(
@@ -84,7 +87,9 @@ public class AgentMain implements QuarkusApplication {
                     config.fullReconcileInterval(),
                     config.retryInitial(),
                     config.retryMax(),
-                    Math.min(config.spire().pageSize(), 1000)));
+                    Math.min(config.spire().pageSize(), 1000)),
+                MonotonicClock.system(),
+                Sleeper.system());
         Thread worker = new Thread(loop, "sync-loop");
         lease.start();
         worker.start();

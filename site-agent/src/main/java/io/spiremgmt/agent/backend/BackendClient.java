@@ -1,6 +1,5 @@
 package io.spiremgmt.agent.backend;
 
-import com.google.protobuf.Duration;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -23,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,10 +30,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The agent's calls to the backend's SyncService for one site, as one agent instance. Every call
- * has a deadline; failures surface as {@link io.grpc.StatusRuntimeException}.
+ * The agent's calls to the backend's SyncService over gRPC, each with a deadline: reports in chunks
+ * the backend accepts, the site's entries page by page.
  */
-public final class BackendClient implements AutoCloseable {
+public final class BackendClient implements SyncBackend, AutoCloseable {
   /** Most results in one ReportSyncResult (the backend's limit). */
   static final int MAX_RESULTS = 1000;
 
@@ -62,12 +62,12 @@ public final class BackendClient implements AutoCloseable {
     this.agentId = agentId;
   }
 
-  /** This agent instance's id. */
+  @Override
   public String agentId() {
     return agentId;
   }
 
-  /** Takes or renews the site lease, telling the backend how SPIRE answered last. */
+  @Override
   public Lease acquireLease(String version, boolean spireReachable, String spireError) {
     return stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
         .acquireLease(
@@ -80,22 +80,22 @@ public final class BackendClient implements AutoCloseable {
                 .build());
   }
 
-  /** Long-polls for the site's due changes. */
-  public PollEntriesResponse poll(java.time.Duration wait) {
+  @Override
+  public PollEntriesResponse poll(Duration wait) {
+    PollEntriesRequest.Builder request =
+        PollEntriesRequest.newBuilder().setSiteId(siteId).setAgentId(agentId);
+    request.getWaitBuilder().setSeconds(wait.toSeconds());
     return stub.withDeadlineAfter(wait.toMillis() + CALL_SECONDS * 1000, TimeUnit.MILLISECONDS)
-        .pollEntries(
-            PollEntriesRequest.newBuilder()
-                .setSiteId(siteId)
-                .setAgentId(agentId)
-                .setWait(Duration.newBuilder().setSeconds(wait.toSeconds()))
-                .build());
+        .pollEntries(request.build());
   }
 
   /**
-   * Reports results in chunks the backend accepts; the number that changed a stored state. Chunk
-   * {@code i} carries the request id {@code <reportId>-<i>}: retrying the same report with the same
-   * {@code reportId} changes nothing twice.
+   * {@inheritDoc}
+   *
+   * <p>Sent in chunks the backend accepts: chunk {@code i} carries the request id {@code
+   * <reportId>-<i>}.
    */
+  @Override
   public int report(String reportId, List<SyncResult> results) {
     int applied = 0;
     for (int from = 0; from < results.size(); from += MAX_RESULTS) {
@@ -115,7 +115,7 @@ public final class BackendClient implements AutoCloseable {
     return applied;
   }
 
-  /** Every entry the site must hold, page by page. */
+  @Override
   public List<SiteEntry> siteEntries(int pageSize) {
     List<SiteEntry> all = new ArrayList<>();
     String token = "";
@@ -135,7 +135,7 @@ public final class BackendClient implements AutoCloseable {
     return all;
   }
 
-  /** Records a finished full reconcile and the unmanaged entries it found. */
+  @Override
   public void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired) {
     stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
         .reportReconcile(

@@ -19,7 +19,7 @@ public final class AgentMetrics {
   private final Timer reconcile;
 
   public AgentMetrics(
-      MeterRegistry registry, String site, LeaseKeeper lease, SpireHealth spireHealth) {
+      MeterRegistry registry, String site, SiteLease lease, SpireHealth spireHealth) {
     for (PlanApplier.Kind kind : PlanApplier.Kind.values()) {
       applied.put(
           kind,

@@ -1,9 +1,9 @@
 package io.spiremgmt.agent.run;
 
 import io.grpc.StatusRuntimeException;
-import io.spiremgmt.agent.backend.BackendClient;
+import io.spiremgmt.agent.backend.SyncBackend;
 import io.spiremgmt.agent.plan.PlanApplier;
-import io.spiremgmt.agent.sync.SiteSync;
+import io.spiremgmt.agent.sync.SpireSync;
 import java.io.PrintStream;
 
 /**
@@ -12,11 +12,11 @@ import java.io.PrintStream;
  * takes no lease, so it can run beside the active agent.
  */
 public final class DryRun {
-  private final BackendClient backend;
-  private final SiteSync sync;
+  private final SyncBackend backend;
+  private final SpireSync sync;
   private final PrintStream out;
 
-  public DryRun(BackendClient backend, SiteSync sync, PrintStream out) {
+  public DryRun(SyncBackend backend, SpireSync sync, PrintStream out) {
     this.backend = backend;
     this.sync = sync;
     this.out = out;
@@ -25,7 +25,7 @@ public final class DryRun {
   /** Prints the plan; the process exit code (0, or 1 when the backend or SPIRE failed). */
   public int run(int pageSize) {
     try {
-      SiteSync.Reconcile r = sync.reconcile(backend.siteEntries(Math.min(pageSize, 1000)));
+      SpireSync.Reconcile r = sync.reconcile(backend.siteEntries(Math.min(pageSize, 1000)));
       for (PlanApplier.Outcome o : r.outcomes()) {
         out.println(
             "would "

@@ -1,26 +1,29 @@
 package io.spiremgmt.agent.run;
 
-import io.spiremgmt.agent.backend.BackendClient;
+import io.spiremgmt.agent.backend.SyncBackend;
 import io.spiremgmt.api.v1.Lease;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Takes and renews the site lease on its own thread, a third of the lease's TTL apart, and tells
- * the sync loop whether it may apply changes. The lease counts as held only until the TTL measured
- * from when the renewal was <em>sent</em> runs out, on this machine's monotonic clock, so an agent
- * cut off from the backend stops applying before another instance can take over.
+ * Takes and renews the site lease on its own thread, a third of the lease's TTL apart (every second
+ * while the backend cannot be reached), and tells the sync loop whether it may apply changes. The
+ * lease counts as held only until the TTL measured from when the renewal was <em>sent</em> runs
+ * out, on the injected monotonic clock, so an agent cut off from the backend stops applying before
+ * another instance can take over.
  */
-public final class LeaseKeeper implements AutoCloseable {
+public final class LeaseKeeper implements SiteLease, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(LeaseKeeper.class);
-  private static final Duration FIRST_INTERVAL = Duration.ofSeconds(5);
+  private static final Duration RETRY_INTERVAL = Duration.ofSeconds(1);
 
-  private final BackendClient backend;
+  private final SyncBackend backend;
   private final String version;
   private final SpireHealth spireHealth;
+  private final MonotonicClock clock;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -34,23 +37,25 @@ public final class LeaseKeeper implements AutoCloseable {
   private volatile long generation;
   private volatile String holder = "";
 
-  public LeaseKeeper(BackendClient backend, String version, SpireHealth spireHealth) {
+  public LeaseKeeper(
+      SyncBackend backend, String version, SpireHealth spireHealth, MonotonicClock clock) {
     this.backend = backend;
     this.version = version;
     this.spireHealth = spireHealth;
+    this.clock = clock;
   }
 
   /** Starts renewing. */
   public void start() {
-    timer.execute(this::renew);
+    timer.execute(this::renewAndReschedule);
   }
 
-  /** Whether this instance holds the lease now. */
+  @Override
   public boolean held() {
-    return held && System.nanoTime() < heldUntilNanos;
+    return held && clock.nanoTime() - heldUntilNanos < 0;
   }
 
-  /** Counts the times this instance took the lease (not renewals); a change means "start over". */
+  @Override
   public long generation() {
     return generation;
   }
@@ -60,12 +65,12 @@ public final class LeaseKeeper implements AutoCloseable {
     return holder;
   }
 
-  /** Waits up to {@code timeout} for the lease; whether it is held. */
+  @Override
   public boolean awaitHeld(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long deadline = clock.nanoTime() + timeout.toNanos();
     synchronized (changed) {
       while (!held()) {
-        long left = deadline - System.nanoTime();
+        long left = deadline - clock.nanoTime();
         if (left <= 0) {
           return false;
         }
@@ -75,9 +80,10 @@ public final class LeaseKeeper implements AutoCloseable {
     return true;
   }
 
-  private void renew() {
-    Duration next = FIRST_INTERVAL;
-    long sent = System.nanoTime();
+  /** Asks the backend for the lease once; how long to wait before the next renewal. */
+  Duration renew() {
+    Duration next;
+    long sent = clock.nanoTime();
     try {
       Lease lease = backend.acquireLease(version, spireHealth.reachable(), spireHealth.lastError());
       Duration ttl = Duration.ofSeconds(lease.getTtl().getSeconds(), lease.getTtl().getNanos());
@@ -99,15 +105,20 @@ public final class LeaseKeeper implements AutoCloseable {
       next = ttl.dividedBy(3);
     } catch (RuntimeException e) {
       LOG.warnf("cannot renew the site lease: %s", e.getMessage());
-      next = Duration.ofSeconds(1);
+      next = RETRY_INTERVAL;
     } finally {
       synchronized (changed) {
         changed.notifyAll();
       }
     }
+    return next;
+  }
+
+  private void renewAndReschedule() {
+    Duration next = renew();
     try {
-      timer.schedule(this::renew, next.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      timer.schedule(this::renewAndReschedule, next.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
       // Shutting down.
     }
   }

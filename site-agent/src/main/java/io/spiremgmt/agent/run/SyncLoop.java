@@ -1,9 +1,10 @@
 package io.spiremgmt.agent.run;
 
 import io.grpc.StatusRuntimeException;
-import io.spiremgmt.agent.backend.BackendClient;
+import io.spiremgmt.agent.backend.SyncBackend;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.sync.SiteSync;
+import io.spiremgmt.agent.sync.SpireSync;
 import io.spiremgmt.api.v1.EntryChange;
 import io.spiremgmt.api.v1.SiteEntry;
 import io.spiremgmt.api.v1.SyncResult;
@@ -24,20 +25,25 @@ import org.jboss.logging.Logger;
  * the backend (a full reconcile's parts by a second thread, while the loop writes the next part). A
  * SPIRE outage turns polled changes into FAILED results (the backend schedules their retries) and
  * the agent retries SPIRE with its own backoff; a backend outage is retried with backoff too.
- * Nothing needs an operator to resume.
+ * Nothing needs an operator to resume. Time comes from an injected clock and every wait from an
+ * injected sleeper, so each decision can be tested turn by turn ({@link #step()}).
  */
 public final class SyncLoop implements Runnable {
   private static final Logger LOG = Logger.getLogger(SyncLoop.class);
 
-  private final BackendClient backend;
-  private final SiteSync sync;
-  private final LeaseKeeper lease;
+  private final SyncBackend backend;
+  private final SpireSync sync;
+  private final SiteLease lease;
   private final SpireHealth spireHealth;
   private final AgentMetrics metrics;
   private final Settings settings;
+  private final MonotonicClock clock;
+  private final Sleeper sleeper;
   private volatile boolean running = true;
   private long leaseGeneration = -1;
   private long nextFullNanos;
+  private Duration backendRetry;
+  private Duration spireRetry;
   // Reports a full reconcile's parts in order, one at a time, while the loop writes the next part.
   private final ExecutorService reporter =
       Executors.newSingleThreadExecutor(
@@ -64,23 +70,34 @@ public final class SyncLoop implements Runnable {
       int listPageSize) {}
 
   public SyncLoop(
-      BackendClient backend,
-      SiteSync sync,
-      LeaseKeeper lease,
+      SyncBackend backend,
+      SpireSync sync,
+      SiteLease lease,
       SpireHealth spireHealth,
       AgentMetrics metrics,
-      Settings settings) {
+      Settings settings,
+      MonotonicClock clock,
+      Sleeper sleeper) {
     this.backend = backend;
     this.sync = sync;
     this.lease = lease;
     this.spireHealth = spireHealth;
     this.metrics = metrics;
     this.settings = settings;
+    this.clock = clock;
+    this.sleeper = sleeper;
+    this.backendRetry = settings.retryInitial();
+    this.spireRetry = settings.retryInitial();
   }
 
   /** Asks the loop to stop after its current step. */
   public void stop() {
     running = false;
+  }
+
+  /** Whether the loop goes on: not asked to stop, and not interrupted in a wait. */
+  boolean running() {
+    return running;
   }
 
   private static void awaitAll(List<Future<?>> reports) throws InterruptedException {
@@ -105,46 +122,54 @@ public final class SyncLoop implements Runnable {
   }
 
   private void loop() {
-    Duration backendRetry = settings.retryInitial();
-    Duration spireRetry = settings.retryInitial();
-    while (running) {
-      try {
-        if (!lease.awaitHeld(Duration.ofSeconds(1))) {
-          continue;
-        }
-        if (lease.generation() != leaseGeneration) {
-          // Newly active (at start, or after another instance held the site): start from SPIRE's
-          // truth.
-          leaseGeneration = lease.generation();
-          nextFullNanos = System.nanoTime();
-        }
-        boolean spireUp = true;
-        if (!sync.mirrorCurrent() || System.nanoTime() - nextFullNanos >= 0) {
-          spireUp = fullReconcile();
-        }
-        if (spireUp) {
-          spireRetry = settings.retryInitial();
-          poll(settings.pollWait());
-        } else {
-          // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE
-          // is away; try SPIRE again after its own backoff.
-          poll(spireRetry);
-          spireRetry = min(spireRetry.multipliedBy(2), settings.retryMax());
-        }
-        backendRetry = settings.retryInitial();
-      } catch (StatusRuntimeException e) {
-        metrics.backendFailure();
-        LOG.warnf("backend call failed (%s); retrying in %s", e.getStatus(), backendRetry);
-        sleep(backendRetry);
-        backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (RuntimeException e) {
-        LOG.error("unexpected failure in the sync loop; retrying", e);
-        sleep(backendRetry);
-        backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
+    try {
+      while (running) {
+        step();
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * One turn of the loop: wait up to a second for the lease; with it, a full reconcile when one is
+   * due, then one poll and its changes. A failed backend call is retried after the backend's
+   * backoff, doubled on each failure up to {@code retryMax} and reset by a turn that succeeds.
+   */
+  void step() throws InterruptedException {
+    try {
+      if (!lease.awaitHeld(Duration.ofSeconds(1))) {
+        return;
+      }
+      if (lease.generation() != leaseGeneration) {
+        // Newly active (at start, or after another instance held the site): start from SPIRE's
+        // truth.
+        leaseGeneration = lease.generation();
+        nextFullNanos = clock.nanoTime();
+      }
+      boolean spireUp = true;
+      if (!sync.mirrorCurrent() || clock.nanoTime() - nextFullNanos >= 0) {
+        spireUp = fullReconcile();
+      }
+      if (spireUp) {
+        spireRetry = settings.retryInitial();
+        poll(settings.pollWait());
+      } else {
+        // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE
+        // is away; try SPIRE again after its own backoff.
+        poll(spireRetry);
+        spireRetry = min(spireRetry.multipliedBy(2), settings.retryMax());
+      }
+      backendRetry = settings.retryInitial();
+    } catch (StatusRuntimeException e) {
+      metrics.backendFailure();
+      LOG.warnf("backend call failed (%s); retrying in %s", e.getStatus(), backendRetry);
+      pause(backendRetry);
+      backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
+    } catch (RuntimeException e) {
+      LOG.error("unexpected failure in the sync loop; retrying", e);
+      pause(backendRetry);
+      backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
     }
   }
 
@@ -154,14 +179,14 @@ public final class SyncLoop implements Runnable {
    */
   private boolean fullReconcile() throws InterruptedException {
     List<SiteEntry> desired = backend.siteEntries(settings.listPageSize());
-    long start = System.nanoTime();
-    SiteSync.Reconcile r;
+    long start = clock.nanoTime();
+    SpireSync.Reconcile r;
     List<Future<?>> reports = new ArrayList<>();
     try {
       r =
           sync.reconcile(
               desired,
-              SiteSync.PART_SIZE,
+              SpireSync.PART_SIZE,
               part -> {
                 // Counted as written, even if a later part fails.
                 metrics.outcomes(part.outcomes());
@@ -178,11 +203,11 @@ public final class SyncLoop implements Runnable {
       // What was written is true whatever happened next: let its reports finish.
       awaitAll(reports);
     }
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    Duration took = Duration.ofNanos(clock.nanoTime() - start);
     metrics.reconciled(took, r.driftRepaired(), r.unmanaged().size());
     backend.reportReconcile(
         r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
-    nextFullNanos = System.nanoTime() + settings.fullInterval().toNanos();
+    nextFullNanos = clock.nanoTime() + settings.fullInterval().toNanos();
     LOG.infof(
         "full reconcile: %d desired, %d SPIRE changes, %d drift repaired, %d removed, %d unmanaged,"
             + " %d ms",
@@ -196,18 +221,18 @@ public final class SyncLoop implements Runnable {
   }
 
   private void poll(Duration wait) {
-    long t0 = System.nanoTime();
+    long t0 = clock.nanoTime();
     List<EntryChange> changes = backend.poll(wait).getChangesList();
     if (changes.isEmpty() || !lease.held()) {
       return;
     }
-    long t1 = System.nanoTime();
+    long t1 = clock.nanoTime();
     List<SyncResult> results;
     if (!sync.mirrorCurrent()) {
       results = SiteSync.failed(changes, spireHealth.lastError());
     } else {
       try {
-        SiteSync.Pass pass = sync.apply(changes);
+        SpireSync.Pass pass = sync.apply(changes);
         spireHealth.ok();
         metrics.outcomes(pass.outcomes());
         results = pass.results();
@@ -217,7 +242,7 @@ public final class SyncLoop implements Runnable {
         results = SiteSync.failed(changes, spireHealth.lastError());
       }
     }
-    long t2 = System.nanoTime();
+    long t2 = clock.nanoTime();
     reportWithRetry(results);
     if (LOG.isDebugEnabled()) {
       LOG.debugf(
@@ -225,7 +250,7 @@ public final class SyncLoop implements Runnable {
           changes.size(),
           (t1 - t0) / 1_000_000,
           (t2 - t1) / 1_000_000,
-          (System.nanoTime() - t2) / 1_000_000);
+          (clock.nanoTime() - t2) / 1_000_000);
     }
   }
 
@@ -250,7 +275,7 @@ public final class SyncLoop implements Runnable {
           return;
         }
         LOG.warnf("report failed (%s); retrying in %s", e.getStatus(), retry);
-        sleep(retry);
+        pause(retry);
         retry = min(retry.multipliedBy(2), settings.retryMax());
       }
     }
@@ -269,9 +294,9 @@ public final class SyncLoop implements Runnable {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
-  private void sleep(Duration d) {
+  private void pause(Duration d) {
     try {
-      Thread.sleep(d.toMillis());
+      sleeper.sleep(d);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running = false;

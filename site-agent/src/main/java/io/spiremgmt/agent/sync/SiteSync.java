@@ -25,14 +25,8 @@ import java.util.function.Consumer;
  * updated by the agent's own writes), so it costs one batch call per kind of change. Drift that
  * happens between full reconciles is repaired by the next one; a write that finds the mirror wrong
  * (the entry vanished, or exists already) is corrected on the spot by {@link PlanApplier}.
- *
- * <p>Calls to SPIRE may throw {@link io.grpc.StatusRuntimeException}; the mirror is then marked
- * stale and the next pass must be a full reconcile.
  */
-public final class SiteSync {
-  /** Entries a full reconcile writes before it hands their results on. */
-  public static final int PART_SIZE = 1000;
-
+public final class SiteSync implements SpireSync {
   private final SpireEntryClient spire;
   private final EntryTranslator translator;
   private final PlanApplier applier;
@@ -48,42 +42,12 @@ public final class SiteSync {
     this.dryRun = dryRun;
   }
 
-  /**
-   * Whether incremental passes may run: a full reconcile succeeded and no SPIRE call failed since.
-   */
+  @Override
   public boolean mirrorCurrent() {
     return mirrorCurrent;
   }
 
-  /**
-   * The outcome of a full reconcile.
-   *
-   * @param results the results to report (entries whose state changes), in the order they were
-   *     handed to the reconcile's sink
-   * @param unmanaged SPIRE entries the agent does not own
-   * @param driftRepaired owned entries rewritten or re-created although the site was SYNCED
-   * @param removed owned entries deleted because the site must no longer hold them
-   * @param outcomes every SPIRE change made (or, dry run, planned)
-   */
-  public record Reconcile(
-      List<SyncResult> results,
-      List<SpireEntry> unmanaged,
-      int driftRepaired,
-      int removed,
-      List<PlanApplier.Outcome> outcomes) {}
-
-  /** Makes SPIRE hold exactly {@code desired} among the owned entries. */
-  public Reconcile reconcile(List<SiteEntry> desired) {
-    return reconcile(desired, PART_SIZE, part -> {});
-  }
-
-  /**
-   * Makes SPIRE hold exactly {@code desired} among the owned entries, writing at most {@code
-   * partSize} entries at a time and handing each part (its results and SPIRE changes) to {@code
-   * sink} as soon as it is written, so that its results can be reported while the next part is
-   * written. Results for entries SPIRE already held as desired come last. When a SPIRE call throws,
-   * the parts handed on so far stay true.
-   */
+  @Override
   public Reconcile reconcile(List<SiteEntry> desired, int partSize, Consumer<Part> sink) {
     mirrorCurrent = false;
     List<SpireEntry> actual = spire.listAll();
@@ -141,19 +105,6 @@ public final class SiteSync {
     return new Reconcile(results, plan.unmanaged(), drift, removed, outcomes);
   }
 
-  /**
-   * A written part of a full reconcile.
-   *
-   * @param results the results to report for it
-   * @param outcomes the SPIRE changes it made (or, dry run, planned)
-   */
-  public record Part(List<SyncResult> results, List<PlanApplier.Outcome> outcomes) {
-    public Part {
-      results = List.copyOf(results);
-      outcomes = List.copyOf(outcomes);
-    }
-  }
-
   private static void emit(Part part, List<SyncResult> results, Consumer<Part> sink) {
     if (!part.results().isEmpty() || !part.outcomes().isEmpty()) {
       results.addAll(part.results());
@@ -161,15 +112,7 @@ public final class SiteSync {
     }
   }
 
-  /**
-   * The outcome of an incremental pass.
-   *
-   * @param results one result per change
-   * @param outcomes every SPIRE change made (or, dry run, planned)
-   */
-  public record Pass(List<SyncResult> results, List<PlanApplier.Outcome> outcomes) {}
-
-  /** Applies polled changes; one result per change. Needs {@link #mirrorCurrent()}. */
+  @Override
   public Pass apply(List<EntryChange> changes) {
     if (!mirrorCurrent) {
       throw new IllegalStateException("a full reconcile must run first");

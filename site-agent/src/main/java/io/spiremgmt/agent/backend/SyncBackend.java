@@ -1,0 +1,37 @@
+package io.spiremgmt.agent.backend;
+
+import io.grpc.StatusRuntimeException;
+import io.spiremgmt.api.v1.Lease;
+import io.spiremgmt.api.v1.PollEntriesResponse;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The backend's SyncService as the agent calls it: for one site, as one agent instance. Every call
+ * may fail with a {@link StatusRuntimeException}, which the caller retries with backoff.
+ */
+public interface SyncBackend {
+  /** This agent instance's id. */
+  String agentId();
+
+  /** Takes or renews the site lease, telling the backend how SPIRE answered last. */
+  Lease acquireLease(String version, boolean spireReachable, String spireError);
+
+  /** Long-polls up to {@code wait} for the site's due changes. */
+  PollEntriesResponse poll(Duration wait);
+
+  /**
+   * Reports results; the number that changed a stored state. Retrying with the same {@code
+   * reportId} changes nothing twice.
+   */
+  int report(String reportId, List<SyncResult> results);
+
+  /** Every entry the site must hold, read {@code pageSize} at a time. */
+  List<SiteEntry> siteEntries(int pageSize);
+
+  /** Records a finished full reconcile and the unmanaged entries it found. */
+  void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired);
+}

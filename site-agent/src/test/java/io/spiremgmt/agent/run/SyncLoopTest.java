@@ -1,0 +1,362 @@
+package io.spiremgmt.agent.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spiremgmt.agent.spire.TestEntries;
+import io.spiremgmt.api.v1.ChangeKind;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.SiteEntry;
+import io.spiremgmt.api.v1.SyncOutcome;
+import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.UnmanagedEntry;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sync loop's decisions, turn by turn, against a backend, a SPIRE server, a lease and a clock
+ * that are all fakes: when it reconciles in full, how it backs off, and that it writes nothing once
+ * the lease is gone.
+ */
+class SyncLoopTest {
+  private static final Duration POLL_WAIT = Duration.ofSeconds(30);
+  private static final Duration FULL_INTERVAL = Duration.ofMinutes(10);
+
+  private final FakeTime time = new FakeTime();
+  private final FakeBackend backend = new FakeBackend();
+  private final FakeSpireSync spire = new FakeSpireSync();
+  private final FakeLease lease = new FakeLease(time);
+  private final SpireHealth spireHealth = new SpireHealth();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final SyncLoop loop =
+      new SyncLoop(
+          backend,
+          spire,
+          lease,
+          spireHealth,
+          new AgentMetrics(registry, "site-1", lease, spireHealth),
+          new SyncLoop.Settings(
+              POLL_WAIT, FULL_INTERVAL, Duration.ofSeconds(1), Duration.ofSeconds(8), 2),
+          time,
+          time);
+
+  @Test
+  void startsWithAFullReconcileReportsItAndThenLongPolls() throws Exception {
+    // Given
+    lease.take();
+    backend.desired(List.of(pending("a", 3), pending("b", 1)));
+    spire.unmanaged(List.of(TestEntries.entry("td.example.org", "hand-made", "/hand/made", 600)));
+
+    // When
+    loop.step();
+
+    // Then
+    assertThat(spire.reconciles()).containsExactly(List.of("a", "b"));
+    assertThat(backend.results()).containsExactly(synced("a", 3), synced("b", 1));
+    assertThat(backend.reconcileReports())
+        .singleElement()
+        .satisfies(
+            unmanaged ->
+                assertThat(unmanaged)
+                    .extracting(UnmanagedEntry::getSpireEntryId, UnmanagedEntry::getSpiffeId)
+                    .containsExactly(tuple("hand-made", "spiffe://td.example.org/hand/made")));
+    assertThat(backend.pollWaits()).containsExactly(POLL_WAIT);
+    assertThat(registry.get("agent_changes_applied").tag("outcome", "created").counter().count())
+        .isEqualTo(2.0);
+  }
+
+  @Test
+  void appliesPolledChangesToTheMirrorWithoutAnotherFullReconcile() throws Exception {
+    // Given
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 4), delete("d", 9));
+
+    // When
+    loop.step();
+
+    // Then
+    assertThat(spire.reconciles()).hasSize(1);
+    assertThat(spire.applied()).containsExactly(List.of("c", "d"));
+    assertThat(backend.results())
+        .containsExactly(
+            synced("c", 4),
+            SyncResult.newBuilder()
+                .setEntryId("d")
+                .setRevision(9)
+                .setOutcome(SyncOutcome.SYNC_OUTCOME_DELETED)
+                .build());
+  }
+
+  @Test
+  void reconcilesInFullAgainOnlyOnceTheIntervalHasPassed() throws Exception {
+    // Given: a full reconcile now
+    lease.take();
+    loop.step();
+
+    // When: one second short of the interval
+    time.advance(FULL_INTERVAL.minusSeconds(1));
+    loop.step();
+
+    // Then
+    assertThat(spire.reconciles()).hasSize(1);
+
+    // When: the interval is over
+    time.advance(Duration.ofSeconds(1));
+    loop.step();
+
+    // Then
+    assertThat(spire.reconciles()).hasSize(2);
+  }
+
+  @Test
+  void whileSpireIsDownPolledChangesAreReportedFailedAndSpireIsRetriedWithItsOwnBackoff()
+      throws Exception {
+    // Given: a current mirror, then SPIRE goes away
+    lease.take();
+    loop.step();
+    spire.down(true);
+    backend.queue(upsert("c", 2));
+    backend.queue(upsert("d", 5));
+
+    // When: a pass meets the outage, and two more turns follow
+    loop.step();
+    loop.step();
+    loop.step();
+
+    // Then: the first change was tried, the second never reached SPIRE; both are FAILED
+    assertThat(spire.applied()).containsExactly(List.of("c"));
+    assertThat(backend.results())
+        .containsExactly(
+            spireUnavailable("c", 2, "SPIRE server call failed: UNAVAILABLE: connection refused"),
+            spireUnavailable("d", 5, "SPIRE server call failed: UNAVAILABLE: connection refused"));
+    // Then: every turn after the failure tries a full reconcile, and polls only as long as SPIRE's
+    // backoff (1 s, then 2 s), not the full 30 s
+    assertThat(spire.reconciles()).hasSize(3);
+    assertThat(backend.pollWaits())
+        .containsExactly(POLL_WAIT, POLL_WAIT, Duration.ofSeconds(1), Duration.ofSeconds(2));
+    assertThat(spireHealth.reachable()).isFalse();
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void theFirstTurnAfterASpireOutageIsAFullReconcile() throws Exception {
+    // Given: SPIRE failed a pass
+    lease.take();
+    backend.desired(List.of(pending("a", 1)));
+    loop.step();
+    spire.down(true);
+    backend.queue(upsert("c", 2));
+    loop.step();
+
+    // When: SPIRE is back
+    spire.down(false);
+    backend.desired(List.of(pending("a", 1), pending("c", 2)));
+    backend.queue(upsert("e", 1));
+    loop.step();
+
+    // Then: a full reconcile first (it writes "c" too), then the polled change, on a full poll
+    assertThat(spire.reconciles()).containsExactly(List.of("a"), List.of("a", "c"));
+    assertThat(spire.applied()).containsExactly(List.of("c"), List.of("e"));
+    assertThat(backend.pollWaits()).containsExactly(POLL_WAIT, POLL_WAIT, POLL_WAIT);
+    assertThat(spireHealth.reachable()).isTrue();
+    assertThat(spireHealth.lastError()).isEmpty();
+  }
+
+  @Test
+  void backsOffExponentiallyWhileTheBackendIsDownAndStartsOverOnceItAnswers() throws Exception {
+    // Given
+    lease.take();
+    backend.down(true);
+
+    // When
+    for (int i = 0; i < 6; i++) {
+      loop.step();
+    }
+
+    // Then: 1, 2, 4, 8 s, then never more than the 8 s maximum
+    assertThat(time.sleeps())
+        .containsExactly(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(4),
+            Duration.ofSeconds(8),
+            Duration.ofSeconds(8),
+            Duration.ofSeconds(8));
+    assertThat(registry.get("agent_backend_failures").counter().count()).isEqualTo(6.0);
+    assertThat(spire.reconciles()).isEmpty();
+
+    // When: the backend answers one turn, then fails again
+    backend.down(false);
+    loop.step();
+    backend.down(true);
+    loop.step();
+
+    // Then: the backoff started over
+    assertThat(spire.reconciles()).hasSize(1);
+    assertThat(time.sleeps()).hasSize(7).last().isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void takingTheLeaseAgainStartsOverWithAFullReconcile() throws Exception {
+    // Given: a current mirror, well within the interval
+    lease.take();
+    loop.step();
+
+    // When: another instance held the site in between
+    lease.lose();
+    loop.step();
+    lease.take();
+    loop.step();
+
+    // Then
+    assertThat(spire.reconciles()).hasSize(2);
+    assertThat(backend.pollWaits()).containsExactly(POLL_WAIT, POLL_WAIT);
+  }
+
+  @Test
+  void withoutTheLeaseNothingIsPolledReconciledOrReported() throws Exception {
+    // Given
+    backend.queue(upsert("c", 1));
+    long start = time.nanoTime();
+
+    // When
+    loop.step();
+    loop.step();
+    loop.step();
+
+    // Then: each turn waited a second for the lease, and did nothing else
+    assertThat(backend.pollWaits()).isEmpty();
+    assertThat(spire.reconciles()).isEmpty();
+    assertThat(spire.applied()).isEmpty();
+    assertThat(backend.reportCalls()).isEmpty();
+    assertThat(Duration.ofNanos(time.nanoTime() - start)).isEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void changesPolledAsTheLeaseIsLostAreNeitherWrittenNorReported() throws Exception {
+    // Given
+    lease.take();
+    loop.step();
+    int reportsBefore = backend.reportCalls().size();
+    backend.queue(upsert("c", 1));
+    backend.whilePolling(lease::lose);
+
+    // When
+    loop.step();
+
+    // Then
+    assertThat(spire.applied()).isEmpty();
+    assertThat(backend.reportCalls()).hasSize(reportsBefore);
+  }
+
+  @Test
+  void aRefusedReportIsRetriedWithTheSameRequestIdUntilTheBackendTakesIt() throws Exception {
+    // Given
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 1));
+    backend.refuseReports(2);
+
+    // When
+    loop.step();
+
+    // Then
+    assertThat(backend.reportCalls())
+        .hasSize(3)
+        .extracting(FakeBackend.Report::reportId)
+        .containsOnly(backend.reportCalls().get(0).reportId());
+    assertThat(backend.reports()).singleElement().isEqualTo(backend.reportCalls().get(2));
+    assertThat(backend.results()).containsExactly(synced("c", 1));
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
+  }
+
+  @Test
+  void aRefusedReportIsDroppedOnceTheLeaseIsGone() throws Exception {
+    // Given: a change applied, and the lease lost while its report is refused
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 1));
+    backend.refuseReports(3);
+    backend.whileReporting(lease::lose);
+
+    // When
+    loop.step();
+
+    // Then: tried once, not retried: the next holder reconciles from SPIRE anyway
+    assertThat(spire.applied()).containsExactly(List.of("c"));
+    assertThat(backend.reportCalls()).hasSize(1);
+    assertThat(backend.reports()).isEmpty();
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void anInterruptedBackoffStopsTheLoop() throws Exception {
+    // Given
+    SyncLoop interrupted =
+        new SyncLoop(
+            backend,
+            spire,
+            lease,
+            spireHealth,
+            new AgentMetrics(new SimpleMeterRegistry(), "site-1", lease, spireHealth),
+            new SyncLoop.Settings(
+                POLL_WAIT, FULL_INTERVAL, Duration.ofSeconds(1), Duration.ofSeconds(8), 2),
+            time,
+            d -> {
+              throw new InterruptedException();
+            });
+    lease.take();
+    backend.down(true);
+
+    // When
+    interrupted.run();
+
+    // Then
+    assertThat(interrupted.running()).isFalse();
+    assertThat(Thread.interrupted()).isTrue();
+  }
+
+  private static SiteEntry pending(String id, long revision) {
+    return SiteEntry.newBuilder()
+        .setEntry(Entry.newBuilder().setId(id))
+        .setRevision(revision)
+        .setSyncState(SyncState.SYNC_STATE_PENDING)
+        .build();
+  }
+
+  private static EntryChange upsert(String id, long revision) {
+    return EntryChange.newBuilder()
+        .setKind(ChangeKind.CHANGE_KIND_UPSERT)
+        .setEntry(Entry.newBuilder().setId(id))
+        .setRevision(revision)
+        .build();
+  }
+
+  private static EntryChange delete(String id, long revision) {
+    return upsert(id, revision).toBuilder().setKind(ChangeKind.CHANGE_KIND_DELETE).build();
+  }
+
+  private static SyncResult synced(String id, long revision) {
+    return SyncResult.newBuilder()
+        .setEntryId(id)
+        .setRevision(revision)
+        .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+        .setSpireEntryId("spire-mgmt." + id)
+        .build();
+  }
+
+  private static SyncResult spireUnavailable(String id, long revision, String error) {
+    return SyncResult.newBuilder()
+        .setEntryId(id)
+        .setRevision(revision)
+        .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+        .setError(error)
+        .setReason("SPIRE_UNAVAILABLE")
+        .build();
+  }
+}
