@@ -1,9 +1,13 @@
 package io.spiremgmt.agent.config;
 
+import io.spiffe.exception.InvalidSpiffeIdException;
+import io.spiffe.spiffeid.SpiffeId;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -93,7 +97,7 @@ public final class ConfigCheck {
       readable(problems, "agent.spire.svid-file", spire.svidFile());
       readable(problems, "agent.spire.key-file", spire.keyFile());
       readable(problems, "agent.spire.bundle-file", spire.bundleFile());
-      if (spire.serverId().filter(id -> id.startsWith("spiffe://")).isEmpty()) {
+      if (spire.serverId().filter(ConfigCheck::spiffeId).isEmpty()) {
         problems.add(
             "agent.spire.server-id must be the SPIRE server's SPIFFE ID, e.g."
                 + " spiffe://example.org/spire/server");
@@ -120,8 +124,7 @@ public final class ConfigCheck {
     return problems;
   }
 
-  private static void readable(
-      List<String> problems, String name, java.util.Optional<java.nio.file.Path> file) {
+  private static void readable(List<String> problems, String name, Optional<Path> file) {
     if (file.isEmpty()) {
       problems.add(name + " is required with agent.spire.address");
     } else if (!Files.isReadable(file.get())) {
@@ -137,9 +140,9 @@ public final class ConfigCheck {
 
   private static boolean spiffeId(String text) {
     try {
-      io.spiffe.spiffeid.SpiffeId.parse(text);
+      SpiffeId.parse(text);
       return true;
-    } catch (IllegalArgumentException | io.spiffe.exception.InvalidSpiffeIdException e) {
+    } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
       return false;
     }
   }

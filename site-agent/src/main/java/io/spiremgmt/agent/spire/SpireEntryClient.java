@@ -5,10 +5,13 @@ import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslContext;
-import io.spiremgmt.agent.tls.SpiffeServerTrustManager;
-import io.spiremgmt.agent.tls.SvidKeyManager;
+import io.spiffe.provider.SpiffeKeyManager;
+import io.spiffe.provider.SpiffeTrustManager;
+import io.spiffe.spiffeid.SpiffeId;
+import io.spiremgmt.agent.tls.SvidFiles;
 import io.spiremgmt.spire.api.server.entry.v1.BatchCreateEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchDeleteEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchUpdateEntryRequest;
@@ -19,11 +22,16 @@ import io.spiremgmt.spire.api.types.Entry;
 import io.spiremgmt.spire.api.types.EntryMask;
 import io.spiremgmt.spire.api.types.SPIFFEID;
 import io.spiremgmt.spire.api.types.Selector;
+import io.spiremgmt.spire.api.types.Status;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSessionContext;
 
 /**
  * A small domain-typed client of a SPIRE server's Entry API: it pages through entries and sends
@@ -88,11 +96,14 @@ public final class SpireEntryClient implements AutoCloseable {
       int pageSize,
       int batchSize,
       long timeoutSeconds) {
+    SpiffeId server = SpiffeId.parse(serverId);
     try {
       SslContext tls =
           GrpcSslContexts.forClient()
-              .keyManager(new SvidKeyManager(svidFile, keyFile))
-              .trustManager(new SpiffeServerTrustManager(bundleFile, serverId))
+              .keyManager(new SpiffeKeyManager(SvidFiles.svid(svidFile, keyFile)))
+              .trustManager(
+                  new SpiffeTrustManager(
+                      SvidFiles.bundle(server.getTrustDomain(), bundleFile), () -> Set.of(server)))
               .protocols("TLSv1.3", "TLSv1.2")
               // A resumed session would keep presenting the SVID of its first handshake: after a
               // rotation every new connection must do a full handshake with the current files.
@@ -102,14 +113,14 @@ public final class SpireEntryClient implements AutoCloseable {
       ManagedChannel channel =
           NettyChannelBuilder.forTarget(address)
               .eventLoopGroup(group)
-              .channelType(io.netty.channel.epoll.EpollSocketChannel.class)
+              .channelType(EpollSocketChannel.class)
               .sslContext(tls)
               .build();
       SpireEntryClient client =
           new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
       client.tls = tls;
       return client;
-    } catch (javax.net.ssl.SSLException e) {
+    } catch (SSLException e) {
       throw new IllegalStateException(
           "cannot set up TLS to the SPIRE server: " + e.getMessage(), e);
     }
@@ -120,11 +131,11 @@ public final class SpireEntryClient implements AutoCloseable {
    */
   public void reconnect() {
     if (tls != null) {
-      javax.net.ssl.SSLSessionContext sessions = tls.sessionContext();
-      java.util.Collections.list(sessions.getIds())
+      SSLSessionContext sessions = tls.sessionContext();
+      Collections.list(sessions.getIds())
           .forEach(
               id -> {
-                javax.net.ssl.SSLSession session = sessions.getSession(id);
+                SSLSession session = sessions.getSession(id);
                 if (session != null) {
                   session.invalidate();
                 }
@@ -235,7 +246,7 @@ public final class SpireEntryClient implements AutoCloseable {
     return m.build();
   }
 
-  private static ItemResult result(io.spiremgmt.spire.api.types.Status status, Entry entry) {
+  private static ItemResult result(Status status, Entry entry) {
     return new ItemResult(
         status.getCode(),
         status.getMessage(),
