@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -13,13 +14,26 @@ class ConfigCheckTest {
 
   @Test
   void aCompleteConfigurationHasNoProblems() {
-    assertThat(ConfigCheck.problems(config(SITE, "backend:8080", "spire-mgmt", 500, "30s")))
-        .isEmpty();
+    // Given
+    AgentConfig complete = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
+
+    // When
+    List<String> problems = ConfigCheck.problems(complete);
+
+    // Then
+    assertThat(problems).isEmpty();
   }
 
   @Test
   void namesEveryProblem() {
-    assertThat(ConfigCheck.problems(config("site-1", "no port", "bad/prefix", 0, "90s")))
+    // Given
+    AgentConfig bad = config("site-1", "no port", "bad/prefix", 0, "90s");
+
+    // When
+    List<String> problems = ConfigCheck.problems(bad);
+
+    // Then
+    assertThat(problems)
         .hasSize(5)
         .anySatisfy(p -> assertThat(p).startsWith("agent.poll-wait"))
         .anySatisfy(p -> assertThat(p).startsWith("agent.site-id").contains("site-1"))
@@ -30,12 +44,19 @@ class ConfigCheckTest {
 
   @Test
   void refusesAPollWaitTheBackendWouldCap() {
-    assertThat(ConfigCheck.problems(config(SITE, "backend:8080", "spire-mgmt", 500, "61s")))
-        .containsExactly("agent.poll-wait must be 0 to 60s, got PT1M1S");
+    // Given
+    AgentConfig longWait = config(SITE, "backend:8080", "spire-mgmt", 500, "61s");
+
+    // When
+    List<String> problems = ConfigCheck.problems(longWait);
+
+    // Then
+    assertThat(problems).containsExactly("agent.poll-wait must be 0 to 60s, got PT1M1S");
   }
 
   @Test
   void refusesAnUnreadableTokenFile() {
+    // Given
     AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
     AgentConfig withToken =
         new Config(
@@ -44,13 +65,19 @@ class ConfigCheckTest {
             base.ownedPrefix(),
             500,
             base.pollWait());
-    assertThat(ConfigCheck.problems(withToken))
+
+    // When
+    List<String> problems = ConfigCheck.problems(withToken);
+
+    // Then
+    assertThat(problems)
         .singleElement()
         .satisfies(p -> assertThat(p).contains("/nonexistent/token is not readable"));
   }
 
   @Test
   void mutualTlsToTheBackendNeedsTheBackendsSpiffeIdAndNoToken() {
+    // Given
     AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
     AgentConfig mtls =
         new Config(
@@ -64,7 +91,12 @@ class ConfigCheckTest {
             base.ownedPrefix(),
             500,
             base.pollWait());
-    assertThat(ConfigCheck.problems(mtls))
+
+    // When
+    List<String> problems = ConfigCheck.problems(mtls);
+
+    // Then
+    assertThat(problems)
         .containsExactlyInAnyOrder(
             "agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) /nonexistent/token is not readable",
             "agent.backend.spiffe-socket and agent.backend.spiffe-id (the backend's SPIFFE ID) go"
@@ -76,6 +108,7 @@ class ConfigCheckTest {
 
   @Test
   void aTcpSpireConnectionNeedsItsSvidFilesAndTheServerId() {
+    // Given
     AgentConfig base = config(SITE, "backend:8080", "spire-mgmt", 500, "30s");
     AgentConfig tcp =
         new Config(
@@ -85,7 +118,12 @@ class ConfigCheckTest {
             500,
             base.pollWait(),
             true);
-    assertThat(ConfigCheck.problems(tcp))
+
+    // When
+    List<String> problems = ConfigCheck.problems(tcp);
+
+    // Then
+    assertThat(problems)
         .containsExactlyInAnyOrder(
             "agent.spire.svid-file /nonexistent/svid.pem is not readable",
             "agent.spire.key-file is required with agent.spire.address",

@@ -144,13 +144,22 @@ class SyncPlannerTest {
 
   @Test
   void anEmptyPlanWhenSpireMatches() {
+    // Given
     SpireEntry a = entry(PREFIX + "a", "/a", 600);
     SpireEntry foreign = entry("other", "/x", 600);
-    assertThat(SyncPlanner.plan(List.of(a), List.of(a, foreign), PREFIX).isEmpty()).isTrue();
+
+    // When
+    SyncPlan plan = SyncPlanner.plan(List.of(a), List.of(a, foreign), PREFIX);
+
+    // Then
+    assertThat(plan.isEmpty()).isTrue();
   }
 
   @Test
   void refusesDesiredEntriesOutsideThePrefixAndAnEmptyPrefix() {
+    // Given: a desired entry without the prefix, and an empty prefix
+
+    // When / Then
     assertThatThrownBy(() -> SyncPlanner.plan(List.of(entry("x", "/x", 0)), List.of(), PREFIX))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("lacks the prefix");

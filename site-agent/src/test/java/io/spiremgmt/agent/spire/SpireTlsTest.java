@@ -54,10 +54,12 @@ class SpireTlsTest {
 
   @Test
   void anSvidThatIsNotAnAdminIsRefused() throws Exception {
+    // Given
     Path svid = dir.resolve("workload");
     server.mint("spiffe://" + TD + "/some/workload", svid);
 
     try (SpireEntryClient client = tls(svid, server.serverId())) {
+      // When / Then
       assertThatThrownBy(client::listAll)
           .isInstanceOfSatisfying(
               StatusRuntimeException.class,
@@ -67,10 +69,12 @@ class SpireTlsTest {
 
   @Test
   void aServerWithAnotherSpiffeIdIsRefused() throws Exception {
+    // Given
     Path svid = dir.resolve("admin-2");
     server.mint(server.adminId(), svid);
 
     try (SpireEntryClient client = tls(svid, "spiffe://" + TD + "/impostor")) {
+      // When / Then
       assertThatThrownBy(client::listAll)
           .isInstanceOfSatisfying(
               StatusRuntimeException.class,

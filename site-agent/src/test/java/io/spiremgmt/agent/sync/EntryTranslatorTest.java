@@ -15,6 +15,7 @@ class EntryTranslatorTest {
 
   @Test
   void mapsEveryFieldAndOwnsTheEntryByItsId() {
+    // Given
     Entry central =
         Entry.newBuilder()
             .setId("0190d5a4-7c1e-7a9b-8c3d-1234567890ab")
@@ -34,8 +35,10 @@ class EntryTranslatorTest {
             .setRevision(7)
             .build();
 
+    // When
     SpireEntry spire = translator.toSpire(central);
 
+    // Then
     assertThat(spire)
         .isEqualTo(
             new SpireEntry(
@@ -60,16 +63,24 @@ class EntryTranslatorTest {
 
   @Test
   void aSelectorWhoseTypeHasAColonIsSplitAtItsFirstColonAsSpireWantsIt() {
-    assertThat(EntryTranslator.spireSelector("k8s:ns", "payments"))
-        .isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
-    assertThat(EntryTranslator.spireSelector("k8s", "ns:payments"))
-        .isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
-    assertThat(EntryTranslator.spireSelector("k8s:pod-label:app", "web:v2"))
-        .isEqualTo(new SpireEntry.Selector("k8s", "pod-label:app:web:v2"));
+    // Given: the same selector written two ways, and a type with two colons
+
+    // When
+    SpireEntry.Selector typeWithColon = EntryTranslator.spireSelector("k8s:ns", "payments");
+    SpireEntry.Selector valueWithColon = EntryTranslator.spireSelector("k8s", "ns:payments");
+    SpireEntry.Selector twoColons = EntryTranslator.spireSelector("k8s:pod-label:app", "web:v2");
+
+    // Then
+    assertThat(typeWithColon).isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
+    assertThat(valueWithColon).isEqualTo(new SpireEntry.Selector("k8s", "ns:payments"));
+    assertThat(twoColons).isEqualTo(new SpireEntry.Selector("k8s", "pod-label:app:web:v2"));
   }
 
   @Test
   void anIdWithoutThePrefixAndDotIsNotOwned() {
+    // Given: the translator owns ids starting "spire-mgmt."
+
+    // When / Then
     assertThat(translator.centralId("spire-mgmtX0190")).isNull();
     assertThat(translator.centralId("other.0190")).isNull();
     assertThat(translator.centralId("hand-made")).isNull();
@@ -77,6 +88,13 @@ class EntryTranslatorTest {
 
   @Test
   void anEntryWithoutExpiryNeverExpiresInSpire() {
-    assertThat(translator.toSpire(Entry.newBuilder().setId("x").build()).expiresAt()).isZero();
+    // Given
+    Entry central = Entry.newBuilder().setId("x").build();
+
+    // When
+    SpireEntry spire = translator.toSpire(central);
+
+    // Then
+    assertThat(spire.expiresAt()).isZero();
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Timestamp;
 import io.grpc.StatusRuntimeException;
+import io.spiremgmt.agent.plan.PlanApplier;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.SpireEntryClient;
 import io.spiremgmt.agent.spire.SpireServer;
@@ -17,6 +18,8 @@ import io.spiremgmt.api.v1.SiteEntry;
 import io.spiremgmt.api.v1.SyncOutcome;
 import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.SyncState;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -116,8 +119,8 @@ class SiteSyncTest {
     client.create(
         List.of(
             translator.toSpire(drifted.toBuilder().setTtl(60).build()), translator.toSpire(held)));
-    List<List<String>> parts = new java.util.ArrayList<>();
-    List<io.spiremgmt.agent.plan.PlanApplier.Outcome> written = new java.util.ArrayList<>();
+    List<List<String>> parts = new ArrayList<>();
+    List<PlanApplier.Outcome> written = new ArrayList<>();
 
     // When: parts of two; the sink looks at SPIRE each time it is handed a part
     SiteSync.Reconcile r =
@@ -251,10 +254,10 @@ class SiteSyncTest {
     // Given
     try (SpireEntryClient nowhere =
         SpireEntryClient.overUnixSocket(
-            java.nio.file.Path.of("/tmp/no-such-spire-" + prefix + ".sock"), 2, 2, 5)) {
+            Path.of("/tmp/no-such-spire-" + prefix + ".sock"), 2, 2, 5)) {
       SiteSync down = new SiteSync(nowhere, translator, false);
 
-      // Then
+      // When / Then
       assertThatThrownBy(() -> down.reconcile(List.of()))
           .isInstanceOf(StatusRuntimeException.class);
       assertThat(down.mirrorCurrent()).isFalse();
