@@ -2,6 +2,7 @@ package io.spiremgmt.agent.plan;
 
 import io.spiremgmt.agent.spire.EntryField;
 import io.spiremgmt.agent.spire.SpireEntry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -49,7 +50,7 @@ public record SyncPlan(
     if (size < 1) {
       throw new IllegalArgumentException("part size must be positive: " + size);
     }
-    List<SyncPlan> parts = new java.util.ArrayList<>();
+    List<SyncPlan> parts = new ArrayList<>();
     if (!deletes.isEmpty() || !conflicts.isEmpty()) {
       parts.add(new SyncPlan(List.of(), List.of(), deletes, List.of(), conflicts));
     }

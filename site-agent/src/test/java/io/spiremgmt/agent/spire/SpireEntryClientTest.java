@@ -3,6 +3,7 @@ package io.spiremgmt.agent.spire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,7 +79,7 @@ class SpireEntryClientTest {
             List.of(
                 entry("spire-mgmt-test-0", "/svc/0", 900),
                 entry("spire-mgmt-test-1", "/svc/1", 900)),
-            java.util.EnumSet.allOf(EntryField.class));
+            EnumSet.allOf(EntryField.class));
     List<SpireEntryClient.ItemResult> deleted =
         client.delete(List.of("spire-mgmt-test-2", "spire-mgmt-test-3", "spire-mgmt-test-4"));
 
@@ -118,7 +119,7 @@ class SpireEntryClientTest {
 
     // When
     List<SpireEntryClient.ItemResult> result =
-        client.update(List.of(changed), java.util.EnumSet.of(EntryField.X509_SVID_TTL));
+        client.update(List.of(changed), EnumSet.of(EntryField.X509_SVID_TTL));
 
     // Then: the TTL changed; the DNS name and hint SPIRE held are kept
     assertThat(result).singleElement().satisfies(r -> assertThat(r.ok()).isTrue());

@@ -5,6 +5,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -17,7 +19,7 @@ public final class SpireServer implements AutoCloseable {
   private final Path binary;
   private final Path dir;
   private Process process;
-  private final java.util.List<SpireEntryClient> clients = new java.util.ArrayList<>();
+  private final List<SpireEntryClient> clients = new ArrayList<>();
 
   private final String trustDomain;
   private final int port;
@@ -60,8 +62,8 @@ public final class SpireServer implements AutoCloseable {
       Files.move(
           fresh.resolve(f),
           out.resolve(f),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
     }
   }
 
@@ -214,7 +216,7 @@ public final class SpireServer implements AutoCloseable {
 
   /** Runs a {@code spire-server} CLI command against this server's socket; its standard output. */
   public String cli(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new java.util.ArrayList<>(List.of(binary.toString()));
+    List<String> cmd = new ArrayList<>(List.of(binary.toString()));
     cmd.addAll(List.of(args));
     cmd.add("-socketPath");
     cmd.add(socket().toString());
