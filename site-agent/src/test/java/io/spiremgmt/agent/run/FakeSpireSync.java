@@ -89,7 +89,8 @@ final class FakeSpireSync implements SpireSync {
     return new Pass(results, List.of());
   }
 
-  private static SyncResult synced(String id, long revision) {
+  /** The SYNCED result this fake reports for an owned entry. */
+  static SyncResult synced(String id, long revision) {
     return SyncResult.newBuilder()
         .setEntryId(id)
         .setRevision(revision)

@@ -342,12 +342,7 @@ class SyncLoopTest {
   }
 
   private static SyncResult synced(String id, long revision) {
-    return SyncResult.newBuilder()
-        .setEntryId(id)
-        .setRevision(revision)
-        .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
-        .setSpireEntryId("spire-mgmt." + id)
-        .build();
+    return FakeSpireSync.synced(id, revision);
   }
 
   private static SyncResult spireUnavailable(String id, long revision, String error) {
