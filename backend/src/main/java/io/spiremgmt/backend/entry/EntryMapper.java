@@ -47,6 +47,32 @@ public final class EntryMapper {
         e.getStoreSvid());
   }
 
+  /**
+   * The caller-settable content of an entry as an {@code Entry} message: what {@link
+   * EntryValidator#MAX_ENTRY_BYTES} measures.
+   */
+  public static Entry content(EntrySpec spec) {
+    Entry.Builder b =
+        Entry.newBuilder()
+            .setSpiffeId(spec.spiffeId())
+            .setParentId(spec.parentId())
+            .setTtl(spec.ttl())
+            .addAllDnsNames(spec.dnsNames())
+            .setAdmin(spec.admin())
+            .setDownstream(spec.downstream())
+            .addAllSiteIds(spec.siteIds())
+            .addAllFederatesWith(spec.federatesWith())
+            .setJwtSvidTtl(spec.jwtSvidTtl())
+            .setHint(spec.hint())
+            .setStoreSvid(spec.storeSvid());
+    spec.selectors()
+        .forEach(s -> b.addSelectors(Selector.newBuilder().setType(s.type()).setValue(s.value())));
+    if (spec.expiresAt() != null) {
+      b.setExpiryTime(ProtoTime.toTimestamp(spec.expiresAt()));
+    }
+    return b.build();
+  }
+
   /** The API message of an entry view. */
   public static Entry toProto(EntryView view) {
     WorkloadEntryEntity entity = view.entity();

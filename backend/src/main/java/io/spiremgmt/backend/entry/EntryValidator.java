@@ -39,6 +39,13 @@ public final class EntryValidator {
   /** Longest hint. */
   public static final int MAX_HINT = 1024;
 
+  /**
+   * Largest entry, in bytes of its caller-settable content serialized as an {@code Entry} message
+   * (see {@link EntryMapper#content}). What the service adds when it sends the entry (id, revision,
+   * times, per-site status) comes on top; the sync answers' byte budgets leave room for it.
+   */
+  public static final int MAX_ENTRY_BYTES = 32 * 1024;
+
   private static final Pattern SELECTOR_TYPE =
       Pattern.compile("[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*");
   private static final Pattern DNS_LABEL =
@@ -92,6 +99,18 @@ public final class EntryValidator {
           ErrorReason.INVALID_FIELD,
           prefix + "expiry_time",
           "must be in the future (got " + spec.expiresAt() + ")");
+    }
+    int size = EntryMapper.content(spec).getSerializedSize();
+    if (size > MAX_ENTRY_BYTES) {
+      String field = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
+      throw ApiException.field(
+          ErrorReason.ENTRY_TOO_LARGE,
+          field,
+          "the entry is "
+              + size
+              + " bytes serialized, over the limit of "
+              + MAX_ENTRY_BYTES
+              + " bytes (32 KiB); use fewer or shorter selectors, DNS names or sites");
     }
     return id.trustDomain();
   }

@@ -31,6 +31,8 @@ public enum ErrorReason {
   INVALID_PAGE_TOKEN(Status.Code.INVALID_ARGUMENT),
   /** A batch is empty or larger than its documented limit. */
   BATCH_TOO_LARGE(Status.Code.INVALID_ARGUMENT),
+  /** An entry's serialized content is larger than its documented limit (32 KiB). */
+  ENTRY_TOO_LARGE(Status.Code.INVALID_ARGUMENT),
   /** No entry has that id. */
   ENTRY_NOT_FOUND(Status.Code.NOT_FOUND),
   /** No site has that id. */

@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.sync;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.entry.EntryMapper;
 import io.spiremgmt.backend.entry.EntryReader;
 import io.spiremgmt.backend.entry.EntrySiteEntity;
 import io.spiremgmt.backend.entry.EntryView;
@@ -27,6 +28,14 @@ import java.util.function.Function;
 public class SyncPollService {
   /** Most changes in one answer. */
   public static final int MAX_CHANGES = 500;
+
+  /**
+   * Most bytes of entries in one poll answer or desired-state page, well under the agent's 4 MiB
+   * inbound limit. An answer always carries at least one entry (at most {@link
+   * io.spiremgmt.backend.entry.EntryValidator#MAX_ENTRY_BYTES} plus what the service adds), so sync
+   * always progresses.
+   */
+  public static final int MAX_ANSWER_BYTES = 1024 * 1024;
 
   /** Desired-state entries per page when the agent names no page size. */
   public static final int DEFAULT_SITE_PAGE = 500;
@@ -125,8 +134,29 @@ public class SyncPollService {
         .map(
             rows ->
                 Page.of(
-                    rows, pageSize, filter, e -> List.of(e.entry().entity().getId().toString())));
+                    rows,
+                    Math.min(pageSize, withinBudget(rows, SiteEntry::entry)),
+                    filter,
+                    e -> List.of(e.entry().entity().getId().toString())));
   }
+
+  /**
+   * How many of {@code items}, from the first, fit in {@link #MAX_ANSWER_BYTES} as sent (each
+   * entry's serialized size plus room for its envelope); at least one.
+   */
+  static <T> int withinBudget(List<T> items, Function<T, EntryView> entry) {
+    long used = 0;
+    for (int i = 0; i < items.size(); i++) {
+      used += EntryMapper.toProto(entry.apply(items.get(i))).getSerializedSize() + ENVELOPE_BYTES;
+      if (used > MAX_ANSWER_BYTES) {
+        return Math.max(i, 1);
+      }
+    }
+    return items.size();
+  }
+
+  /** Room for what wraps an entry in an answer: tags, lengths, kind, revision, sync state. */
+  private static final int ENVELOPE_BYTES = 32;
 
   private Uni<List<Change>> due(UUID siteId) {
     return queue
@@ -136,7 +166,8 @@ public class SyncPollService {
                 withEntries(
                     rows,
                     SyncQueueRepository.Due::entryId,
-                    (row, view) -> new Change(row.delete(), view, row.revision())));
+                    (row, view) -> new Change(row.delete(), view, row.revision())))
+        .map(changes -> changes.subList(0, withinBudget(changes, Change::entry)));
   }
 
   /** Reads the entries of {@code rows} in one query and pairs each row with its entry. */
