@@ -535,9 +535,27 @@ class EntryApiTest {
   }
 
   @Test
-  void rejectsOversizedMessageWithoutInternalError() {
-    // Given: a 5 MiB hint, over gRPC's 4 MiB message limit
-    Entry.Builder huge = entry(td, "/api", site.getId()).setHint("h".repeat(5 * 1024 * 1024));
+  void aMessageOverVertxDefaultButUnderFourMebibytesReachesValidation() {
+    // Given: a 320 KB hint, over Vert.x's 256 KiB default message limit but under the set 4 MiB
+    Entry.Builder big = entry(td, "/api", site.getId()).setHint("h".repeat(320 * 1024));
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then: the service, not the transport, refuses it
+    assertFails(() -> create(token, big), Status.Code.INVALID_ARGUMENT, "INVALID_FIELD");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void rejectsMessagesOverFourMebibytesWithoutInternalError() {
+    // Given: a hint that makes the request one byte over 4 MiB
+    int target = 4 * 1024 * 1024 + 1;
+    Entry.Builder huge = entry(td, "/api", site.getId());
+    for (int length = target, i = 0; i < 5; i++) {
+      huge.setHint("h".repeat(length));
+      length += target - CreateEntryRequest.newBuilder().setEntry(huge).build().getSerializedSize();
+    }
+    assertThat(CreateEntryRequest.newBuilder().setEntry(huge).build().getSerializedSize())
+        .isEqualTo(4 * 1024 * 1024 + 1);
     Map<String, String> before = DbProbe.snapshot();
 
     // When / Then

@@ -27,6 +27,9 @@ public final class BackendChannel implements AutoCloseable {
   private final ManagedChannel channel;
   private final X509Source svids;
 
+  /** Largest answer the agent reads from the backend. */
+  public static final int MAX_INBOUND_BYTES = 4 * 1024 * 1024;
+
   private BackendChannel(ManagedChannel channel, X509Source svids) {
     this.channel = channel;
     this.svids = svids;
@@ -34,7 +37,11 @@ public final class BackendChannel implements AutoCloseable {
 
   /** Opens the channel {@code config} describes (waiting for the first SVID with mTLS). */
   public static BackendChannel open(AgentConfig.Backend config) {
-    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(config.address());
+    // 4 MiB, gRPC's default, set so it stays explicit: the backend budgets every poll answer and
+    // desired-state page to about 1 MiB of entries, and each entry to 32 KiB, so none comes near
+    // it.
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forTarget(config.address()).maxInboundMessageSize(MAX_INBOUND_BYTES);
     if (config.spiffeSocket().isEmpty()) {
       if (!config.tls()) {
         builder.usePlaintext();
