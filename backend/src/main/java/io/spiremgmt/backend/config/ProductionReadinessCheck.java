@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.Config;
 
 /**
@@ -20,7 +22,8 @@ import org.eclipse.microprofile.config.Config;
  * development issuer or an inline key (how the dev signing key is passed), no audience, and
  * plaintext gRPC (neither the SPIFFE Workload API nor a TLS certificate, or plain HTTP still served
  * beside TLS), a wildcard mTLS trust domain (refused in every profile by {@code MtlsPrincipals}
- * too), and sync, duty and audit settings outside the range production can run with.
+ * too), a statement timeout that is off, malformed or over 5 minutes, and sync, duty and audit
+ * settings outside the range production can run with.
  */
 @Singleton
 public class ProductionReadinessCheck {
@@ -71,6 +74,9 @@ public class ProductionReadinessCheck {
           "SPIRE_MGMT_AUTH_MTLS_TRUST_DOMAINS holds a wildcard: name each trust domain whose SVIDs"
               + " are accepted");
     }
+    value(config, STATEMENT_TIMEOUT)
+        .flatMap(ProductionReadinessCheck::statementTimeoutProblem)
+        .ifPresent(problems::add);
     // With the SPIFFE Workload API configured the one port serves TLS 1.3 only
     // (MtlsServerCustomizer).
     if (value(config, "spire-mgmt.auth.mtls.workload-api-socket").isPresent()) {
@@ -137,6 +143,39 @@ public class ProductionReadinessCheck {
     if (value.isNegative() || value.isZero() || value.compareTo(Duration.ofMinutes(1)) > 0) {
       problems.add(setting + " is " + value + ": " + why);
     }
+  }
+
+  private static final String STATEMENT_TIMEOUT = "spire-mgmt.db.statement-timeout";
+  private static final Pattern POSTGRES_DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|min)");
+
+  /**
+   * A statement timeout PostgreSQL would refuse (every connection would fail), that is off, or that
+   * lets a stuck scan hold a pool connection for more than 5 minutes.
+   */
+  static Optional<String> statementTimeoutProblem(String value) {
+    Matcher m = POSTGRES_DURATION.matcher(value.trim());
+    if (!m.matches()) {
+      return Optional.of(
+          "SPIRE_MGMT_DB_STATEMENT_TIMEOUT is '"
+              + value
+              + "': give it in PostgreSQL's form with a unit, e.g. 10s, 500ms or 1min");
+    }
+    long amount = Long.parseLong(m.group(1));
+    Duration timeout =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          default -> Duration.ofMinutes(amount);
+        };
+    if (timeout.compareTo(Duration.ofSeconds(1)) < 0
+        || timeout.compareTo(Duration.ofMinutes(5)) > 0) {
+      return Optional.of(
+          "SPIRE_MGMT_DB_STATEMENT_TIMEOUT is "
+              + value
+              + ": keep it between 1s (lists would be cut short) and 5min (a stuck scan would hold"
+              + " a pool connection that long)");
+    }
+    return Optional.empty();
   }
 
   private static Optional<String> value(Config config, String key) {

@@ -395,7 +395,9 @@ public class EntryService {
                 Uni.createFrom()
                     .deferred(() -> call.apply(item))
                     .map(value -> new ItemResult<T>(value, null))
-                    .onFailure()
+                    // A database that is gone fails the batch as a whole (UNAVAILABLE), rather
+                    // than every remaining item one by one.
+                    .onFailure(e -> !PgErrors.isDatabaseUnavailable(e))
                     .recoverWithItem(
                         e -> new ItemResult<T>(null, GrpcErrorMapper.asApiException(e))))
         .collect()

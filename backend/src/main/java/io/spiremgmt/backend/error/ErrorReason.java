@@ -67,6 +67,16 @@ public enum ErrorReason {
   ROLE_NOT_ALLOWED(Status.Code.PERMISSION_DENIED),
   /** The call reaches outside the caller's scope: a Developer's namespaces, an agent's site. */
   OUTSIDE_SCOPE(Status.Code.PERMISSION_DENIED),
+  /**
+   * PostgreSQL cannot be reached (down, failing over, refusing connections): nothing was changed
+   * that the caller was not told about; retry with backoff.
+   */
+  DATABASE_UNAVAILABLE(Status.Code.UNAVAILABLE),
+  /**
+   * A statement ran longer than {@code spire-mgmt.db.statement-timeout} and PostgreSQL cancelled
+   * it; the call changed nothing.
+   */
+  STATEMENT_TIMEOUT(Status.Code.DEADLINE_EXCEEDED),
   /** A bug: logged with a correlation id, never caused by input. */
   INTERNAL(Status.Code.INTERNAL);
 

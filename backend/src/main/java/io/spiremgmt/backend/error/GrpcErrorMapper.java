@@ -18,8 +18,9 @@ import org.jboss.logging.Logger;
 /**
  * Turns any failure of a call into the status the client sees: an {@link ApiException} becomes its
  * reason's code with a {@code google.rpc.ErrorInfo}; security failures become UNAUTHENTICATED or
- * PERMISSION_DENIED; anything else is a bug, answered INTERNAL with a fixed message and logged with
- * a correlation id.
+ * PERMISSION_DENIED; a database that cannot be reached becomes UNAVAILABLE and a statement
+ * cancelled by its timeout DEADLINE_EXCEEDED; anything else is a bug, answered INTERNAL with a
+ * fixed message and logged with a correlation id.
  */
 public final class GrpcErrorMapper {
   private static final Logger LOG = Logger.getLogger(GrpcErrorMapper.class);
@@ -57,6 +58,14 @@ public final class GrpcErrorMapper {
     if (t instanceof StatusException e && e.getStatus().getCode() != Status.Code.UNKNOWN) {
       return new StatusRuntimeException(e.getStatus(), e.getTrailers());
     }
+    if (PgErrors.isDatabaseUnavailable(t)) {
+      ApiException e = databaseUnavailable(t);
+      return status(e.reason(), e.getMessage(), null, null);
+    }
+    if (PgErrors.isStatementTimeout(t)) {
+      ApiException e = statementTimeout();
+      return status(e.reason(), e.getMessage(), null, null);
+    }
     String correlationId = UUID.randomUUID().toString();
     LOG.errorf(failure, "internal error, correlation_id=%s", correlationId);
     return status(
@@ -72,8 +81,34 @@ public final class GrpcErrorMapper {
     if (t instanceof ApiException e) {
       return e;
     }
+    if (PgErrors.isDatabaseUnavailable(t)) {
+      return databaseUnavailable(t);
+    }
+    if (PgErrors.isStatementTimeout(t)) {
+      return statementTimeout();
+    }
     StatusRuntimeException s = toStatus(t);
     return ApiException.of(ErrorReason.INTERNAL, s.getStatus().getDescription());
+  }
+
+  /**
+   * The failure a call answers while the database cannot be reached (UNAVAILABLE, retryable),
+   * logged once per outage rather than once per call.
+   */
+  public static ApiException databaseUnavailable(Throwable cause) {
+    DatabaseOutage.refused(cause);
+    return ApiException.of(
+        ErrorReason.DATABASE_UNAVAILABLE,
+        "the database cannot be reached (it is down or failing over): retry the call with"
+            + " backoff");
+  }
+
+  private static ApiException statementTimeout() {
+    return ApiException.of(
+        ErrorReason.STATEMENT_TIMEOUT,
+        "the database cancelled a statement of this call after spire-mgmt.db.statement-timeout"
+            + " (it waited for a lock or scanned too long); nothing was changed: narrow a list's"
+            + " filter or page size, or retry later");
   }
 
   private static Throwable unwrap(Throwable t) {

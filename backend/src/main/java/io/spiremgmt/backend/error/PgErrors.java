@@ -1,12 +1,32 @@
 package io.spiremgmt.backend.error;
 
+import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.hibernate.exception.ConstraintViolationException;
 
-/** Recognises PostgreSQL errors that are outcomes of a race, not bugs. */
+/**
+ * Recognises PostgreSQL errors that are not bugs: outcomes of a race, a database that cannot be
+ * reached, a statement cancelled by {@code statement_timeout}.
+ */
 public final class PgErrors {
   private static final String UNIQUE_VIOLATION = "23505";
+  private static final String QUERY_CANCELED = "57014";
+
+  /**
+   * SQLSTATEs of a server going away or not yet there: admin_shutdown, crash_shutdown,
+   * cannot_connect_now (starting up, in recovery), database_dropped, too_many_connections, and the
+   * connection_exception class (08...).
+   */
+  private static final Set<String> UNAVAILABLE_STATES =
+      Set.of("57P01", "57P02", "57P03", "57P04", "53300");
 
   private PgErrors() {}
 
@@ -32,5 +52,66 @@ public final class PgErrors {
       }
       return false;
     };
+  }
+
+  /**
+   * Whether {@code failure} says the database cannot be reached: connection refused or reset, a
+   * connection closed under a statement, the server shutting down or starting up, no connection
+   * from the pool in time. Hibernate Reactive and Mutiny wrap these, so the whole cause chain is
+   * read.
+   */
+  public static boolean isDatabaseUnavailable(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 32; t = t.getCause(), depth++) {
+      if (t instanceof ConnectException
+          || t instanceof NoRouteToHostException
+          || t instanceof UnknownHostException
+          || t instanceof ClosedConnectionException
+          || t instanceof ClosedChannelException) {
+        return true;
+      }
+      if (t instanceof PgException pg
+          && pg.getSqlState() != null
+          && (UNAVAILABLE_STATES.contains(pg.getSqlState()) || pg.getSqlState().startsWith("08"))) {
+        return true;
+      }
+      // The pool gave no connection in time (Vert.x's NoStackTraceTimeoutException), or the
+      // connection went away under a statement ("Connection reset", "Connection closed", "Pool
+      // closed").
+      if (t instanceof TimeoutException) {
+        return true;
+      }
+      if (t instanceof VertxException || t instanceof java.io.IOException) {
+        String message = String.valueOf(t.getMessage());
+        if (message.contains("Connection reset")
+            || message.contains("Connection closed")
+            || message.contains("connection was closed")
+            || message.contains("Broken pipe")
+            || message.contains("connection may have been lost")) {
+          return true;
+        }
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code failure} is a statement PostgreSQL cancelled (SQLSTATE 57014), which this
+   * service only causes through {@code statement_timeout}.
+   */
+  public static boolean isStatementTimeout(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 32; t = t.getCause(), depth++) {
+      if (t instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState())) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 }

@@ -114,6 +114,37 @@ class ProductionReadinessCheckTest {
             "plaintext HTTP/gRPC is still served beside TLS: set QUARKUS_HTTP_INSECURE_REQUESTS=disabled");
   }
 
+  @Test
+  void refusesAStatementTimeoutThatIsOffMalformedOrTooLong() {
+    // Given
+    Map<String, String> off = new HashMap<>(SAFE);
+    off.put("spire-mgmt.db.statement-timeout", "0");
+    Map<String, String> javaForm = new HashMap<>(SAFE);
+    javaForm.put("spire-mgmt.db.statement-timeout", "PT10S");
+    Map<String, String> tooLong = new HashMap<>(SAFE);
+    tooLong.put("spire-mgmt.db.statement-timeout", "10min");
+    Map<String, String> fine = new HashMap<>(SAFE);
+    fine.put("spire-mgmt.db.statement-timeout", "30s");
+
+    // When
+    var offProblems = ProductionReadinessCheck.problems(config(off));
+    var javaFormProblems = ProductionReadinessCheck.problems(config(javaForm));
+    var tooLongProblems = ProductionReadinessCheck.problems(config(tooLong));
+    var fineProblems = ProductionReadinessCheck.problems(config(fine));
+
+    // Then
+    assertThat(offProblems)
+        .containsExactly(
+            "SPIRE_MGMT_DB_STATEMENT_TIMEOUT is '0': give it in PostgreSQL's form with a unit,"
+                + " e.g. 10s, 500ms or 1min");
+    assertThat(javaFormProblems).hasSize(1).first().asString().contains("PT10S");
+    assertThat(tooLongProblems)
+        .containsExactly(
+            "SPIRE_MGMT_DB_STATEMENT_TIMEOUT is 10min: keep it between 1s (lists would be cut"
+                + " short) and 5min (a stuck scan would hold a pool connection that long)");
+    assertThat(fineProblems).isEmpty();
+  }
+
   private static Config config(Map<String, String> values) {
     return new SmallRyeConfigBuilder()
         .withSources(new PropertiesConfigSource(values, "test", 500))
