@@ -59,6 +59,10 @@ public enum ErrorReason {
   LEASE_NOT_HELD(Status.Code.FAILED_PRECONDITION),
   /** A downstream site's parent is not an UPSTREAM site. */
   INVALID_SITE_PARENT(Status.Code.FAILED_PRECONDITION),
+  /** A StreamSyncUpdates cursor points before the retained event log: resume from current state. */
+  CURSOR_EXPIRED(Status.Code.OUT_OF_RANGE),
+  /** The caller already has the most StreamSyncUpdates streams it may hold open. */
+  TOO_MANY_STREAMS(Status.Code.RESOURCE_EXHAUSTED),
   /** The call has no valid credentials. */
   UNAUTHENTICATED(Status.Code.UNAUTHENTICATED),
   /** The caller may not make this call. */

@@ -21,4 +21,12 @@ public interface SyncConfig {
    */
   @WithDefault("7d")
   Duration eventRetention();
+
+  /**
+   * How many StreamSyncUpdates streams one caller (token subject, API key or agent) may hold open
+   * at once on a replica; one more is refused RESOURCE_EXHAUSTED. A dashboard needs one stream: a
+   * stream follows any number of sites and entries.
+   */
+  @WithDefault("8")
+  int maxStreamsPerCaller();
 }

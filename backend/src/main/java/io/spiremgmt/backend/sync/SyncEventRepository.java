@@ -18,14 +18,17 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class SyncEventRepository {
+  // Scans the next rows of the log whatever the filter, and says which ones the filter wants: the
+  // caller advances past every row scanned, so a filter that rarely matches does not rescan.
   private static final String FETCH =
-      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)"
-          + " SELECT e.id, e.xid, e.entry_id, e.site_id, e.sync_state, e.revision, e.last_error,"
-          + " e.occurred_at, e.xid >= h.xmin AS held FROM sync_events e, h"
-          + " WHERE (e.xid, e.id) > ($1, $2)"
-          + " AND (cardinality($3::uuid[]) = 0 OR e.site_id = ANY($3))"
-          + " AND (cardinality($4::uuid[]) = 0 OR e.entry_id = ANY($4))"
-          + " ORDER BY e.xid, e.id LIMIT $5";
+      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin),"
+          + " s AS (SELECT * FROM sync_events e WHERE (e.xid, e.id) > ($1, $2)"
+          + " ORDER BY e.xid, e.id LIMIT $5)"
+          + " SELECT s.id, s.xid, s.entry_id, s.site_id, s.sync_state, s.revision, s.last_error,"
+          + " s.occurred_at, s.xid >= h.xmin AS held,"
+          + " (cardinality($3::uuid[]) = 0 OR s.site_id = ANY($3))"
+          + " AND (cardinality($4::uuid[]) = 0 OR s.entry_id = ANY($4)) AS wanted"
+          + " FROM s, h ORDER BY s.xid, s.id";
 
   private final Pool pool;
 
@@ -45,6 +48,7 @@ public class SyncEventRepository {
    * @param lastError the site's last error, or null
    * @param occurredAt when it was written
    * @param heldBack whether an older transaction may still add events before it
+   * @param wanted whether the subscriber's sites and entries filter selects it
    */
   public record Event(
       long id,
@@ -55,7 +59,8 @@ public class SyncEventRepository {
       long revision,
       String lastError,
       Instant occurredAt,
-      boolean heldBack) {}
+      boolean heldBack,
+      boolean wanted) {}
 
   /** The oldest transaction id still running: events from it or later are in the future. */
   public Uni<Long> oldestRunningXid() {
@@ -64,9 +69,17 @@ public class SyncEventRepository {
         .map(rows -> rows.iterator().next().getLong("xmin"));
   }
 
+  /** Whether the event (xid, id) is still in the log (not purged by the retention window). */
+  public Uni<Boolean> contains(long xid, long id) {
+    return pool.preparedQuery(
+            "SELECT EXISTS (SELECT 1 FROM sync_events WHERE xid = $1 AND id = $2)")
+        .execute(Tuple.of(xid, id))
+        .map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
   /**
-   * Up to {@code limit} events after (xid, id) of the given sites and entries (empty: all), in
-   * (xid, id) order.
+   * The next {@code limit} events after (xid, id) in (xid, id) order, each marked whether it is of
+   * the given sites and entries (empty: all).
    */
   public Uni<List<Event>> after(long xid, long id, UUID[] sites, UUID[] entries, int limit) {
     return pool.preparedQuery(FETCH)
@@ -85,7 +98,8 @@ public class SyncEventRepository {
                         r.getLong("revision"),
                         r.getString("last_error"),
                         r.getOffsetDateTime("occurred_at").toInstant(),
-                        r.getBoolean("held")));
+                        r.getBoolean("held"),
+                        r.getBoolean("wanted")));
               }
               return out;
             });

@@ -1,5 +1,6 @@
 package io.spiremgmt.backend.sync;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
@@ -28,6 +30,12 @@ import org.jboss.logging.Logger;
  * slow timer (a notification lost while that connection reconnects is made up for). Events are
  * delivered in (xid, id) order once every older transaction has finished, which is what makes a
  * cursor gap-free.
+ *
+ * <p>Bounded: a stream fetches its next batch only while its gRPC transport takes more ({@link
+ * StreamReadiness}), so a client that does not read costs at most one batch of memory; a stream
+ * advances its cursor past every row it scanned, not only the rows its filter selected; a cursor
+ * whose event was purged is refused; each caller holds at most {@code
+ * spire-mgmt.sync.max-streams-per-caller} streams at once.
  */
 @ApplicationScoped
 public class SyncEventStream {
@@ -42,15 +50,27 @@ public class SyncEventStream {
   private final Vertx vertx;
   private final SiteWakeups wakeups;
   private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
+  private final ConcurrentMap<String, Integer> perCaller = new ConcurrentHashMap<>();
+  private final int maxPerCaller;
+  private final Counter read;
 
   SyncEventStream(
-      SyncEventRepository log, Vertx vertx, SiteWakeups wakeups, MeterRegistry registry) {
+      SyncEventRepository log,
+      Vertx vertx,
+      SiteWakeups wakeups,
+      MeterRegistry registry,
+      SyncConfig config) {
     Gauge.builder("sync_update_streams", followers, Set::size)
         .description("StreamSyncUpdates subscribers followed by this replica")
         .register(registry);
+    this.read =
+        Counter.builder("sync_update_events_read")
+            .description("Rows StreamSyncUpdates streams read from the sync event log")
+            .register(registry);
     this.log = log;
     this.vertx = vertx;
     this.wakeups = wakeups;
+    this.maxPerCaller = config.maxStreamsPerCaller();
   }
 
   /** A position in the event log: after the event (xid, id). */
@@ -78,28 +98,84 @@ public class SyncEventStream {
     }
   }
 
-  /** The updates for the given sites and entries (empty: all), after {@code cursor} (or now). */
-  public Multi<SyncUpdate> follow(List<UUID> sites, List<UUID> entries, String cursor) {
+  /**
+   * The updates for the given sites and entries (empty: all), after {@code cursor} (or now), for
+   * {@code caller}, fetched as fast as {@code readiness} says the client reads.
+   */
+  public Multi<SyncUpdate> follow(
+      String caller,
+      StreamReadiness.Readiness readiness,
+      List<UUID> sites,
+      List<UUID> entries,
+      String cursor) {
     Cursor start = cursor.isEmpty() ? null : Cursor.decode(cursor);
     return wakeups
         .listenChannel(CHANNEL, this::wakeAll)
-        .chain(() -> start != null ? Uni.createFrom().item(start) : now())
+        .chain(() -> start != null ? retained(start) : now())
         .onItem()
         .transformToMulti(
             from ->
                 Multi.createFrom()
                     .<SyncUpdate>emitter(
                         emitter -> {
-                          Follower f = new Follower(emitter, sites, entries, from);
+                          if (!acquire(caller)) {
+                            emitter.fail(
+                                ApiException.of(
+                                    ErrorReason.TOO_MANY_STREAMS,
+                                    "the caller already has "
+                                        + maxPerCaller
+                                        + " StreamSyncUpdates streams open (the limit,"
+                                        + " spire-mgmt.sync.max-streams-per-caller); close one"
+                                        + " first, or follow several sites and entries in one"
+                                        + " stream"));
+                            return;
+                          }
+                          Follower f = new Follower(emitter, readiness, sites, entries, from);
                           followers.add(f);
                           long timer = vertx.setPeriodic(SAFETY_POLL_MS, t -> f.wake());
                           emitter.onTermination(
                               () -> {
                                 followers.remove(f);
                                 vertx.cancelTimer(timer);
+                                release(caller);
                               });
+                          readiness.onReady(f::wake);
                           f.wake();
                         }));
+  }
+
+  private boolean acquire(String caller) {
+    boolean[] ok = {false};
+    perCaller.compute(
+        caller,
+        (k, n) -> {
+          int held = n == null ? 0 : n;
+          ok[0] = held < maxPerCaller;
+          return ok[0] ? held + 1 : n;
+        });
+    return ok[0];
+  }
+
+  private void release(String caller) {
+    perCaller.computeIfPresent(caller, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** {@code cursor} if its event is still in the log; else the events after it were purged. */
+  private Uni<Cursor> retained(Cursor cursor) {
+    return log.contains(cursor.xid(), cursor.id())
+        .map(
+            kept -> {
+              if (!kept) {
+                throw ApiException.field(
+                    ErrorReason.CURSOR_EXPIRED,
+                    "cursor",
+                    "points before the retained sync event log (events are kept for"
+                        + " spire-mgmt.sync.event-retention), so changes after it may be lost;"
+                        + " read the current state with GetSyncStatus and stream again without a"
+                        + " cursor");
+              }
+              return cursor;
+            });
   }
 
   private Uni<Cursor> now() {
@@ -114,6 +190,7 @@ public class SyncEventStream {
   /** One subscriber's position and its fetch loop; fetches never overlap. */
   private final class Follower {
     private final MultiEmitter<? super SyncUpdate> emitter;
+    private final StreamReadiness.Readiness readiness;
     private final UUID[] sites;
     private final UUID[] entries;
     private Cursor cursor;
@@ -122,10 +199,12 @@ public class SyncEventStream {
 
     Follower(
         MultiEmitter<? super SyncUpdate> emitter,
+        StreamReadiness.Readiness readiness,
         List<UUID> sites,
         List<UUID> entries,
         Cursor cursor) {
       this.emitter = emitter;
+      this.readiness = readiness;
       this.sites = sites.toArray(UUID[]::new);
       this.entries = entries.toArray(UUID[]::new);
       this.cursor = cursor;
@@ -135,7 +214,8 @@ public class SyncEventStream {
       if (emitter.isCancelled()) {
         return;
       }
-      if (fetching) {
+      if (fetching || !readiness.isReady()) {
+        // After this fetch, or once the client has read enough (onReady wakes us).
         again = true;
         return;
       }
@@ -149,13 +229,17 @@ public class SyncEventStream {
     private void deliver(List<SyncEventRepository.Event> events) {
       boolean heldBack = false;
       int seen = 0;
+      read.increment(events.size());
       for (SyncEventRepository.Event event : events) {
         seen++;
         if (event.heldBack()) {
           heldBack = true;
           break;
         }
-        emitter.emit(toUpdate(event));
+        if (event.wanted()) {
+          emitter.emit(toUpdate(event));
+        }
+        // Past every row scanned, wanted or not: a filter that rarely matches never rescans.
         cursor = new Cursor(event.xid(), event.id());
       }
       boolean more;

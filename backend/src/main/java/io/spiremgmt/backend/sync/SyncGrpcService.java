@@ -81,12 +81,15 @@ public class SyncGrpcService implements SyncService {
 
   @Override
   public Multi<SyncUpdate> streamSyncUpdates(StreamSyncUpdatesRequest request) {
+    StreamReadiness.Readiness readiness = StreamReadiness.current();
     return callers
         .current()
         .onItem()
         .transformToMulti(
             caller ->
                 events.follow(
+                    caller.method() + ":" + caller.name(),
+                    readiness,
                     SyncRequestValidator.ids(request.getSiteIdsList(), "site_ids"),
                     SyncRequestValidator.ids(request.getEntryIdsList(), "entry_ids"),
                     request.getCursor()));

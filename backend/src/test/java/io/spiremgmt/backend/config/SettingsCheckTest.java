@@ -71,6 +71,11 @@ class SettingsCheckTest {
       public Duration eventRetention() {
         return retention;
       }
+
+      @Override
+      public int maxStreamsPerCaller() {
+        return 8;
+      }
     };
   }
 

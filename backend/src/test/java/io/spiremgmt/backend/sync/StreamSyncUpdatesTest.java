@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,11 +27,13 @@ import io.spiremgmt.backend.support.Metrics;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -176,6 +180,172 @@ class StreamSyncUpdatesTest {
     assertThat(Api.errorInfo(e).getMetadataMap()).containsEntry("field", "cursor");
   }
 
+  @Test
+  void aClientThatDoesNotReadMakesTheServerReadOnlyABoundedPartOfTheLog() throws Exception {
+    // Given: a cursor, then a large event log after it
+    String cursor = cursorNow();
+    int logged = 60_000;
+    appendEvents(logged);
+    double before = eventsRead();
+
+    // When: a client streams from that cursor and reads nothing
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    streams.add(ctx);
+    AtomicInteger received = new AtomicInteger();
+    ClientCallStreamObserver<?>[] call = new ClientCallStreamObserver<?>[1];
+    ctx.run(
+        () ->
+            Api.syncAsync(token)
+                .streamSyncUpdates(
+                    request().setCursor(cursor).build(),
+                    new ClientResponseObserver<StreamSyncUpdatesRequest, SyncUpdate>() {
+                      @Override
+                      public void beforeStart(
+                          ClientCallStreamObserver<StreamSyncUpdatesRequest> stream) {
+                        stream.disableAutoRequestWithInitial(0);
+                        call[0] = stream;
+                      }
+
+                      @Override
+                      public void onNext(SyncUpdate value) {
+                        received.incrementAndGet();
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {}
+
+                      @Override
+                      public void onCompleted() {}
+                    }));
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> eventsRead() - before >= 500);
+
+    // Then: the server stops once the transport's windows are full, far short of the whole log
+    Awaitility.await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> eventsRead() - before < logged / 3.0);
+    assertThat(received).hasValue(0);
+
+    // And: once the client reads, it gets the whole log
+    call[0].request(Integer.MAX_VALUE);
+    Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> received.get() >= logged);
+  }
+
+  @Test
+  void aStreamFilteredOnAnAbsentEntryDoesNotRescanTheLogOnEachChange() throws Exception {
+    // Given: a stream for an entry that does not exist, from before a large log
+    String cursor = cursorNow();
+    int logged = 5_000;
+    appendEvents(logged);
+    double before = eventsRead();
+    subscribe(request().addEntryIds(java.util.UUID.randomUUID().toString()).setCursor(cursor));
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> eventsRead() - before >= logged);
+    double caughtUp = eventsRead();
+
+    // When: more changes wake it
+    for (int i = 0; i < 3; i++) {
+      create(token, entry(td, "/rescan-" + i, site.getId()));
+    }
+
+    // Then: it read the new rows only, not the log again
+    Awaitility.await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> eventsRead() - caughtUp < 100);
+  }
+
+  @Test
+  void refusesACursorWhoseEventsWerePurged() throws Exception {
+    // Given: a cursor whose event the retention window has purged
+    Context.CancellableContext first = Context.current().withCancellation();
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()), first);
+    Entry e = create(token, entry(td, "/expired", site.getId()));
+    String cursor = take(updates, 1).get(0).getCursor();
+    first.cancel(null);
+    live--;
+    DbProbe.execute(
+        "UPDATE sync_events SET occurred_at = now() - interval '30 days' WHERE entry_id = '"
+            + e.getId()
+            + "'");
+    DbProbe.execute("DELETE FROM sync_events WHERE occurred_at < now() - interval '7 days'");
+
+    // When
+    BlockingQueue<Object> resumed = subscribe(request().setCursor(cursor));
+    Object first2 = resumed.poll(10, TimeUnit.SECONDS);
+
+    // Then
+    assertThat(first2).isInstanceOf(StatusRuntimeException.class);
+    StatusRuntimeException error = (StatusRuntimeException) first2;
+    assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(Api.reason(error)).isEqualTo("CURSOR_EXPIRED");
+    assertThat(error.getStatus().getDescription()).contains("GetSyncStatus");
+    live--;
+  }
+
+  @Test
+  void capsTheStreamsOfOneCallerAndFreesASlotWhenAStreamIsCancelled() throws Exception {
+    // Given: one caller holds the most streams it may
+    String capped = Api.adminToken("cap-" + Fixtures.unique() + "@stream");
+    List<Context.CancellableContext> held = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Context.CancellableContext ctx = Context.current().withCancellation();
+      streams.add(ctx);
+      held.add(ctx);
+      assertThat(subscribe(capped, request(), ctx)).isEmpty();
+    }
+
+    // When: it opens one more
+    Context.CancellableContext extra = Context.current().withCancellation();
+    streams.add(extra);
+    BlockingQueue<Object> refused = subscribe(capped, request(), extra);
+    live--;
+
+    // Then
+    Object error = refused.poll(10, TimeUnit.SECONDS);
+    assertThat(error).isInstanceOf(StatusRuntimeException.class);
+    StatusRuntimeException e = (StatusRuntimeException) error;
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(Api.reason(e)).isEqualTo("TOO_MANY_STREAMS");
+    assertThat(e.getStatus().getDescription()).contains("8").contains("max-streams-per-caller");
+
+    // And: another caller is not affected, and a cancelled stream frees its slot
+    assertThat(subscribe(request())).isEmpty();
+    held.get(0).cancel(null);
+    live--;
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() == live);
+    Context.CancellableContext again = Context.current().withCancellation();
+    streams.add(again);
+    BlockingQueue<Object> admitted = subscribe(capped, request(), again);
+    assertThat(admitted.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    assertThat(liveStreams()).isEqualTo(live);
+  }
+
+  /** A cursor at the latest change so far: a stream's first update after one more change. */
+  private String cursorNow() throws Exception {
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()), ctx);
+    create(token, entry(td, "/cursor-" + Fixtures.unique(), site.getId()));
+    String cursor = take(updates, 1).get(0).getCursor();
+    ctx.cancel(null);
+    live--;
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() == live);
+    return cursor;
+  }
+
+  /** Appends {@code n} state changes of other entries to the log, as the trigger writes them. */
+  private void appendEvents(int n) {
+    DbProbe.execute(
+        "INSERT INTO sync_events (entry_id, site_id, sync_state, revision)"
+            + " SELECT gen_random_uuid(), gen_random_uuid(), 'PENDING', 1"
+            + " FROM generate_series(1, "
+            + n
+            + ")");
+  }
+
+  private static double eventsRead() {
+    return Metrics.gauge("sync_update_events_read_total");
+  }
+
   private int live;
 
   private static double liveStreams() {
@@ -196,6 +366,12 @@ class StreamSyncUpdatesTest {
   /** Subscribes; the queue gets each update, then the error if the stream fails. */
   private BlockingQueue<Object> subscribe(
       StreamSyncUpdatesRequest.Builder request, Context.CancellableContext ctx) throws Exception {
+    return subscribe(token, request, ctx);
+  }
+
+  private BlockingQueue<Object> subscribe(
+      String token, StreamSyncUpdatesRequest.Builder request, Context.CancellableContext ctx)
+      throws Exception {
     BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     ctx.run(
         () ->
