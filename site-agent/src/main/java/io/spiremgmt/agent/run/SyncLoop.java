@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.DoubleSupplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,6 +45,14 @@ public final class SyncLoop implements Runnable {
   private long nextFullNanos;
   private Duration backendRetry;
   private Duration spireRetry;
+  // No full reconcile (SPIRE listing, desired-state download) before this, after SPIRE failed one.
+  private long spireRetryAtNanos;
+  private boolean spireWaiting;
+  // A reconcile report the backend refused: sent again at reportRetryAtNanos, without reconciling.
+  private PendingReconcileReport pendingReport;
+  private long reportRetryAtNanos;
+  private Duration reportRetry;
+  private final DoubleSupplier random;
   // Reports a full reconcile's parts in order, one at a time, while the loop writes the next part.
   private final ExecutorService reporter =
       Executors.newSingleThreadExecutor(
@@ -78,6 +87,21 @@ public final class SyncLoop implements Runnable {
       Settings settings,
       MonotonicClock clock,
       Sleeper sleeper) {
+    this(backend, sync, lease, spireHealth, metrics, settings, clock, sleeper, Math::random);
+  }
+
+  /** As above, with the source of jitter ({@code [0, 1)}) injected for tests. */
+  SyncLoop(
+      SyncBackend backend,
+      SpireSync sync,
+      SiteLease lease,
+      SpireHealth spireHealth,
+      AgentMetrics metrics,
+      Settings settings,
+      MonotonicClock clock,
+      Sleeper sleeper,
+      DoubleSupplier random) {
+    this.random = random;
     this.backend = backend;
     this.sync = sync;
     this.lease = lease;
@@ -88,6 +112,7 @@ public final class SyncLoop implements Runnable {
     this.sleeper = sleeper;
     this.backendRetry = settings.retryInitial();
     this.spireRetry = settings.retryInitial();
+    this.reportRetry = settings.retryInitial();
   }
 
   /** Asks the loop to stop after its current step. */
@@ -147,18 +172,28 @@ public final class SyncLoop implements Runnable {
         leaseGeneration = lease.generation();
         nextFullNanos = clock.nanoTime();
       }
-      boolean spireUp = true;
-      if (!sync.mirrorCurrent() || clock.nanoTime() - nextFullNanos >= 0) {
-        spireUp = fullReconcile();
+      long now = clock.nanoTime();
+      boolean spireBackingOff = spireWaiting && now - spireRetryAtNanos < 0;
+      if (!spireBackingOff && (!sync.mirrorCurrent() || now - nextFullNanos >= 0)) {
+        if (fullReconcile()) {
+          spireWaiting = false;
+          spireRetry = settings.retryInitial();
+        } else {
+          // Back off from SPIRE with jitter: no full reconcile (each one downloads the whole
+          // desired state) before the deadline, however many changes arrive meanwhile.
+          spireWaiting = true;
+          spireRetryAtNanos = clock.nanoTime() + jittered(spireRetry).toNanos();
+          spireRetry = min(spireRetry.multipliedBy(2), settings.retryMax());
+        }
       }
-      if (spireUp) {
-        spireRetry = settings.retryInitial();
+      sendPendingReconcileReport();
+      if (!spireWaiting) {
         poll(settings.pollWait());
       } else {
         // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE
-        // is away; try SPIRE again after its own backoff.
-        poll(spireRetry);
-        spireRetry = min(spireRetry.multipliedBy(2), settings.retryMax());
+        // is away, waiting at most until SPIRE is due to be tried again.
+        long left = spireRetryAtNanos - clock.nanoTime();
+        poll(Duration.ofNanos(Math.max(left, 0)));
       }
       backendRetry = settings.retryInitial();
     } catch (StatusRuntimeException e) {
@@ -205,9 +240,14 @@ public final class SyncLoop implements Runnable {
     }
     Duration took = Duration.ofNanos(clock.nanoTime() - start);
     metrics.reconciled(took, r.driftRepaired(), r.unmanaged().size());
-    backend.reportReconcile(
-        r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
+    // Due again after the interval whatever becomes of its report: a report the backend refuses
+    // is sent again later, and must not turn every turn into another full reconcile.
     nextFullNanos = clock.nanoTime() + settings.fullInterval().toNanos();
+    pendingReport =
+        new PendingReconcileReport(
+            r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
+    reportRetry = settings.retryInitial();
+    reportRetryAtNanos = clock.nanoTime();
     LOG.infof(
         "full reconcile: %d desired, %d SPIRE changes, %d drift repaired, %d removed, %d unmanaged,"
             + " %d ms",
@@ -218,6 +258,34 @@ public final class SyncLoop implements Runnable {
         r.unmanaged().size(),
         took.toMillis());
     return true;
+  }
+
+  /**
+   * Sends the last reconcile's report if it has not landed yet and is due; a refusal is logged and
+   * retried after a backoff, while the loop goes on polling.
+   */
+  private void sendPendingReconcileReport() {
+    if (pendingReport == null || clock.nanoTime() - reportRetryAtNanos < 0) {
+      return;
+    }
+    try {
+      backend.reportReconcile(pendingReport.unmanaged(), pendingReport.driftRepaired());
+      pendingReport = null;
+    } catch (StatusRuntimeException e) {
+      metrics.backendFailure();
+      LOG.warnf(
+          "reconcile report (%d unmanaged entries) failed (%s); retrying in %s",
+          pendingReport.unmanaged().size(), e.getStatus(), reportRetry);
+      reportRetryAtNanos = clock.nanoTime() + reportRetry.toNanos();
+      reportRetry = min(reportRetry.multipliedBy(2), settings.retryMax());
+    }
+  }
+
+  private record PendingReconcileReport(List<UnmanagedEntry> unmanaged, long driftRepaired) {}
+
+  /** {@code d} less up to half of it, at random, so that agents of many sites do not align. */
+  private Duration jittered(Duration d) {
+    return d.minusNanos((long) (d.toNanos() / 2 * random.getAsDouble()));
   }
 
   private void poll(Duration wait) {

@@ -37,6 +37,8 @@ final class FakeBackend implements SyncBackend {
   private List<SiteEntry> desired = List.of();
   private boolean down;
   private int reportsToRefuse;
+  private int reconcileReportsToRefuse;
+  private int reconcileReportCalls;
   private Runnable whilePolling = () -> {};
   private Runnable whileReporting = () -> {};
   private Runnable whileLeasing = () -> {};
@@ -62,6 +64,16 @@ final class FakeBackend implements SyncBackend {
   /** Refuses the next {@code count} reports with UNAVAILABLE. */
   synchronized void refuseReports(int count) {
     reportsToRefuse = count;
+  }
+
+  /** Refuses the next {@code count} reconcile reports with RESOURCE_EXHAUSTED (too large). */
+  synchronized void refuseReconcileReports(int count) {
+    reconcileReportsToRefuse = count;
+  }
+
+  /** Every reconcile report attempt, taken or refused. */
+  synchronized int reconcileReportCalls() {
+    return reconcileReportCalls;
   }
 
   /** Runs {@code action} during each poll, before it returns. */
@@ -151,7 +163,12 @@ final class FakeBackend implements SyncBackend {
 
   @Override
   public synchronized void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired) {
+    reconcileReportCalls++;
     failIfDown();
+    if (reconcileReportsToRefuse > 0) {
+      reconcileReportsToRefuse--;
+      throw new StatusRuntimeException(Status.RESOURCE_EXHAUSTED);
+    }
     reconcileReports.add(List.copyOf(unmanaged));
   }
 

@@ -42,7 +42,8 @@ class SyncLoopTest {
           new SyncLoop.Settings(
               POLL_WAIT, FULL_INTERVAL, Duration.ofSeconds(1), Duration.ofSeconds(8), 2),
           time,
-          time);
+          time,
+          () -> 0.0);
 
   @Test
   void startsWithAFullReconcileReportsItAndThenLongPolls() throws Exception {
@@ -134,12 +135,101 @@ class SyncLoopTest {
         .containsExactly(
             spireUnavailable("c", 2, "SPIRE server call failed: UNAVAILABLE: connection refused"),
             spireUnavailable("d", 5, "SPIRE server call failed: UNAVAILABLE: connection refused"));
-    // Then: every turn after the failure tries a full reconcile, and polls only as long as SPIRE's
-    // backoff (1 s, then 2 s), not the full 30 s
-    assertThat(spire.reconciles()).hasSize(3);
+    // Then: the turn after the failed pass tries a full reconcile, which fails; the next turn,
+    // still inside SPIRE's backoff (1 s), does not, and polls only until the backoff ends
+    assertThat(spire.reconciles()).hasSize(2);
     assertThat(backend.pollWaits())
-        .containsExactly(POLL_WAIT, POLL_WAIT, Duration.ofSeconds(1), Duration.ofSeconds(2));
+        .containsExactly(POLL_WAIT, POLL_WAIT, Duration.ofSeconds(1), Duration.ofSeconds(1));
     assertThat(spireHealth.reachable()).isFalse();
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void whileSpireIsDownChangesThatKeepArrivingDoNotStartAFullReconcileBeforeTheBackoffEnds()
+      throws Exception {
+    // Given: SPIRE is down from the start
+    lease.take();
+    spire.down(true);
+
+    // When: twenty changes arrive, one per turn, with no time passing between the polls
+    for (int i = 0; i < 20; i++) {
+      backend.queue(upsert("c" + i, 1));
+      loop.step();
+    }
+
+    // Then: one full reconcile was tried, every change was answered FAILED, and no download of
+    // the desired state was repeated
+    assertThat(spire.reconciles()).hasSize(1);
+    assertThat(backend.results())
+        .hasSize(20)
+        .allMatch(r -> r.getReason().equals("SPIRE_UNAVAILABLE"));
+
+    // When: SPIRE's backoff (1 s) has passed, and the next attempt fails too
+    time.advance(Duration.ofSeconds(1));
+    loop.step();
+    loop.step();
+
+    // Then: one more attempt, and the backoff doubled (2 s) before the next
+    assertThat(spire.reconciles()).hasSize(2);
+    time.advance(Duration.ofMillis(1999));
+    loop.step();
+    assertThat(spire.reconciles()).hasSize(2);
+    time.advance(Duration.ofMillis(1));
+    loop.step();
+    assertThat(spire.reconciles()).hasSize(3);
+  }
+
+  @Test
+  void theSpireBackoffIsJitteredDownToHalfItsLength() throws Exception {
+    // Given: a loop whose jitter takes (almost) the most it may
+    SyncLoop jittered =
+        new SyncLoop(
+            backend,
+            spire,
+            lease,
+            spireHealth,
+            new AgentMetrics(new SimpleMeterRegistry(), "site-1", lease, spireHealth),
+            new SyncLoop.Settings(
+                POLL_WAIT, FULL_INTERVAL, Duration.ofSeconds(4), Duration.ofSeconds(8), 2),
+            time,
+            time,
+            () -> 0.5);
+    lease.take();
+    spire.down(true);
+
+    // When
+    jittered.step();
+
+    // Then: the 4 s backoff became 3 s, and the poll waits only that long
+    assertThat(spire.reconciles()).hasSize(1);
+    assertThat(backend.pollWaits()).containsExactly(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aRefusedReconcileReportNeitherStartsAnotherFullReconcileNorStopsThePolls() throws Exception {
+    // Given: the backend refuses the reconcile report three times
+    lease.take();
+    backend.refuseReconcileReports(3);
+
+    // When: a full reconcile, then five turns with a change each, a second apart
+    loop.step();
+    for (int i = 0; i < 5; i++) {
+      time.advance(Duration.ofSeconds(1));
+      backend.queue(upsert("c" + i, 1));
+      loop.step();
+    }
+
+    // Then: one full reconcile; every change polled, applied and reported; the report retried
+    // with its own backoff (at 0, 1, 3 and 7 s) until it landed
+    assertThat(spire.reconciles()).hasSize(1);
+    assertThat(spire.applied()).hasSize(5);
+    assertThat(backend.pollWaits()).hasSize(6);
+    assertThat(backend.results()).hasSize(5);
+    assertThat(backend.reconcileReportCalls()).isEqualTo(3);
+    time.advance(Duration.ofSeconds(2));
+    loop.step();
+    assertThat(backend.reconcileReportCalls()).isEqualTo(4);
+    assertThat(backend.reconcileReports()).hasSize(1);
     assertThat(time.sleeps()).isEmpty();
   }
 
