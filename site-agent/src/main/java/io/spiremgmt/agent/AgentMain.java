@@ -9,6 +9,7 @@ import io.spiremgmt.agent.config.AgentConfig;
 import io.spiremgmt.agent.config.ConfigCheck;
 import io.spiremgmt.agent.run.AgentMetrics;
 import io.spiremgmt.agent.run.DryRun;
+import io.spiremgmt.agent.run.LeaseFence;
 import io.spiremgmt.agent.run.LeaseKeeper;
 import io.spiremgmt.agent.run.MonotonicClock;
 import io.spiremgmt.agent.run.Sleeper;
@@ -74,6 +75,7 @@ public class AgentMain implements QuarkusApplication {
       SpireHealth spireHealth = new SpireHealth();
       try (LeaseKeeper lease =
           new LeaseKeeper(backend, version, spireHealth, MonotonicClock.system())) {
+        spire.fence(new LeaseFence(lease));
         AgentMetrics metrics = new AgentMetrics(registry, config.siteId(), lease, spireHealth);
         SyncLoop loop =
             new SyncLoop(

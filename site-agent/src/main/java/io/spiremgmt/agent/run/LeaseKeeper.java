@@ -35,6 +35,7 @@ public final class LeaseKeeper implements SiteLease, AutoCloseable {
   private volatile long heldUntilNanos;
   private volatile boolean held;
   private volatile long generation;
+  private volatile Duration ttl = Duration.ZERO;
   private volatile String holder = "";
 
   public LeaseKeeper(
@@ -53,6 +54,17 @@ public final class LeaseKeeper implements SiteLease, AutoCloseable {
   @Override
   public boolean held() {
     return held && clock.nanoTime() - heldUntilNanos < 0;
+  }
+
+  @Override
+  public Duration remaining() {
+    long left = heldUntilNanos - clock.nanoTime();
+    return held && left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+  }
+
+  @Override
+  public Duration ttl() {
+    return ttl;
   }
 
   @Override
@@ -90,6 +102,7 @@ public final class LeaseKeeper implements SiteLease, AutoCloseable {
       boolean was = held();
       holder = lease.getHolderAgentId();
       if (lease.getHeld()) {
+        this.ttl = ttl;
         heldUntilNanos = sent + ttl.toNanos();
         if (!was) {
           generation++;

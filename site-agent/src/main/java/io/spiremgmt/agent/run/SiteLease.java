@@ -10,6 +10,12 @@ public interface SiteLease {
   /** Whether this instance holds the lease now. */
   boolean held();
 
+  /** How much longer the lease is held unless renewed (zero when it is not held). */
+  Duration remaining();
+
+  /** The lease's time to live, as the backend last granted it. */
+  Duration ttl();
+
   /**
    * Counts the times this instance took the lease (renewals do not count): a new value means
    * another instance may have written in between, so the holder starts over from SPIRE's truth.

@@ -3,6 +3,7 @@ package io.spiremgmt.agent.run;
 import io.grpc.StatusRuntimeException;
 import io.spiremgmt.agent.backend.SyncBackend;
 import io.spiremgmt.agent.spire.SpireEntry;
+import io.spiremgmt.agent.spire.WriteFence;
 import io.spiremgmt.agent.sync.SiteSync;
 import io.spiremgmt.agent.sync.SpireSync;
 import io.spiremgmt.api.v1.EntryChange;
@@ -196,6 +197,10 @@ public final class SyncLoop implements Runnable {
         poll(Duration.ofNanos(Math.max(left, 0)));
       }
       backendRetry = settings.retryInitial();
+    } catch (WriteFence.Lapsed e) {
+      // Nothing more is written or reported; whoever holds the lease next starts from SPIRE's
+      // listing (the mirror is stale after an interrupted write).
+      LOG.warnf("stopped writing to SPIRE: %s", e.getMessage());
     } catch (StatusRuntimeException e) {
       metrics.backendFailure();
       LOG.warnf("backend call failed (%s); retrying in %s", e.getStatus(), backendRetry);

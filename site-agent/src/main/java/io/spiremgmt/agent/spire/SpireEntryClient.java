@@ -24,6 +24,7 @@ import io.spiremgmt.spire.api.types.SPIFFEID;
 import io.spiremgmt.spire.api.types.Selector;
 import io.spiremgmt.spire.api.types.Status;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,6 +47,7 @@ public final class SpireEntryClient implements AutoCloseable {
   private final int batchSize;
   private final long timeoutSeconds;
   private SslContext tls;
+  private volatile WriteFence fence = WriteFence.NONE;
 
   private SpireEntryClient(
       ManagedChannel channel,
@@ -173,13 +175,21 @@ public final class SpireEntryClient implements AutoCloseable {
     return all;
   }
 
+  /**
+   * Asks {@code fence} before every batch written from now on; a lapsed fence stops the write
+   * ({@link WriteFence.Lapsed}) before the batch is sent.
+   */
+  public void fence(WriteFence fence) {
+    this.fence = fence;
+  }
+
   /** Creates the entries (with their ids) in batches; one result per entry, in order. */
   public List<ItemResult> create(List<SpireEntry> entries) {
     List<ItemResult> results = new ArrayList<>();
     for (List<SpireEntry> batch : batches(entries)) {
       BatchCreateEntryRequest.Builder request = BatchCreateEntryRequest.newBuilder();
       batch.forEach(e -> request.addEntries(toProto(e)));
-      stub()
+      writeStub()
           .batchCreateEntry(request.build())
           .getResultsList()
           .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
@@ -201,7 +211,7 @@ public final class SpireEntryClient implements AutoCloseable {
       BatchUpdateEntryRequest.Builder request =
           BatchUpdateEntryRequest.newBuilder().setInputMask(mask);
       batch.forEach(e -> request.addEntries(toProto(e)));
-      stub()
+      writeStub()
           .batchUpdateEntry(request.build())
           .getResultsList()
           .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
@@ -213,7 +223,7 @@ public final class SpireEntryClient implements AutoCloseable {
   public List<ItemResult> delete(List<String> ids) {
     List<ItemResult> results = new ArrayList<>();
     for (List<String> batch : batches(ids)) {
-      stub()
+      writeStub()
           .batchDeleteEntry(BatchDeleteEntryRequest.newBuilder().addAllIds(batch).build())
           .getResultsList()
           .forEach(
@@ -256,6 +266,11 @@ public final class SpireEntryClient implements AutoCloseable {
 
   private EntryGrpc.EntryBlockingStub stub() {
     return stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS);
+  }
+
+  private EntryGrpc.EntryBlockingStub writeStub() {
+    Duration deadline = fence.writeDeadline(Duration.ofSeconds(timeoutSeconds));
+    return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private <T> List<List<T>> batches(List<T> items) {

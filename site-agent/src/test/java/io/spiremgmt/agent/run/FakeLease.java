@@ -7,6 +7,8 @@ final class FakeLease implements SiteLease {
   private final FakeTime time;
   private volatile boolean held;
   private volatile long generation;
+  private volatile long heldUntilNanos;
+  static final Duration TTL = Duration.ofSeconds(15);
 
   FakeLease(FakeTime time) {
     this.time = time;
@@ -16,6 +18,12 @@ final class FakeLease implements SiteLease {
   void take() {
     held = true;
     generation++;
+    renew();
+  }
+
+  /** Renews the lease for another TTL from now, as a renewal the backend takes would. */
+  void renew() {
+    heldUntilNanos = time.nanoTime() + TTL.toNanos();
   }
 
   /** Loses the lease, as a renewal that finds another holder (or none in time) would. */
@@ -26,6 +34,17 @@ final class FakeLease implements SiteLease {
   @Override
   public boolean held() {
     return held;
+  }
+
+  @Override
+  public Duration remaining() {
+    long left = heldUntilNanos - time.nanoTime();
+    return held && left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+  }
+
+  @Override
+  public Duration ttl() {
+    return TTL;
   }
 
   @Override
