@@ -87,25 +87,36 @@ public class SyncReportService {
    * each row remembers the report id, so a retried report applies only what did not commit.
    */
   public Uni<List<SyncReport>> report(Caller caller, Report report) {
-    return leases
-        .requireHolder(report.siteId(), report.agentId(), false)
-        .chain(() -> apply(caller, report.siteId(), report.results(), report.requestId()))
+    // The lease is checked in each transaction that applies results (an empty report only here).
+    Uni<Void> fenced =
+        report.results().isEmpty()
+            ? leases.requireHolder(report.siteId(), report.agentId(), false)
+            : Uni.createFrom().voidItem();
+    return fenced
+        .chain(
+            () ->
+                apply(
+                    caller,
+                    report.siteId(),
+                    report.agentId(),
+                    report.results(),
+                    report.requestId()))
         .invoke(applied -> metrics.applied(report.siteId(), applied));
   }
 
   private Uni<List<SyncReport>> apply(
-      Caller caller, UUID siteId, List<SyncReport> results, String requestId) {
+      Caller caller, UUID siteId, String agentId, List<SyncReport> results, String requestId) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<SyncReport> synced =
         results.stream().filter(r -> r.outcome() == SyncReport.Outcome.SYNCED).toList();
     List<SyncReport> others =
         results.stream().filter(r -> r.outcome() != SyncReport.Outcome.SYNCED).toList();
-    return applySynced(caller, siteId, synced, requestId, now)
+    return applySynced(caller, siteId, agentId, synced, requestId, now)
         .chain(
             fast ->
                 others.isEmpty()
                     ? Uni.createFrom().item(fast)
-                    : applyOneByOne(caller, siteId, others, requestId, now)
+                    : applyOneByOne(caller, siteId, agentId, others, requestId, now)
                         .map(
                             slow -> {
                               List<SyncReport> all = new ArrayList<>(fast);
@@ -119,16 +130,24 @@ public class SyncReportService {
    * (in entry id order), mark the applicable ones SYNCED, append their audit events.
    */
   private Uni<List<SyncReport>> applySynced(
-      Caller caller, UUID siteId, List<SyncReport> synced, String requestId, Instant now) {
+      Caller caller,
+      UUID siteId,
+      String agentId,
+      List<SyncReport> synced,
+      String requestId,
+      Instant now) {
     if (synced.isEmpty()) {
       return Uni.createFrom().item(List.of());
     }
     Map<UUID, SyncReport> byEntry = new HashMap<>();
     synced.forEach(r -> byEntry.put(r.entryId(), r));
+    // The lease is checked again in the transaction, its row share-locked until the commit: a
+    // takeover after the check outside cannot slip this report in.
     return pool.withTransaction(
         tx ->
-            queue
-                .lockRows(tx, siteId, byEntry.keySet())
+            leases
+                .requireHolder(tx, siteId, agentId, false)
+                .chain(() -> queue.lockRows(tx, siteId, byEntry.keySet()))
                 .chain(
                     rows -> {
                       List<SyncReport> applied = new ArrayList<>();
@@ -181,11 +200,17 @@ public class SyncReportService {
   }
 
   private Uni<List<SyncReport>> applyOneByOne(
-      Caller caller, UUID siteId, List<SyncReport> results, String requestId, Instant now) {
+      Caller caller,
+      UUID siteId,
+      String agentId,
+      List<SyncReport> results,
+      String requestId,
+      Instant now) {
     return sessions.withTransaction(
         (s, tx) ->
-            sites
-                .find(s, siteId)
+            leases
+                .requireHolder(s, siteId, agentId)
+                .chain(() -> sites.find(s, siteId))
                 .chain(
                     site -> {
                       if (site == null) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.Timestamps;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.AcquireLeaseRequest;
@@ -32,10 +33,16 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +100,72 @@ class SiteAgentApiTest {
                     + site.getId()
                     + "'"))
         .isEqualTo("->agent-a,agent-a>agent-b");
+  }
+
+  @Test
+  void aReportRacingATakeoverIsRefusedOnceTheTakeoverCommitsAndChangesNothing() throws Exception {
+    // Given: agent-a holds the lease and has a result to report, while agent-b's takeover has
+    // written the lease row but not committed yet
+    Entry e = create(token, entry(td, "/takeover", site.getId()));
+    acquire("agent-a");
+    try (Connection takeover = DbProbe.connect()) {
+      takeover.setAutoCommit(false);
+      try (Statement st = takeover.createStatement()) {
+        st.executeUpdate(
+            "UPDATE site_agents SET agent_id = 'agent-b', lease_expires_at = now() + interval"
+                + " '1 minute' WHERE site_id = '"
+                + site.getId()
+                + "'");
+      }
+
+      // When: agent-a reports, and the takeover commits while the report waits on the lease row
+      CompletableFuture<Throwable> report =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  Api.sync(token)
+                      .reportSyncResult(
+                          ReportSyncResultRequest.newBuilder()
+                              .setSiteId(site.getId())
+                              .setAgentId("agent-a")
+                              .addResults(
+                                  SyncResult.newBuilder()
+                                      .setEntryId(e.getId())
+                                      .setRevision(1)
+                                      .setOutcome(SyncOutcome.SYNC_OUTCOME_SYNCED)
+                                      .setSpireEntryId("x"))
+                              .build());
+                  return null;
+                } catch (Throwable t) {
+                  return t;
+                }
+              });
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  report.isDone()
+                      || DbProbe.queryLong(
+                              "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                  + " AND query LIKE '%site_agents%'")
+                          > 0);
+      takeover.commit();
+
+      // Then: refused as not the holder, and the entry is still not SYNCED at the site
+      assertThat(report.get(30, TimeUnit.SECONDS))
+          .isInstanceOf(StatusRuntimeException.class)
+          .satisfies(
+              t ->
+                  assertThat(((StatusRuntimeException) t).getStatus().getCode())
+                      .isEqualTo(Status.Code.FAILED_PRECONDITION))
+          .hasMessageContaining("agent-a does not hold the lease");
+    }
+    assertThat(
+            DbProbe.queryString(
+                "SELECT sync_status FROM workload_entry_sites WHERE workload_entry_id = '"
+                    + e.getId()
+                    + "'"))
+        .isNotEqualTo("SYNCED");
   }
 
   @Test

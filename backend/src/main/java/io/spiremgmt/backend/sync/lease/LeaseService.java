@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * The per-site lease that lets one agent instance apply changes, and the agent's reported state:
@@ -119,6 +120,14 @@ public class LeaseService implements SiteAgents {
   public Uni<Void> requireHolder(SqlClient client, UUID siteId, String agentId, boolean poll) {
     return agents
         .fence(client, siteId, agentId, poll)
+        .invoke(f -> check(f, siteId, agentId))
+        .replaceWithVoid();
+  }
+
+  /** {@link #requireHolder(SqlClient, UUID, String, boolean)} in the session's transaction. */
+  public Uni<Void> requireHolder(Mutiny.Session s, UUID siteId, String agentId) {
+    return agents
+        .fence(s, siteId, agentId)
         .invoke(f -> check(f, siteId, agentId))
         .replaceWithVoid();
   }

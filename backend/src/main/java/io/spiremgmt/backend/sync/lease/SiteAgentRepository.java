@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * The site agents' tables: {@code site_agents} (the per-site lease and the agent's last word on its
@@ -50,10 +51,16 @@ public class SiteAgentRepository {
           + " AND (last_poll_at IS NULL OR last_poll_at < now() - interval '1 second') RETURNING 1)"
           + " SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
           + " EXISTS (SELECT 1 FROM held) AS held, (SELECT count(*) FROM stamp) AS stamped";
+  // FOR SHARE: inside a caller's transaction, a takeover (which updates the row) waits for it to
+  // commit, so nothing can be written under a lease that changed hands after the check.
   private static final String FENCE =
       "SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1) AS site,"
           + " EXISTS (SELECT 1 FROM site_agents WHERE site_id = $1 AND agent_id = $2"
-          + " AND lease_expires_at > now()) AS held";
+          + " AND lease_expires_at > now() FOR SHARE) AS held";
+  private static final String FENCE_SESSION =
+      "SELECT EXISTS (SELECT 1 FROM sites WHERE id = :site) AS site,"
+          + " EXISTS (SELECT 1 FROM site_agents WHERE site_id = :site AND agent_id = :agent"
+          + " AND lease_expires_at > now() FOR SHARE) AS held";
 
   private final Pool pool;
 
@@ -142,6 +149,15 @@ public class SiteAgentRepository {
               Row row = rows.iterator().next();
               return new Fence(row.getBoolean("site"), row.getBoolean("held"));
             });
+  }
+
+  /** {@link #fence(SqlClient, UUID, String, boolean)} in the session's transaction (no poll). */
+  public Uni<Fence> fence(Mutiny.Session s, UUID siteId, String agentId) {
+    return s.createNativeQuery(FENCE_SESSION, Object[].class)
+        .setParameter("site", siteId)
+        .setParameter("agent", agentId)
+        .getSingleResult()
+        .map(row -> new Fence((Boolean) row[0], (Boolean) row[1]));
   }
 
   /** {@link #fence(SqlClient, UUID, String, boolean)} on the pool. */
