@@ -219,6 +219,56 @@ class SiteAgentApiTest {
   }
 
   @Test
+  void leaseFieldsAtTheirMaximumLengthAreAcceptedAndOneMoreIsInvalid() {
+    // Given: an agent id, version and SPIRE error each at its longest accepted length
+    String agentId = "a".repeat(128);
+    AcquireLeaseRequest longest =
+        AcquireLeaseRequest.newBuilder()
+            .setSiteId(site.getId())
+            .setAgentId(agentId)
+            .setAgentVersion("v".repeat(64))
+            .setSpireReachable(false)
+            .setSpireError("e".repeat(SyncRequestValidator.MAX_ERROR))
+            .build();
+
+    // When: it takes the lease (a takeover, so an audit row is written), then renews it
+    Lease taken = Api.sync(token).acquireLease(longest);
+    Lease renewed = Api.sync(token).acquireLease(longest);
+
+    // Then
+    assertThat(taken.getHeld()).isTrue();
+    assertThat(renewed.getHeld()).isTrue();
+    assertThat(renewed.getHolderAgentId()).isEqualTo(agentId);
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE target_id = '"
+                    + site.getId()
+                    + "' AND after_state->>'agent_id' = '"
+                    + agentId
+                    + "'"))
+        .isEqualTo(1);
+    assertFails(
+        () -> Api.sync(token).acquireLease(longest.toBuilder().setAgentId(agentId + "a").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .acquireLease(longest.toBuilder().setAgentVersion("v".repeat(65)).build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .acquireLease(
+                    longest.toBuilder()
+                        .setSpireError("e".repeat(SyncRequestValidator.MAX_ERROR + 1))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+  }
+
+  @Test
   void rejectsMissingAgentIdsUnknownSitesAndBadFields() {
     // Given: an Admin (token) and a site
 

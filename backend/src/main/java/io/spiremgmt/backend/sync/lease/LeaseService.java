@@ -105,7 +105,9 @@ public class LeaseService implements SiteAgents {
                 caller.name(),
                 AuditAction.SITE_AGENT_LEASE,
                 r.siteId().toString(),
-                "lease-" + r.agentId(),
+                // A fresh id: the agent id (up to 128 characters) is in the after-state, and a
+                // prefixed copy of it would overflow the request id column.
+                UUID.randomUUID().toString(),
                 got.previous() == null
                     ? null
                     : new JsonObject().put("agent_id", got.previous()).encode(),
