@@ -17,6 +17,7 @@ import io.spiremgmt.backend.validation.Text;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -42,6 +43,22 @@ public final class SyncRequestValidator {
   public static final int MAX_IDS = 1000;
 
   private static final Pattern REASON = Pattern.compile("[A-Z_]{1,32}");
+
+  /**
+   * The failure reasons kept as they are (the ones the site agent sends, plus ENTRY_TOO_LARGE for
+   * an entry SPIRE cannot take). Any other well-formed reason becomes {@link #OTHER_REASON}, and an
+   * empty one {@link #UNKNOWN_REASON}: the reason is a metric label, so its values must stay few
+   * whatever an agent sends. Mapping, not refusing, keeps a newer agent's FAILED results recorded
+   * (a refusal would fail its whole report); the error text keeps the detail.
+   */
+  public static final Set<String> KNOWN_REASONS =
+      Set.of("SPIRE_UNAVAILABLE", "SPIRE_REJECTED", "CONFLICT", "ENTRY_TOO_LARGE");
+
+  /** The reason recorded for a well-formed reason outside {@link #KNOWN_REASONS}. */
+  public static final String OTHER_REASON = "OTHER";
+
+  /** The reason recorded when the agent sent none. */
+  public static final String UNKNOWN_REASON = "UNKNOWN";
 
   private SyncRequestValidator() {}
 
@@ -125,7 +142,7 @@ public final class SyncRequestValidator {
         outcome,
         r.getSpireEntryId(),
         r.getError().isEmpty() ? "failed (no detail reported)" : r.getError(),
-        r.getReason().isEmpty() ? "UNKNOWN" : r.getReason());
+        reason(r.getReason()));
   }
 
   /**
@@ -219,6 +236,13 @@ public final class SyncRequestValidator {
           ErrorReason.MISSING_FIELD, "agent_id", "the agent instance id is required");
     }
     return Text.check(value, "agent_id", 128);
+  }
+
+  private static String reason(String reason) {
+    if (reason.isEmpty()) {
+      return UNKNOWN_REASON;
+    }
+    return KNOWN_REASONS.contains(reason) ? reason : OTHER_REASON;
   }
 
   private static void checkError(String error, String field) {

@@ -76,6 +76,38 @@ class SyncMetricsTest {
   }
 
   @Test
+  void anUnknownFailureReasonIsCountedAsOtherSoTheLabelStaysBounded() {
+    // Given
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    Fixtures.leased(token, site);
+    Entry e = create(token, entry(td, "/made-up", site.getId()));
+
+    // When: the agent sends a well-formed reason outside the fixed list
+    Fixtures.report(
+        token,
+        site,
+        SyncResult.newBuilder()
+            .setEntryId(e.getId())
+            .setRevision(1)
+            .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+            .setError("something new went wrong")
+            .setReason("MADE_UP_REASON_A"));
+
+    // Then: the result is recorded, under the reason OTHER
+    String metrics = Metrics.scrape();
+    assertThat(metrics)
+        .contains("sync_failures_total{reason=\"OTHER\",site=\"" + site.getId() + "\"} 1.0")
+        .doesNotContain("MADE_UP_REASON_A");
+    assertThat(
+            DbProbe.queryString(
+                "SELECT sync_status FROM workload_entry_sites WHERE workload_entry_id = '"
+                    + e.getId()
+                    + "'"))
+        .isEqualTo("FAILED");
+  }
+
+  @Test
   void theDutiesRefreshTheGaugesAndRunOnOneReplicaAtATime() throws Exception {
     // Given: a site with a waiting change and an agent
     String td = Fixtures.trustDomain();
