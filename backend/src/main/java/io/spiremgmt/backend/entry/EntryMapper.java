@@ -78,28 +78,12 @@ public final class EntryMapper {
     WorkloadEntryEntity entity = view.entity();
     EntrySpec spec = view.spec();
     Entry.Builder b =
-        Entry.newBuilder()
+        content(spec).toBuilder()
             .setId(entity.getId().toString())
-            .setSpiffeId(spec.spiffeId())
-            .setParentId(spec.parentId())
-            .setTtl(spec.ttl())
-            .addAllDnsNames(spec.dnsNames())
-            .setAdmin(spec.admin())
-            .setDownstream(spec.downstream())
-            .addAllSiteIds(spec.siteIds())
             .setRevision(entity.getRevision())
             .setCreatedAt(ProtoTime.toTimestamp(entity.getCreatedAt()))
             .setUpdatedAt(ProtoTime.toTimestamp(entity.getUpdatedAt()))
-            .addAllFederatesWith(spec.federatesWith())
-            .setJwtSvidTtl(spec.jwtSvidTtl())
-            .setHint(spec.hint())
-            .setStoreSvid(spec.storeSvid())
             .setCreatedBy(entity.getCreatedBy());
-    spec.selectors()
-        .forEach(s -> b.addSelectors(Selector.newBuilder().setType(s.type()).setValue(s.value())));
-    if (spec.expiresAt() != null) {
-      b.setExpiryTime(ProtoTime.toTimestamp(spec.expiresAt()));
-    }
     if (entity.getDeleteRequestedAt() != null) {
       b.setDeleteTime(ProtoTime.toTimestamp(entity.getDeleteRequestedAt()));
     }

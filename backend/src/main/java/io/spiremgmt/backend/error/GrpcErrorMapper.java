@@ -58,13 +58,9 @@ public final class GrpcErrorMapper {
     if (t instanceof StatusException e && e.getStatus().getCode() != Status.Code.UNKNOWN) {
       return new StatusRuntimeException(e.getStatus(), e.getTrailers());
     }
-    if (PgErrors.isDatabaseUnavailable(t)) {
-      ApiException e = databaseUnavailable(t);
-      return status(e.reason(), e.getMessage(), null, null);
-    }
-    if (PgErrors.isStatementTimeout(t)) {
-      ApiException e = statementTimeout();
-      return status(e.reason(), e.getMessage(), null, null);
+    ApiException database = databaseFailure(t);
+    if (database != null) {
+      return status(database.reason(), database.getMessage(), null, null);
     }
     String correlationId = UUID.randomUUID().toString();
     LOG.errorf(failure, "internal error, correlation_id=%s", correlationId);
@@ -81,14 +77,26 @@ public final class GrpcErrorMapper {
     if (t instanceof ApiException e) {
       return e;
     }
+    ApiException database = databaseFailure(t);
+    if (database != null) {
+      return database;
+    }
+    StatusRuntimeException s = toStatus(t);
+    return ApiException.of(ErrorReason.INTERNAL, s.getStatus().getDescription());
+  }
+
+  /**
+   * What a failure of the database that is not a bug answers (unreachable, or a statement cut by
+   * its timeout); null for anything else.
+   */
+  private static ApiException databaseFailure(Throwable t) {
     if (PgErrors.isDatabaseUnavailable(t)) {
       return databaseUnavailable(t);
     }
     if (PgErrors.isStatementTimeout(t)) {
       return statementTimeout();
     }
-    StatusRuntimeException s = toStatus(t);
-    return ApiException.of(ErrorReason.INTERNAL, s.getStatus().getDescription());
+    return null;
   }
 
   /**

@@ -35,23 +35,15 @@ public final class PgErrors {
    * wrapped it: two writers passed the pre-check at once and the database kept the invariant.
    */
   public static Predicate<Throwable> isUniqueViolation(String constraint) {
-    return failure -> {
-      for (Throwable t = failure; t != null; t = t.getCause()) {
-        if (t instanceof PgException pg
-            && UNIQUE_VIOLATION.equals(pg.getSqlState())
-            && constraint.equals(pg.getConstraint())) {
-          return true;
-        }
-        if (t instanceof ConstraintViolationException cv
-            && constraint.equals(cv.getConstraintName())) {
-          return true;
-        }
-        if (t.getCause() == t) {
-          break;
-        }
-      }
-      return false;
-    };
+    return failure ->
+        anyCause(
+            failure,
+            t ->
+                (t instanceof PgException pg
+                        && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                        && constraint.equals(pg.getConstraint()))
+                    || (t instanceof ConstraintViolationException cv
+                        && constraint.equals(cv.getConstraintName())));
   }
 
   /**
@@ -61,39 +53,30 @@ public final class PgErrors {
    * read.
    */
   public static boolean isDatabaseUnavailable(Throwable failure) {
-    int depth = 0;
-    for (Throwable t = failure; t != null && depth < 32; t = t.getCause(), depth++) {
-      if (t instanceof ConnectException
-          || t instanceof NoRouteToHostException
-          || t instanceof UnknownHostException
-          || t instanceof ClosedConnectionException
-          || t instanceof ClosedChannelException) {
-        return true;
-      }
-      if (t instanceof PgException pg
-          && pg.getSqlState() != null
-          && (UNAVAILABLE_STATES.contains(pg.getSqlState()) || pg.getSqlState().startsWith("08"))) {
-        return true;
-      }
-      // The pool gave no connection in time (Vert.x's NoStackTraceTimeoutException), or the
-      // connection went away under a statement ("Connection reset", "Connection closed", "Pool
-      // closed").
-      if (t instanceof TimeoutException) {
-        return true;
-      }
-      if (t instanceof VertxException || t instanceof java.io.IOException) {
-        String message = String.valueOf(t.getMessage());
-        if (message.contains("Connection reset")
-            || message.contains("Connection closed")
-            || message.contains("connection was closed")
-            || message.contains("Broken pipe")
-            || message.contains("connection may have been lost")) {
-          return true;
-        }
-      }
-      if (t.getCause() == t) {
-        break;
-      }
+    return anyCause(failure, PgErrors::saysUnreachable);
+  }
+
+  private static boolean saysUnreachable(Throwable t) {
+    if (t instanceof ConnectException
+        || t instanceof NoRouteToHostException
+        || t instanceof UnknownHostException
+        || t instanceof ClosedConnectionException
+        || t instanceof ClosedChannelException
+        // The pool gave no connection in time (Vert.x's NoStackTraceTimeoutException).
+        || t instanceof TimeoutException) {
+      return true;
+    }
+    if (t instanceof PgException pg && pg.getSqlState() != null) {
+      return UNAVAILABLE_STATES.contains(pg.getSqlState()) || pg.getSqlState().startsWith("08");
+    }
+    // The connection went away under a statement.
+    if (t instanceof VertxException || t instanceof java.io.IOException) {
+      String message = String.valueOf(t.getMessage());
+      return message.contains("Connection reset")
+          || message.contains("Connection closed")
+          || message.contains("connection was closed")
+          || message.contains("Broken pipe")
+          || message.contains("connection may have been lost");
     }
     return false;
   }
@@ -103,9 +86,19 @@ public final class PgErrors {
    * service only causes through {@code statement_timeout}.
    */
   public static boolean isStatementTimeout(Throwable failure) {
+    return anyCause(
+        failure, t -> t instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState()));
+  }
+
+  /**
+   * Whether {@code failure} or one of its causes matches: Hibernate Reactive, Mutiny and the driver
+   * wrap what PostgreSQL said, so the whole chain is read (bounded, and stopping at a cause that is
+   * its own cause).
+   */
+  private static boolean anyCause(Throwable failure, Predicate<Throwable> test) {
     int depth = 0;
     for (Throwable t = failure; t != null && depth < 32; t = t.getCause(), depth++) {
-      if (t instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState())) {
+      if (test.test(t)) {
         return true;
       }
       if (t.getCause() == t) {

@@ -59,15 +59,7 @@ class SyncMetricsTest {
     Entry e = create(token, entry(td, "/fails", site.getId()));
 
     // When
-    Fixtures.report(
-        token,
-        site,
-        SyncResult.newBuilder()
-            .setEntryId(e.getId())
-            .setRevision(1)
-            .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
-            .setError("SPIRE server call failed: UNAVAILABLE")
-            .setReason("SPIRE_UNAVAILABLE"));
+    reportFailure(site, e, "SPIRE_UNAVAILABLE", "SPIRE server call failed: UNAVAILABLE");
 
     // Then
     assertThat(Metrics.scrape())
@@ -84,15 +76,7 @@ class SyncMetricsTest {
     Entry e = create(token, entry(td, "/made-up", site.getId()));
 
     // When: the agent sends a well-formed reason outside the fixed list
-    Fixtures.report(
-        token,
-        site,
-        SyncResult.newBuilder()
-            .setEntryId(e.getId())
-            .setRevision(1)
-            .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
-            .setError("something new went wrong")
-            .setReason("MADE_UP_REASON_A"));
+    reportFailure(site, e, "MADE_UP_REASON_A", "something new went wrong");
 
     // Then: the result is recorded, under the reason OTHER
     String metrics = Metrics.scrape();
@@ -234,5 +218,18 @@ class SyncMetricsTest {
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .findFirst()
         .orElseThrow(() -> new AssertionError(prefix + " not in /q/metrics"));
+  }
+
+  /** The site's agent reports a FAILED result for the entry's first revision. */
+  private void reportFailure(Site site, Entry e, String reason, String error) {
+    Fixtures.report(
+        token,
+        site,
+        SyncResult.newBuilder()
+            .setEntryId(e.getId())
+            .setRevision(1)
+            .setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
+            .setError(error)
+            .setReason(reason));
   }
 }

@@ -19,7 +19,7 @@ public final class LeaseFence implements WriteFence {
 
   @Override
   public Duration writeDeadline(Duration wanted) {
-    Duration deadline = min(wanted, lease.ttl().dividedBy(3));
+    Duration deadline = SyncLoop.min(wanted, lease.ttl().dividedBy(3));
     Duration margin = deadline.plus(deadline.dividedBy(2));
     Duration left = lease.held() ? lease.remaining() : Duration.ZERO;
     if (left.compareTo(margin) <= 0) {
@@ -31,9 +31,5 @@ public final class LeaseFence implements WriteFence {
               + " ms a SPIRE write needs; writing stops until it is renewed");
     }
     return deadline;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 }

@@ -363,7 +363,8 @@ public final class SyncLoop implements Runnable {
         .build();
   }
 
-  private static Duration min(Duration a, Duration b) {
+  /** The shorter of two durations. */
+  static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
