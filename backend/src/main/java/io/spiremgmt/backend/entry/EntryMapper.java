@@ -102,6 +102,7 @@ public final class EntryMapper {
       if (site.spireEntryId() != null) {
         status.setSpireEntryId(site.spireEntryId());
       }
+      status.setFailedAttempts(site.failedAttempts());
       b.addSiteStatuses(status);
     }
     return b.build();

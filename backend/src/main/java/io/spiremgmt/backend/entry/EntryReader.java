@@ -33,7 +33,7 @@ public class EntryReader {
           + " sel.types AS selector_types, sel.vals AS selector_values,"
           + " (SELECT json_agg(json_build_object('site_id', es.site_id, 'site_name', si.name, 'state',"
           + " es.sync_status, 'last_sync_at', es.last_sync_at, 'last_error', es.last_error, 'spire_entry_id',"
-          + " es.spire_entry_id) ORDER BY si.name COLLATE \"C\") FROM workload_entry_sites es JOIN sites si ON si.id ="
+          + " es.spire_entry_id, 'attempts', es.attempts) ORDER BY si.name COLLATE \"C\") FROM workload_entry_sites es JOIN sites si ON si.id ="
           + " es.site_id WHERE es.workload_entry_id = p.id) AS site_states";
 
   /** Selectors of each row in one index probe: both arrays from the same ordered scan. */
@@ -269,7 +269,8 @@ public class EntryReader {
                 EntrySiteEntity.SyncState.valueOf(s.getString("state")),
                 instant(s.getString("last_sync_at")),
                 s.getString("last_error"),
-                s.getString("spire_entry_id")));
+                s.getString("spire_entry_id"),
+                s.getInteger("attempts")));
       }
     }
     EntrySpec spec =

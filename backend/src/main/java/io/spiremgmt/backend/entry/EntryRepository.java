@@ -117,7 +117,8 @@ public class EntryRepository {
                   es.getSyncState(),
                   es.getLastSyncAt(),
                   es.getLastError(),
-                  es.getSpireEntryId()));
+                  es.getSpireEntryId(),
+                  es.getAttempts()));
     }
     Map<UUID, EntryView> views = new LinkedHashMap<>();
     for (WorkloadEntryEntity e : entries) {

@@ -575,7 +575,8 @@ public class EntryService {
                         EntrySiteEntity.SyncState.PENDING,
                         null,
                         null,
-                        null))
+                        null,
+                        0))
             .sorted(Comparator.comparing(EntryView.SiteState::siteName))
             .toList();
     return new EntryView(entity, List.copyOf(spec.selectors()), states);

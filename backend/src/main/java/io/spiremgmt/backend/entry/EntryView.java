@@ -24,6 +24,7 @@ public record EntryView(
    * @param lastSyncAt last successful sync, or null
    * @param lastError last error, or null
    * @param spireEntryId the SPIRE entry id, or null
+   * @param failedAttempts failed attempts in a row (0 when none)
    */
   public record SiteState(
       UUID siteId,
@@ -31,7 +32,8 @@ public record EntryView(
       EntrySiteEntity.SyncState state,
       Instant lastSyncAt,
       String lastError,
-      String spireEntryId) {}
+      String spireEntryId,
+      int failedAttempts) {}
 
   /** The ids of the sites that hold or must hold the entry (not those it is being removed from). */
   public List<String> assignedSiteIds() {

@@ -123,6 +123,7 @@ public class SyncQueueRepository {
    * @param lastSyncAt its last sync, or null
    * @param lastError its last error, or null
    * @param lastReportId the request id of the last report applied to it, or null
+   * @param attempts its failed attempts in a row
    */
   public record Locked(
       String siteName,
@@ -132,7 +133,8 @@ public class SyncQueueRepository {
       String spireEntryId,
       Instant lastSyncAt,
       String lastError,
-      String lastReportId) {}
+      String lastReportId,
+      int attempts) {}
 
   /**
    * Locks the site's rows of {@code entryIds} in entry id order (the site exists: the lease fence
@@ -142,7 +144,7 @@ public class SyncQueueRepository {
     return tx.preparedQuery(
             "SELECT (SELECT name FROM sites WHERE id = $1) AS site_name, w.workload_entry_id,"
                 + " w.sync_status, w.target_revision, w.spire_entry_id, w.last_sync_at,"
-                + " w.last_error, w.last_report_id FROM workload_entry_sites w"
+                + " w.last_error, w.last_report_id, w.attempts FROM workload_entry_sites w"
                 + " WHERE w.site_id = $1 AND w.workload_entry_id = ANY($2)"
                 + " ORDER BY w.workload_entry_id FOR UPDATE")
         .execute(Tuple.of(siteId, entryIds.toArray(UUID[]::new)))
@@ -160,7 +162,8 @@ public class SyncQueueRepository {
                         r.getString("spire_entry_id"),
                         lastSync == null ? null : lastSync.toInstant(),
                         r.getString("last_error"),
-                        r.getString("last_report_id")));
+                        r.getString("last_report_id"),
+                        r.getInteger("attempts")));
               }
               return out;
             });

@@ -33,9 +33,11 @@ import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * Applies an agent's report of what it did at its site, in one transaction with an audit event per
- * state change. Stale-safe: a result for an older revision than the row's target never changes it.
- * Idempotent: a report repeated with the same request id changes nothing. DELETED at the last site
- * of an entry being deleted purges the entry.
+ * state change. A run of failures of one (entry, site, revision) is audited when it starts and when
+ * it ends (with the count reached); the failures in between only count on the row. Stale-safe: a
+ * result for an older revision than the row's target never changes it. Idempotent: a report
+ * repeated with the same request id changes nothing. DELETED at the last site of an entry being
+ * deleted purges the entry.
  */
 @ApplicationScoped
 public class SyncReportService {
@@ -174,14 +176,16 @@ public class SyncReportService {
                                     row.state(),
                                     row.lastSyncAt(),
                                     row.lastError(),
-                                    row.spireEntryId()),
+                                    row.spireEntryId(),
+                                    row.attempts()),
                                 json(
                                     siteId,
                                     row.siteName(),
                                     EntrySiteEntity.SyncState.SYNCED,
                                     now,
                                     null,
-                                    r.spireEntryId())));
+                                    r.spireEntryId(),
+                                    0)));
                       }
                       if (applied.isEmpty()) {
                         return Uni.createFrom().item(applied);
@@ -288,10 +292,17 @@ public class SyncReportService {
                   row.markSynced(r.spireEntryId(), now, requestId);
                 }
                 case FAILED -> {
+                  // Only the first failure of a run is audited; the next ones are counted on the
+                  // row (attempts, last error, next retry), and the run's end is audited with the
+                  // count reached. A SPIRE outage must not write an audit row per retry.
+                  boolean runStarts = row.getAttempts() == 0;
                   int attempts = row.getAttempts() + 1;
                   Instant retryAt =
                       now.plus(Backoff.delay(attempts, ThreadLocalRandom.current().nextDouble()));
                   row.markFailed(r.error(), now, retryAt, requestId);
+                  if (!runStarts) {
+                    return s.flush().replaceWith(true);
+                  }
                 }
                 case DELETED -> {
                   if (row.getSyncState() != EntrySiteEntity.SyncState.DELETING) {
@@ -386,7 +397,8 @@ public class SyncReportService {
         row.getSyncState(),
         row.getLastSyncAt(),
         row.getLastError(),
-        row.getSpireEntryId());
+        row.getSpireEntryId(),
+        row.getAttempts());
   }
 
   /** The audit JSON of a site's sync status of an entry (an {@code EntrySiteStatus}). */
@@ -396,12 +408,14 @@ public class SyncReportService {
       EntrySiteEntity.SyncState state,
       Instant lastSyncAt,
       String lastError,
-      String spireEntryId) {
+      String spireEntryId,
+      int failedAttempts) {
     EntrySiteStatus.Builder b =
         EntrySiteStatus.newBuilder()
             .setSiteId(siteId.toString())
             .setSiteName(siteName)
-            .setSyncState(EntryMapper.toProto(state));
+            .setSyncState(EntryMapper.toProto(state))
+            .setFailedAttempts(failedAttempts);
     if (lastSyncAt != null) {
       b.setLastSyncTime(ProtoTime.toTimestamp(lastSyncAt));
     }

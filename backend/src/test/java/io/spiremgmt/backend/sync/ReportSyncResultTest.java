@@ -9,10 +9,12 @@ import com.google.protobuf.FieldMask;
 import io.grpc.Status;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.AuditEvent;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.EntrySiteStatus;
 import io.spiremgmt.api.v1.GetEntryRequest;
+import io.spiremgmt.api.v1.ListAuditEventsRequest;
 import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SyncOutcome;
@@ -25,6 +27,7 @@ import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -134,6 +137,98 @@ class ReportSyncResultTest {
             "SELECT CAST(EXTRACT(EPOCH FROM (next_attempt_at - changed_at)) * 1000 AS bigint)"
                 + where);
     assertThat(delayMillis).isBetween(4000L, 6000L);
+  }
+
+  @Test
+  void repeatedFailuresOfOnePairAreCountedWithOneAuditEventAndTheirEndIsAuditedWithTheCount() {
+    // Given: an entry whose site's SPIRE server is down
+    Entry created = create(token, entry(td, "/outage", site.getId()));
+    int failures = 6;
+
+    // When: the agent reports the same failure again and again (each retry its own report)
+    for (int i = 1; i <= failures; i++) {
+      int applied =
+          Api.sync(token)
+              .reportSyncResult(
+                  report(
+                      "outage-" + i,
+                      result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                          .setError("spire: connection refused (try " + i + ")")
+                          .setReason("SPIRE_UNAVAILABLE")
+                          .build()))
+              .getAppliedCount();
+      assertThat(applied).isEqualTo(1);
+    }
+
+    // Then: one audit event for the run, every attempt counted, the last error kept
+    List<AuditEvent> during = syncEvents(created.getId());
+    assertThat(during).singleElement();
+    AuditEvent started = during.get(0);
+    assertThat(started.getBefore().getFieldsOrThrow("sync_state").getStringValue())
+        .isEqualTo("SYNC_STATE_PENDING");
+    assertThat(started.getAfter().getFieldsOrThrow("sync_state").getStringValue())
+        .isEqualTo("SYNC_STATE_FAILED");
+    assertThat(started.getAfter().getFieldsOrThrow("failed_attempts").getNumberValue())
+        .isEqualTo(1);
+    assertThat(started.getRequestId()).isEqualTo("outage-1");
+    EntrySiteStatus failing = status(created.getId());
+    assertThat(failing.getFailedAttempts()).isEqualTo(failures);
+    assertThat(failing.getLastError()).isEqualTo("spire: connection refused (try 6)");
+
+    // When: SPIRE is back and the retry succeeds
+    Api.sync(token)
+        .reportSyncResult(
+            report("recovered", result(created.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED)));
+
+    // Then: the run's end is audited with the count it reached
+    List<AuditEvent> after = syncEvents(created.getId());
+    assertThat(after).hasSize(2);
+    AuditEvent ended = after.get(0);
+    assertThat(ended.getRequestId()).isEqualTo("recovered");
+    assertThat(ended.getBefore().getFieldsOrThrow("sync_state").getStringValue())
+        .isEqualTo("SYNC_STATE_FAILED");
+    assertThat(ended.getBefore().getFieldsOrThrow("failed_attempts").getNumberValue())
+        .isEqualTo(failures);
+    assertThat(ended.getBefore().getFieldsOrThrow("last_error").getStringValue())
+        .isEqualTo("spire: connection refused (try 6)");
+    assertThat(ended.getAfter().getFieldsOrThrow("sync_state").getStringValue())
+        .isEqualTo("SYNC_STATE_SYNCED");
+    assertThat(status(created.getId()).getFailedAttempts()).isZero();
+  }
+
+  @Test
+  void aFailureRunOfARemovalIsAuditedOnceAndTheRemovalWithTheCount() {
+    // Given: an entry being deleted, its removal failing three times at the site
+    Entry created = create(token, entry(td, "/removal", site.getId()));
+    long revision =
+        Api.entries(token)
+            .deleteEntry(DeleteEntryRequest.newBuilder().setId(created.getId()).build())
+            .getEntry()
+            .getRevision();
+    for (int i = 1; i <= 3; i++) {
+      Api.sync(token)
+          .reportSyncResult(
+              report(
+                  "rm-" + i,
+                  result(created.getId(), revision, SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                      .setError("spire: unavailable")
+                      .setReason("SPIRE_UNAVAILABLE")
+                      .build()));
+    }
+
+    // When: the removal succeeds
+    Api.sync(token)
+        .reportSyncResult(
+            report("rm-done", result(created.getId(), revision, SyncOutcome.SYNC_OUTCOME_DELETED)));
+
+    // Then: one entry.sync for the failures, and the removal records the count reached
+    assertThat(
+            DbProbe.queryString(
+                "SELECT string_agg(action || ':' || coalesce(before_state->>'failed_attempts', '-'),"
+                    + " ',' ORDER BY id) FROM audit_events WHERE target_id = '"
+                    + created.getId()
+                    + "'"))
+        .isEqualTo("entry.create:-,entry.delete:-,entry.sync:-,entry.unassign:3,entry.purge:-");
   }
 
   @Test
@@ -314,6 +409,17 @@ class ReportSyncResultTest {
         .setOutcome(outcome)
         .setSpireEntryId("spire-mgmt-" + entryId)
         .build();
+  }
+
+  /** The entry's {@code entry.sync} events, newest first, through the audit API. */
+  private List<AuditEvent> syncEvents(String entryId) {
+    return Api.audit(token)
+        .listAuditEvents(
+            ListAuditEventsRequest.newBuilder().setTargetType("entry").setTargetId(entryId).build())
+        .getAuditEventsList()
+        .stream()
+        .filter(e -> e.getAction().equals("entry.sync"))
+        .toList();
   }
 
   private EntrySiteStatus status(String entryId) {
