@@ -23,6 +23,11 @@ public enum AuditAction {
   SITE_UPDATE("site.update", AuditTargetType.SITE),
   /** A site was deleted. */
   SITE_DELETE("site.delete", AuditTargetType.SITE),
+  /**
+   * An operator's TriggerSync made a site's failed changes due at once (after: the entries named,
+   * if any, and how many changes of the site were reset); one event per site of the call.
+   */
+  SYNC_TRIGGER("sync.trigger", AuditTargetType.SITE),
   /** A site agent instance took a site's lease (a new tenure, not a renewal). */
   SITE_AGENT_LEASE("site.agent_lease", AuditTargetType.SITE),
   /** An API key was created. */

@@ -59,11 +59,27 @@ public class EntryRepository {
         .map(ids -> !ids.isEmpty());
   }
 
-  /** The per-site rows of one entry. */
+  /** The per-site rows of one entry (a plain read). */
   public Uni<List<EntrySiteEntity>> siteRows(Mutiny.Session s, UUID entryId) {
     return s.createSelectionQuery("from EntrySiteEntity where entryId = :id", EntrySiteEntity.class)
         .setParameter("id", entryId)
         .getResultList();
+  }
+
+  /**
+   * Locks the per-site rows of one entry (whose entry row the caller locked) for update, in site id
+   * order: the rows' one lock order (entry id, then site id), which reports and TriggerSync follow
+   * too, so no two of them deadlock. Run before the rows are read into the session, so what is read
+   * next is their current state.
+   */
+  public Uni<Void> lockSiteRows(Mutiny.Session s, UUID entryId) {
+    return s.createNativeQuery(
+            "SELECT site_id FROM workload_entry_sites WHERE workload_entry_id = :id"
+                + " ORDER BY site_id FOR UPDATE",
+            UUID.class)
+        .setParameter("id", entryId)
+        .getResultList()
+        .replaceWithVoid();
   }
 
   /** Deletes an entry row and its selector and site rows. */

@@ -190,13 +190,18 @@ public class EntryService {
   }
 
   /**
-   * The prelude of every change to a stored entry: lock it (NOT_FOUND when it does not exist), read
-   * it, and check that the caller may write it as stored.
+   * The prelude of every change to a stored entry: lock it (NOT_FOUND when it does not exist) and
+   * then its site rows (the rows' lock order: entry, then its rows by site id), read it, and check
+   * that the caller may write it as stored.
    */
   private Uni<EntryView> lockWritable(Mutiny.Session s, Caller caller, UUID id) {
     return entries
         .lock(s, id)
-        .chain(entity -> entity == null ? notFound(id) : view(s, entity))
+        .chain(
+            entity ->
+                entity == null
+                    ? notFound(id)
+                    : entries.lockSiteRows(s, id).chain(() -> view(s, entity)))
         .invoke(
             before ->
                 EntryScope.requireWritable(caller.access(), before.spec(), false, id.toString()));

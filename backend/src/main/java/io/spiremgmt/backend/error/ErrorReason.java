@@ -47,6 +47,12 @@ public enum ErrorReason {
   API_KEY_NAME_TAKEN(Status.Code.ALREADY_EXISTS),
   /** The revision the caller read is no longer the stored one. */
   STALE_REVISION(Status.Code.ABORTED),
+  /**
+   * PostgreSQL aborted the call's transaction because it collided with a concurrent one (a
+   * deadlock, SQLSTATE 40P01, or a serialization failure, 40001); nothing was changed: retry the
+   * call.
+   */
+  CONCURRENT_UPDATE(Status.Code.ABORTED),
   /** The site is INACTIVE and takes no new entries. */
   SITE_INACTIVE(Status.Code.FAILED_PRECONDITION),
   /** A site serves another trust domain than the entry's SPIFFE ID or the parent site. */

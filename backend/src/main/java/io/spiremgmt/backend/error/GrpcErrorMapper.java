@@ -18,9 +18,10 @@ import org.jboss.logging.Logger;
 /**
  * Turns any failure of a call into the status the client sees: an {@link ApiException} becomes its
  * reason's code with a {@code google.rpc.ErrorInfo}; security failures become UNAUTHENTICATED or
- * PERMISSION_DENIED; a database that cannot be reached becomes UNAVAILABLE and a statement
- * cancelled by its timeout DEADLINE_EXCEEDED; anything else is a bug, answered INTERNAL with a
- * fixed message and logged with a correlation id.
+ * PERMISSION_DENIED; a database that cannot be reached becomes UNAVAILABLE, a statement cancelled
+ * by its timeout DEADLINE_EXCEEDED, and a transaction aborted by a deadlock or serialization
+ * failure ABORTED; anything else is a bug, answered INTERNAL with a fixed message and logged with a
+ * correlation id.
  */
 public final class GrpcErrorMapper {
   private static final Logger LOG = Logger.getLogger(GrpcErrorMapper.class);
@@ -86,8 +87,8 @@ public final class GrpcErrorMapper {
   }
 
   /**
-   * What a failure of the database that is not a bug answers (unreachable, or a statement cut by
-   * its timeout); null for anything else.
+   * What a failure of the database that is not a bug answers (unreachable, a statement cut by its
+   * timeout, a transaction aborted by a collision); null for anything else.
    */
   private static ApiException databaseFailure(Throwable t) {
     if (PgErrors.isDatabaseUnavailable(t)) {
@@ -95,6 +96,9 @@ public final class GrpcErrorMapper {
     }
     if (PgErrors.isStatementTimeout(t)) {
       return statementTimeout();
+    }
+    if (PgErrors.isConcurrencyFailure(t)) {
+      return concurrentUpdate();
     }
     return null;
   }
@@ -117,6 +121,13 @@ public final class GrpcErrorMapper {
         "the database cancelled a statement of this call after spire-mgmt.db.statement-timeout"
             + " (it waited for a lock or scanned too long); nothing was changed: narrow a list's"
             + " filter or page size, or retry later");
+  }
+
+  private static ApiException concurrentUpdate() {
+    return ApiException.of(
+        ErrorReason.CONCURRENT_UPDATE,
+        "the database aborted this call because it collided with a concurrent change of the same"
+            + " rows (a deadlock or serialization failure); nothing was changed: retry the call");
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -7,18 +7,26 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
+import java.sql.SQLException;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.hibernate.exception.ConstraintViolationException;
 
 /**
- * Recognises PostgreSQL errors that are not bugs: outcomes of a race, a database that cannot be
- * reached, a statement cancelled by {@code statement_timeout}.
+ * Recognises PostgreSQL errors that are not bugs: outcomes of a race (a unique violation, a
+ * deadlock or serialization failure), a database that cannot be reached, a statement cancelled by
+ * {@code statement_timeout}.
  */
 public final class PgErrors {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String QUERY_CANCELED = "57014";
+
+  /**
+   * SQLSTATEs of a transaction aborted for colliding with another: serialization_failure,
+   * deadlock_detected.
+   */
+  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01");
 
   /**
    * SQLSTATEs of a server going away or not yet there: admin_shutdown, crash_shutdown,
@@ -88,6 +96,23 @@ public final class PgErrors {
   public static boolean isStatementTimeout(Throwable failure) {
     return anyCause(
         failure, t -> t instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState()));
+  }
+
+  /**
+   * Whether {@code failure} is PostgreSQL aborting the transaction because it collided with a
+   * concurrent one: a deadlock (40P01) or a serialization failure (40001). The whole transaction
+   * was rolled back, and the same call can succeed when retried. On the Vert.x client the driver's
+   * {@link PgException} says so; on a Hibernate session, Hibernate Reactive converts it to an
+   * exception (e.g. {@code LockAcquisitionException}) whose cause is a {@link SQLException} with
+   * the SQLSTATE.
+   */
+  public static boolean isConcurrencyFailure(Throwable failure) {
+    return anyCause(
+        failure,
+        t ->
+            (t instanceof PgException pg && CONCURRENCY_STATES.contains(pg.getSqlState()))
+                || (t instanceof SQLException sql
+                    && CONCURRENCY_STATES.contains(sql.getSQLState())));
   }
 
   /**

@@ -1,6 +1,11 @@
 package io.spiremgmt.backend.sync;
 
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.audit.AuditAction;
+import io.spiremgmt.backend.audit.AuditRecord;
+import io.spiremgmt.backend.audit.AuditRepository;
+import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.entry.EntrySiteEntity;
 import io.spiremgmt.backend.entry.EntrySiteEntity.SyncState;
 import io.spiremgmt.backend.error.ApiException;
@@ -8,10 +13,13 @@ import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.notify.SiteNotifier;
 import io.spiremgmt.backend.site.SiteEntity;
 import io.spiremgmt.backend.site.SiteRepository;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,28 +35,64 @@ public class SyncControlService {
   private final SiteRepository sites;
   private final SyncQueueRepository queue;
   private final SiteNotifier notifier;
+  private final AuditRepository audit;
 
   SyncControlService(
       Mutiny.SessionFactory sessions,
       SiteRepository sites,
       SyncQueueRepository queue,
-      SiteNotifier notifier) {
+      SiteNotifier notifier,
+      AuditRepository audit) {
     this.sessions = sessions;
     this.sites = sites;
     this.queue = queue;
     this.notifier = notifier;
+    this.audit = audit;
   }
 
   /**
    * Makes the given sites' failed changes (only those of {@code entryIds}, when given) due now and
-   * wakes the sites' agents; the number of changes whose backoff was reset.
+   * wakes the sites' agents, audited as {@code sync.trigger} per site in the same transaction; the
+   * number of changes whose backoff was reset.
    */
-  public Uni<Integer> trigger(List<UUID> siteIds, List<UUID> entryIds) {
+  public Uni<Long> trigger(Caller caller, List<UUID> siteIds, List<UUID> entryIds) {
+    List<UUID> distinct = List.copyOf(new LinkedHashSet<>(siteIds));
+    // One request id ties the call's events (one per site) together.
+    String requestId = UUID.randomUUID().toString();
     return sessions.withTransaction(
         (s, tx) ->
-            requireSites(s, siteIds)
-                .chain(() -> queue.resetBackoff(s, siteIds, entryIds))
-                .call(() -> notifier.notifySites(s, siteIds, "trigger")));
+            requireSites(s, distinct)
+                .chain(() -> queue.resetBackoff(s, distinct, entryIds))
+                .call(
+                    reset ->
+                        Multi.createFrom()
+                            .iterable(distinct)
+                            .onItem()
+                            .transformToUniAndConcatenate(
+                                site ->
+                                    audit.append(
+                                        s,
+                                        new AuditRecord(
+                                            caller.name(),
+                                            AuditAction.SYNC_TRIGGER,
+                                            site.toString(),
+                                            requestId,
+                                            null,
+                                            triggerJson(
+                                                site, entryIds, reset.getOrDefault(site, 0L)))))
+                            .collect()
+                            .last())
+                .call(() -> notifier.notifySites(s, distinct, "trigger"))
+                .map(reset -> reset.values().stream().mapToLong(Long::longValue).sum()));
+  }
+
+  /** The {@code after} of a {@code sync.trigger} event. */
+  private static String triggerJson(UUID siteId, List<UUID> entryIds, long resetCount) {
+    JsonObject after = new JsonObject().put("site_id", siteId.toString());
+    if (!entryIds.isEmpty()) {
+      after.put("entry_ids", new JsonArray(entryIds.stream().map(UUID::toString).toList()));
+    }
+    return after.put("reset_count", resetCount).encode();
   }
 
   /**

@@ -64,8 +64,9 @@ public class SyncGrpcService implements SyncService {
     return callers
         .current()
         .chain(
-            () ->
+            caller ->
                 control.trigger(
+                    caller,
                     SyncRequestValidator.triggerSites(request.getSiteIdsList()),
                     SyncRequestValidator.ids(request.getEntryIdsList(), "entry_ids")))
         .map(n -> TriggerSyncResponse.newBuilder().setResetCount(n).build());

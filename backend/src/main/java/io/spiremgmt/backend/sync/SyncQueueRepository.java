@@ -14,7 +14,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
@@ -204,18 +206,33 @@ public class SyncQueueRepository {
 
   /**
    * Makes the given sites' failed changes (only those of {@code entryIds}, when given) due now; how
-   * many were reset.
+   * many were reset at each site (sites without any are left out). The rows are locked first, in
+   * the one lock order of these rows (entry id, then site id), so a report locking the same rows
+   * cannot deadlock with it.
    */
-  public Uni<Integer> resetBackoff(Mutiny.Session s, List<UUID> siteIds, List<UUID> entryIds) {
-    String hql =
-        "update EntrySiteEntity set nextAttemptAt = null, attempts = 0"
-            + " where siteId in :sites and attempts > 0"
-            + (entryIds.isEmpty() ? "" : " and entryId in :entries");
-    Mutiny.MutationQuery q = s.createMutationQuery(hql).setParameter("sites", siteIds);
+  public Uni<Map<UUID, Long>> resetBackoff(
+      Mutiny.Session s, List<UUID> siteIds, List<UUID> entryIds) {
+    String sql =
+        "WITH locked AS (SELECT workload_entry_id, site_id FROM workload_entry_sites"
+            + " WHERE site_id IN (:sites) AND attempts > 0"
+            + (entryIds.isEmpty() ? "" : " AND workload_entry_id IN (:entries)")
+            + " ORDER BY workload_entry_id, site_id FOR UPDATE),"
+            + " reset AS (UPDATE workload_entry_sites w SET next_attempt_at = NULL, attempts = 0"
+            + " FROM locked l WHERE w.workload_entry_id = l.workload_entry_id"
+            + " AND w.site_id = l.site_id RETURNING w.site_id)"
+            + " SELECT site_id, count(*) FROM reset GROUP BY site_id";
+    Mutiny.SelectionQuery<Object[]> q =
+        s.createNativeQuery(sql, Object[].class).setParameter("sites", siteIds);
     if (!entryIds.isEmpty()) {
       q.setParameter("entries", entryIds);
     }
-    return q.executeUpdate();
+    return q.getResultList()
+        .map(
+            rows -> {
+              Map<UUID, Long> bySite = new HashMap<>();
+              rows.forEach(r -> bySite.put((UUID) r[0], ((Number) r[1]).longValue()));
+              return bySite;
+            });
   }
 
   /**
