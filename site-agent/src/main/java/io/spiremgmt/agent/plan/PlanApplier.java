@@ -41,6 +41,9 @@ public final class PlanApplier {
     FAILED
   }
 
+  /** The reason of a {@link Kind#FAILED} outcome whose entry SPIRE refuses as too large. */
+  public static final String ENTRY_TOO_LARGE = "ENTRY_TOO_LARGE";
+
   /**
    * The outcome for one SPIRE entry id.
    *
@@ -48,8 +51,19 @@ public final class PlanApplier {
    * @param kind what happened (or, in dry-run mode, would happen)
    * @param detail the error or conflict, else empty
    * @param dryRun whether this only reports what would happen
+   * @param reason for a {@link Kind#FAILED} outcome, {@link #ENTRY_TOO_LARGE} when SPIRE refuses
+   *     the entry as larger than it reads in one request, else empty (SPIRE rejected it)
    */
-  public record Outcome(String id, Kind kind, String detail, boolean dryRun) {}
+  public record Outcome(String id, Kind kind, String detail, boolean dryRun, String reason) {
+    public Outcome(String id, Kind kind, String detail, boolean dryRun) {
+      this(id, kind, detail, dryRun, "");
+    }
+
+    /** A write of entry {@code id} that SPIRE answered with the failure {@code r}. */
+    static Outcome failed(String id, SpireEntryClient.ItemResult r) {
+      return new Outcome(id, Kind.FAILED, r.message(), false, r.tooLarge() ? ENTRY_TOO_LARGE : "");
+    }
+  }
 
   /** Applies {@code plan}; one outcome per entry it names. */
   public List<Outcome> apply(SyncPlan plan) {
@@ -96,7 +110,7 @@ public final class PlanApplier {
         } else if (r.code() == NOT_FOUND) {
           vanished.add(entries.get(i));
         } else {
-          outcomes.add(new Outcome(entries.get(i).id(), Kind.FAILED, r.message(), false));
+          outcomes.add(Outcome.failed(entries.get(i).id(), r));
         }
       }
       // Deleted behind our back between the listing and the update: create it whole.
@@ -141,7 +155,7 @@ public final class PlanApplier {
                     + " has the same SPIFFE ID, parent and selectors",
                 false));
       } else {
-        outcomes.add(new Outcome(desired.id(), Kind.FAILED, r.message(), false));
+        outcomes.add(Outcome.failed(desired.id(), r));
       }
     }
     outcomes.addAll(create(retry, false));
@@ -152,14 +166,15 @@ public final class PlanApplier {
     SpireEntryClient.ItemResult r =
         spire.update(List.of(desired), EnumSet.allOf(EntryField.class)).get(0);
     return List.of(
-        new Outcome(
-            desired.id(), r.ok() ? Kind.CREATED : Kind.FAILED, r.ok() ? "" : r.message(), false));
+        r.ok()
+            ? new Outcome(desired.id(), Kind.CREATED, "", false)
+            : Outcome.failed(desired.id(), r));
   }
 
   private Outcome deleteOutcome(String id, SpireEntryClient.ItemResult r) {
     // NOT_FOUND means it is gone already: the goal of the delete holds.
     return r.ok() || r.code() == NOT_FOUND
         ? new Outcome(id, Kind.DELETED, "", false)
-        : new Outcome(id, Kind.FAILED, r.message(), false);
+        : Outcome.failed(id, r);
   }
 }

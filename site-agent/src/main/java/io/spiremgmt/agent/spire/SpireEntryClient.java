@@ -1,6 +1,8 @@
 package io.spiremgmt.agent.spire;
 
+import com.google.protobuf.CodedOutputStream;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -30,21 +32,38 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSessionContext;
 
 /**
  * A small domain-typed client of a SPIRE server's Entry API: it pages through entries and sends
- * creates, updates and deletes in batches of a configured size, returning one result per item in
- * order.
+ * creates, updates and deletes in batches of a configured size and of at most {@link
+ * #MAX_BATCH_BYTES}, returning one result per item in order.
+ *
+ * <p>SPIRE reads requests of at most 4 MiB (grpc-go's default, which SPIRE does not change) and
+ * answers a larger one {@code RESOURCE_EXHAUSTED}. A batch refused so is split in halves and each
+ * half sent on its own; a single entry refused so gets a result of its own ({@link
+ * ItemResult#tooLarge()}) naming its size, while the rest of its batch is written. A listing page
+ * larger than the agent reads is asked for again in halves of its size.
  */
 public final class SpireEntryClient implements AutoCloseable {
+  /**
+   * Most bytes of entries (or entry ids) in one batch write, well under the 4 MiB a SPIRE server
+   * reads; a batch always holds at least one item, however large.
+   */
+  public static final int MAX_BATCH_BYTES = 1024 * 1024;
+
+  private static final int RESOURCE_EXHAUSTED = io.grpc.Status.Code.RESOURCE_EXHAUSTED.value();
+
   private final ManagedChannel channel;
   private final EpollEventLoopGroup group;
   private final EntryGrpc.EntryBlockingStub stub;
   private final int pageSize;
   private final int batchSize;
+  private final int maxBatchBytes;
   private final long timeoutSeconds;
   private SslContext tls;
   private volatile WriteFence fence = WriteFence.NONE;
@@ -54,8 +73,9 @@ public final class SpireEntryClient implements AutoCloseable {
       EpollEventLoopGroup group,
       int pageSize,
       int batchSize,
+      int maxBatchBytes,
       long timeoutSeconds) {
-    if (pageSize < 1 || batchSize < 1) {
+    if (pageSize < 1 || batchSize < 1 || maxBatchBytes < 1) {
       throw new IllegalArgumentException("page and batch sizes must be positive");
     }
     this.channel = channel;
@@ -63,6 +83,7 @@ public final class SpireEntryClient implements AutoCloseable {
     this.stub = EntryGrpc.newBlockingStub(channel);
     this.pageSize = pageSize;
     this.batchSize = batchSize;
+    this.maxBatchBytes = maxBatchBytes;
     this.timeoutSeconds = timeoutSeconds;
   }
 
@@ -72,6 +93,15 @@ public final class SpireEntryClient implements AutoCloseable {
    */
   public static SpireEntryClient overUnixSocket(
       Path socket, int pageSize, int batchSize, long timeoutSeconds) {
+    return overUnixSocket(socket, pageSize, batchSize, MAX_BATCH_BYTES, timeoutSeconds);
+  }
+
+  /**
+   * Like {@link #overUnixSocket(Path, int, int, long)} with batches of at most {@code
+   * maxBatchBytes} (tests use a budget over SPIRE's limit to see how refused batches are split).
+   */
+  public static SpireEntryClient overUnixSocket(
+      Path socket, int pageSize, int batchSize, int maxBatchBytes, long timeoutSeconds) {
     EpollEventLoopGroup group = new EpollEventLoopGroup(1);
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
@@ -79,7 +109,7 @@ public final class SpireEntryClient implements AutoCloseable {
             .channelType(EpollDomainSocketChannel.class)
             .usePlaintext()
             .build();
-    return new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
+    return new SpireEntryClient(channel, group, pageSize, batchSize, maxBatchBytes, timeoutSeconds);
   }
 
   /**
@@ -119,7 +149,8 @@ public final class SpireEntryClient implements AutoCloseable {
               .sslContext(tls)
               .build();
       SpireEntryClient client =
-          new SpireEntryClient(channel, group, pageSize, batchSize, timeoutSeconds);
+          new SpireEntryClient(
+              channel, group, pageSize, batchSize, MAX_BATCH_BYTES, timeoutSeconds);
       client.tls = tls;
       return client;
     } catch (SSLException e) {
@@ -155,23 +186,44 @@ public final class SpireEntryClient implements AutoCloseable {
     public boolean ok() {
       return code == 0;
     }
+
+    /**
+     * Whether SPIRE refused the item alone as larger than it reads in one request; nothing was
+     * written for it, and resending it cannot succeed.
+     */
+    public boolean tooLarge() {
+      return code == RESOURCE_EXHAUSTED;
+    }
   }
 
-  /** Every entry of the server, page by page. */
+  /**
+   * Every entry of the server, page by page; a page larger than the agent reads is asked for again
+   * with half the page size (down to one entry).
+   */
   public List<SpireEntry> listAll() {
     List<SpireEntry> all = new ArrayList<>();
     String token = "";
-    do {
-      ListEntriesResponse page =
-          stub()
-              .listEntries(
-                  ListEntriesRequest.newBuilder()
-                      .setPageSize(pageSize)
-                      .setPageToken(token)
-                      .build());
+    int size = pageSize;
+    while (true) {
+      ListEntriesResponse page;
+      try {
+        page =
+            stub()
+                .listEntries(
+                    ListEntriesRequest.newBuilder().setPageSize(size).setPageToken(token).build());
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode().value() != RESOURCE_EXHAUSTED || size == 1) {
+          throw e;
+        }
+        size = Math.max(1, size / 2);
+        continue;
+      }
       page.getEntriesList().forEach(e -> all.add(fromProto(e)));
       token = page.getNextPageToken();
-    } while (!token.isEmpty());
+      if (token.isEmpty()) {
+        break;
+      }
+    }
     return all;
   }
 
@@ -185,16 +237,17 @@ public final class SpireEntryClient implements AutoCloseable {
 
   /** Creates the entries (with their ids) in batches; one result per entry, in order. */
   public List<ItemResult> create(List<SpireEntry> entries) {
-    List<ItemResult> results = new ArrayList<>();
-    for (List<SpireEntry> batch : batches(entries)) {
-      BatchCreateEntryRequest.Builder request = BatchCreateEntryRequest.newBuilder();
-      batch.forEach(e -> request.addEntries(toProto(e)));
-      writeStub()
-          .batchCreateEntry(request.build())
-          .getResultsList()
-          .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
-    }
-    return results;
+    return write(
+        entries.stream().map(SpireEntryClient::toProto).toList(),
+        e -> CodedOutputStream.computeMessageSize(1, e),
+        Entry::getId,
+        batch ->
+            writeStub()
+                .batchCreateEntry(BatchCreateEntryRequest.newBuilder().addAllEntries(batch).build())
+                .getResultsList()
+                .stream()
+                .map(r -> result(r.getStatus(), r.hasEntry() ? r.getEntry() : null))
+                .toList());
   }
 
   /**
@@ -206,33 +259,102 @@ public final class SpireEntryClient implements AutoCloseable {
       throw new IllegalArgumentException("an update must write at least one field");
     }
     EntryMask mask = mask(fields);
-    List<ItemResult> results = new ArrayList<>();
-    for (List<SpireEntry> batch : batches(entries)) {
-      BatchUpdateEntryRequest.Builder request =
-          BatchUpdateEntryRequest.newBuilder().setInputMask(mask);
-      batch.forEach(e -> request.addEntries(toProto(e)));
-      writeStub()
-          .batchUpdateEntry(request.build())
-          .getResultsList()
-          .forEach(r -> results.add(result(r.getStatus(), r.hasEntry() ? r.getEntry() : null)));
-    }
-    return results;
+    return write(
+        entries.stream().map(SpireEntryClient::toProto).toList(),
+        e -> CodedOutputStream.computeMessageSize(1, e),
+        Entry::getId,
+        batch ->
+            writeStub()
+                .batchUpdateEntry(
+                    BatchUpdateEntryRequest.newBuilder()
+                        .setInputMask(mask)
+                        .addAllEntries(batch)
+                        .build())
+                .getResultsList()
+                .stream()
+                .map(r -> result(r.getStatus(), r.hasEntry() ? r.getEntry() : null))
+                .toList());
   }
 
   /** Deletes the entries with these ids in batches; one result per id, in order. */
   public List<ItemResult> delete(List<String> ids) {
+    return write(
+        ids,
+        id -> CodedOutputStream.computeStringSize(1, id),
+        id -> id,
+        batch ->
+            writeStub()
+                .batchDeleteEntry(BatchDeleteEntryRequest.newBuilder().addAllIds(batch).build())
+                .getResultsList()
+                .stream()
+                .map(
+                    r ->
+                        new ItemResult(
+                            r.getStatus().getCode(), r.getStatus().getMessage(), null, r.getId()))
+                .toList());
+  }
+
+  /**
+   * Sends {@code items} in batches of at most {@code batchSize} items and {@code maxBatchBytes}
+   * bytes ({@code size} of each), each through {@code call}; one result per item, in order.
+   */
+  private <T> List<ItemResult> write(
+      List<T> items,
+      ToIntFunction<T> size,
+      Function<T, String> id,
+      Function<List<T>, List<ItemResult>> call) {
     List<ItemResult> results = new ArrayList<>();
-    for (List<String> batch : batches(ids)) {
-      writeStub()
-          .batchDeleteEntry(BatchDeleteEntryRequest.newBuilder().addAllIds(batch).build())
-          .getResultsList()
-          .forEach(
-              r ->
-                  results.add(
-                      new ItemResult(
-                          r.getStatus().getCode(), r.getStatus().getMessage(), null, r.getId())));
+    int start = 0;
+    while (start < items.size()) {
+      int end = start;
+      long bytes = 0;
+      while (end < items.size() && end - start < batchSize) {
+        int next = size.applyAsInt(items.get(end));
+        if (end > start && bytes + next > maxBatchBytes) {
+          break;
+        }
+        bytes += next;
+        end++;
+      }
+      results.addAll(send(items.subList(start, end), size, id, call));
+      start = end;
     }
     return results;
+  }
+
+  /**
+   * Sends one batch; when SPIRE refuses it as too large, sends its halves instead, and an item
+   * refused on its own gets a {@link ItemResult#tooLarge()} result naming its size.
+   */
+  private <T> List<ItemResult> send(
+      List<T> batch,
+      ToIntFunction<T> size,
+      Function<T, String> id,
+      Function<List<T>, List<ItemResult>> call) {
+    try {
+      return call.apply(batch);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode().value() != RESOURCE_EXHAUSTED) {
+        throw e;
+      }
+      if (batch.size() == 1) {
+        T item = batch.get(0);
+        return List.of(
+            new ItemResult(
+                RESOURCE_EXHAUSTED,
+                "the entry is "
+                    + size.applyAsInt(item)
+                    + " bytes serialized, more than the SPIRE server accepts in one request ("
+                    + e.getStatus().getDescription()
+                    + ")",
+                null,
+                id.apply(item)));
+      }
+      int half = batch.size() / 2;
+      List<ItemResult> results = new ArrayList<>(send(batch.subList(0, half), size, id, call));
+      results.addAll(send(batch.subList(half, batch.size()), size, id, call));
+      return results;
+    }
   }
 
   static EntryMask mask(Set<EntryField> fields) {
@@ -271,14 +393,6 @@ public final class SpireEntryClient implements AutoCloseable {
   private EntryGrpc.EntryBlockingStub writeStub() {
     Duration deadline = fence.writeDeadline(Duration.ofSeconds(timeoutSeconds));
     return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  private <T> List<List<T>> batches(List<T> items) {
-    List<List<T>> batches = new ArrayList<>();
-    for (int i = 0; i < items.size(); i += batchSize) {
-      batches.add(items.subList(i, Math.min(items.size(), i + batchSize)));
-    }
-    return batches;
   }
 
   static Entry toProto(SpireEntry e) {

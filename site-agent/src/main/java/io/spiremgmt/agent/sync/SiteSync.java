@@ -183,7 +183,10 @@ public final class SiteSync implements SpireSync {
         && (o.kind() == PlanApplier.Kind.FAILED || o.kind() == PlanApplier.Kind.CONFLICT)) {
       return r.setOutcome(SyncOutcome.SYNC_OUTCOME_FAILED)
           .setError(o.detail())
-          .setReason(o.kind() == PlanApplier.Kind.CONFLICT ? "CONFLICT" : "SPIRE_REJECTED")
+          .setReason(
+              o.kind() == PlanApplier.Kind.CONFLICT
+                  ? "CONFLICT"
+                  : o.reason().isEmpty() ? "SPIRE_REJECTED" : o.reason())
           .build();
     }
     if (delete) {

@@ -187,6 +187,17 @@ public final class SpireServer implements AutoCloseable {
     return client;
   }
 
+  /**
+   * A client on the admin socket with these page and batch sizes and at most {@code maxBatchBytes}
+   * per batch write; closed with the server.
+   */
+  public SpireEntryClient client(int pageSize, int batchSize, int maxBatchBytes) {
+    SpireEntryClient client =
+        SpireEntryClient.overUnixSocket(socket(), pageSize, batchSize, maxBatchBytes, 30);
+    clients.add(client);
+    return client;
+  }
+
   /** The trust domain it serves. */
   public String trustDomain() {
     return trustDomain;
