@@ -224,6 +224,8 @@ final class Cluster implements AutoCloseable {
     props.put("agent.instance-id", instance);
     props.put("agent.backend.address", "localhost:" + backends.get(0).port());
     props.put("agent.backend.token-file", agentTokens.get(name).toString());
+    // The test backends serve plaintext on loopback: a token may go there only with this setting.
+    props.put("agent.backend.allow-plaintext-token", "true");
     props.put("agent.spire.socket", spire.get(name).socket().toString());
     props.put("agent.poll-wait", "10s");
     props.put("agent.full-reconcile-interval", "2s");

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packaged programs as an operator runs them: the agent's {@code --dry-run} prints the plan and
- * changes nothing, bad agent configuration is refused with one line per problem, and the backend's
+ * changes nothing, bad agent configuration (a token over plaintext among it) is refused with one
+ * line per problem, and the backend's
  * production profile refuses unsafe settings, naming each.
  */
 class PackagedCliTest {
@@ -82,6 +83,27 @@ class PackagedCliTest {
         .contains("agent.site-id (AGENT_SITE_ID) must be the site's UUID")
         .contains("agent.backend.address (AGENT_BACKEND_ADDRESS) must be host:port")
         .contains("agent.spire.batch-size must be 1 to 1000, got 0");
+  }
+
+  @Test
+  void thePackagedAgentRefusesToSendItsTokenOverPlaintextWithoutTheDevelopmentSetting()
+      throws Exception {
+    // Given: the cluster's agent settings (a token, the plaintext backend) without the setting
+    // that allows a token over plaintext
+    Map<String, String> props = new java.util.HashMap<>(cluster.agentProperties("a", "plain"));
+    props.remove("agent.backend.allow-plaintext-token");
+
+    // When
+    Run run = agent(props);
+
+    // Then
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.out())
+        .contains("refusing to start")
+        .contains("agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) is set but the backend")
+        .contains("agent.backend.tls=true (AGENT_BACKEND_TLS)")
+        .contains("agent.backend.allow-plaintext-token=true (AGENT_BACKEND_ALLOW_PLAINTEXT_TOKEN)");
+    assertThat(converge.agent("a").getAgentId()).as("a refused agent takes no lease").isEmpty();
   }
 
   @Test

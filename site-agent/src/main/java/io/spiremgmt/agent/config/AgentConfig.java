@@ -53,8 +53,19 @@ public interface AgentConfig {
     @WithDefault("false")
     boolean tls();
 
-    /** A file holding the bearer token the agent presents; re-read when it changes. */
+    /**
+     * A file holding the bearer token (JWT or API key) the agent presents; re-read when it changes.
+     * Needs {@link #tls()} unless {@link #allowPlaintextToken()}.
+     */
     Optional<Path> tokenFile();
+
+    /**
+     * Development only: lets the agent send its {@link #tokenFile() token} over a plaintext
+     * connection, where anyone on the path can read and replay it. Off by default, so an agent with
+     * a token and without {@link #tls()} refuses to start; the {@code dev} profile turns it on.
+     */
+    @WithDefault("false")
+    boolean allowPlaintextToken();
 
     /**
      * The SPIFFE Workload API endpoint (e.g. {@code unix:/run/spire/agent/public/api.sock}): the

@@ -74,6 +74,16 @@ public final class ConfigCheck {
           "agent.backend.token-file and agent.backend.spiffe-socket exclude each other: with mTLS"
               + " the backend knows the agent by its SVID, and a token would take precedence");
     }
+    if (backend.tokenFile().isPresent()
+        && backend.spiffeSocket().isEmpty()
+        && !backend.tls()
+        && !backend.allowPlaintextToken()) {
+      problems.add(
+          "agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) is set but the backend connection is"
+              + " plaintext, so the token would cross the network readable: set"
+              + " agent.backend.tls=true (AGENT_BACKEND_TLS), or in development only"
+              + " agent.backend.allow-plaintext-token=true (AGENT_BACKEND_ALLOW_PLAINTEXT_TOKEN)");
+    }
     if (backend.svidSpiffeId().isPresent() && backend.spiffeSocket().isEmpty()) {
       problems.add("agent.backend.svid-spiffe-id needs agent.backend.spiffe-socket");
     }

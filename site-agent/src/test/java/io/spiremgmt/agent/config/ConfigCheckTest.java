@@ -2,11 +2,18 @@ package io.spiremgmt.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The agent refuses bad configuration with one sentence per problem, naming the property. */
 class ConfigCheckTest {
@@ -61,7 +68,7 @@ class ConfigCheckTest {
     AgentConfig withToken =
         new Config(
             base.siteId(),
-            new Backend("backend:8080", Optional.of(Path.of("/nonexistent/token"))),
+            new Backend("backend:8080", Optional.of(Path.of("/nonexistent/token")), true, false),
             base.ownedPrefix(),
             500,
             base.pollWait());
@@ -73,6 +80,74 @@ class ConfigCheckTest {
     assertThat(problems)
         .singleElement()
         .satisfies(p -> assertThat(p).contains("/nonexistent/token is not readable"));
+  }
+
+  @Test
+  void aTokenOverAPlaintextBackendConnectionIsRefusedNamingTheSettingsThatFixIt(@TempDir Path dir)
+      throws Exception {
+    // Given: a readable token file, and TLS to the backend left at its default (off)
+    AgentConfig plaintext = withBackend(new Backend("backend:8080", token(dir), false, false));
+
+    // When
+    List<String> problems = ConfigCheck.problems(plaintext);
+
+    // Then
+    assertThat(problems)
+        .containsExactly(
+            "agent.backend.token-file (AGENT_BACKEND_TOKEN_FILE) is set but the backend connection"
+                + " is plaintext, so the token would cross the network readable: set"
+                + " agent.backend.tls=true (AGENT_BACKEND_TLS), or in development only"
+                + " agent.backend.allow-plaintext-token=true (AGENT_BACKEND_ALLOW_PLAINTEXT_TOKEN)");
+  }
+
+  @Test
+  void aTokenOverTlsIsAccepted(@TempDir Path dir) throws Exception {
+    // Given
+    AgentConfig overTls = withBackend(new Backend("backend:8443", token(dir), true, false));
+
+    // When
+    List<String> problems = ConfigCheck.problems(overTls);
+
+    // Then
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void aTokenOverPlaintextIsAcceptedWithTheDevelopmentSetting(@TempDir Path dir) throws Exception {
+    // Given
+    AgentConfig dev = withBackend(new Backend("localhost:8080", token(dir), false, true));
+
+    // When
+    List<String> problems = ConfigCheck.problems(dev);
+
+    // Then
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void theDevProfileAllowsATokenOverPlaintextAndTheDefaultProfileDoesNot(@TempDir Path dir)
+      throws Exception {
+    // Given: the agent's own application.properties and a token to a plaintext backend
+    Map<String, String> settings =
+        Map.of(
+            "agent.site-id",
+            SITE,
+            "agent.backend.address",
+            "localhost:8080",
+            "agent.backend.token-file",
+            token(dir).orElseThrow().toString(),
+            "agent.spire.socket",
+            "/tmp/spire.sock");
+
+    // When
+    List<String> dev = ConfigCheck.problems(load("dev", settings));
+    List<String> prod = ConfigCheck.problems(load("prod", settings));
+
+    // Then
+    assertThat(dev).isEmpty();
+    assertThat(prod)
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("agent.backend.allow-plaintext-token=true"));
   }
 
   @Test
@@ -132,6 +207,30 @@ class ConfigCheckTest {
                 + " spiffe://example.org/spire/server");
   }
 
+  /** The agent's configuration as Quarkus reads it in {@code profile}, with {@code settings}. */
+  private static AgentConfig load(String profile, Map<String, String> settings) throws Exception {
+    SmallRyeConfig config =
+        new SmallRyeConfigBuilder()
+            .withProfile(profile)
+            .withSources(
+                new PropertiesConfigSource(
+                    ConfigCheckTest.class.getResource("/application.properties"), 250))
+            .withSources(new PropertiesConfigSource(settings, "test", 400))
+            // Quarkus's form of durations ("30s"), as the agent reads them
+            .withConverter(Duration.class, 200, new DurationConverter())
+            .withMapping(AgentConfig.class)
+            .build();
+    return config.getConfigMapping(AgentConfig.class);
+  }
+
+  private static Optional<Path> token(Path dir) throws Exception {
+    return Optional.of(Files.writeString(dir.resolve("agent.token"), "a-token"));
+  }
+
+  private static AgentConfig withBackend(Backend backend) {
+    return new Config(SITE, backend, "spire-mgmt", 500, Duration.ofSeconds(30));
+  }
+
   private static AgentConfig config(
       String site, String address, String prefix, int pageSize, String pollWait) {
     return new Config(
@@ -147,15 +246,32 @@ class ConfigCheckTest {
       Optional<Path> tokenFile,
       Optional<String> spiffeSocket,
       Optional<String> spiffeId,
-      Optional<String> svidSpiffeId)
+      Optional<String> svidSpiffeId,
+      boolean tls,
+      boolean allowPlaintextToken)
       implements AgentConfig.Backend {
     Backend(String address, Optional<Path> tokenFile) {
-      this(address, tokenFile, Optional.empty(), Optional.empty(), Optional.empty());
+      this(address, tokenFile, false, false);
     }
 
-    @Override
-    public boolean tls() {
-      return false;
+    Backend(String address, Optional<Path> tokenFile, boolean tls, boolean allowPlaintextToken) {
+      this(
+          address,
+          tokenFile,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          tls,
+          allowPlaintextToken);
+    }
+
+    Backend(
+        String address,
+        Optional<Path> tokenFile,
+        Optional<String> spiffeSocket,
+        Optional<String> spiffeId,
+        Optional<String> svidSpiffeId) {
+      this(address, tokenFile, spiffeSocket, spiffeId, svidSpiffeId, false, false);
     }
   }
 
