@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged programs as an operator runs them: the agent's {@code --dry-run} prints the plan and
  * changes nothing, bad agent configuration (a token over plaintext among it) is refused with one
- * line per problem, and the backend's
- * production profile refuses unsafe settings, naming each.
+ * line per problem, and the backend's production profile refuses unsafe settings, naming each.
  */
 class PackagedCliTest {
   private static Cluster cluster;
