@@ -15,10 +15,14 @@ import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The audit trail as a hash chain in the real database: sealed after commit, verified through the
@@ -87,6 +91,82 @@ class AuditChainVerifyTest {
         .hasMessageContaining("append-only");
     assertThatThrownBy(() -> DbProbe.execute("DELETE FROM audit_events WHERE id = " + id))
         .hasMessageContaining("never deleted");
+  }
+
+  @Test
+  void anInsertWithForgedSealValuesIsStoredUnsealedAndTheSealerChainsItCorrectly() {
+    // Given: a sealed chain, and its last link
+    Fixtures.site(token, Fixtures.trustDomain());
+    sealAll();
+    long topSeq = DbProbe.queryLong("SELECT max(seq) FROM audit_events");
+    String topHash =
+        DbProbe.queryString("SELECT encode(hash, 'hex') FROM audit_events WHERE seq = " + topSeq);
+
+    // When: a row is inserted claiming the next place in the chain, with a made-up hash and an
+    // old transaction id (as anyone with INSERT on the table could)
+    String forgedHash = "ab".repeat(32);
+    long id =
+        DbProbe.queryLong(
+            "INSERT INTO audit_events (actor, action, target_type, target_id, request_id, seq,"
+                + " prev_hash, hash, xid) VALUES ('mallory', 'entry.delete', 'entry', 'e1', 'r1', "
+                + (topSeq + 1)
+                + ", decode('"
+                + topHash
+                + "', 'hex'), decode('"
+                + forgedHash
+                + "', 'hex'), 3) RETURNING id");
+
+    // Then: the seal columns are empty and the transaction id is the inserting transaction's
+    assertThat(
+            DbProbe.queryString(
+                "SELECT concat_ws(',', seq, prev_hash, hash) FROM audit_events WHERE id = " + id))
+        .isEmpty();
+    assertThat(DbProbe.queryLong("SELECT xid FROM audit_events WHERE id = " + id)).isGreaterThan(3);
+
+    // When: the sealer runs
+    sealAll();
+
+    // Then: the row is sealed after the real last link, with its own hash, and the chain holds
+    long seq = DbProbe.queryLong("SELECT seq FROM audit_events WHERE id = " + id);
+    assertThat(seq).isGreaterThan(topSeq);
+    assertThat(DbProbe.queryString("SELECT encode(hash, 'hex') FROM audit_events WHERE id = " + id))
+        .isNotEqualTo(forgedHash);
+    assertThat(
+            DbProbe.queryString(
+                "SELECT encode(prev_hash, 'hex') FROM audit_events WHERE id = " + id))
+        .isEqualTo(
+            DbProbe.queryString(
+                "SELECT encode(hash, 'hex') FROM audit_events WHERE seq = " + (seq - 1)));
+    VerifyAuditChainResponse verified = verify();
+    assertThat(verified.getIntact()).isTrue();
+    assertThat(verified.getVerifiedCount()).isGreaterThanOrEqualTo(seq);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "DROP TRIGGER audit_events_unsealed_on_insert ON audit_events",
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+        "DROP FUNCTION audit_events_unsealed_on_insert() CASCADE",
+        "TRUNCATE audit_events",
+        "SET session_replication_role = replica"
+      })
+  void theServiceRoleCannotSwitchTheAuditTriggersOffOrBypassThem(String attempt) throws Exception {
+    // Given: a connection as the role the service runs as (README, "Database roles")
+    try (Connection c =
+            DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.SERVICE, "service");
+        Statement st = c.createStatement()) {
+
+      // When / Then
+      assertThatThrownBy(() -> st.execute(attempt))
+          .isInstanceOf(SQLException.class)
+          .hasMessageMatching("(?s).*(must be owner|permission denied).*");
+    }
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass"
+                    + " AND tgenabled = 'O' AND NOT tgisinternal"))
+        .isEqualTo(2);
   }
 
   private void sealAll() {

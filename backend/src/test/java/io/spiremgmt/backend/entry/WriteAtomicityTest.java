@@ -120,11 +120,7 @@ class WriteAtomicityTest {
   }
 
   private static Connection listen(String siteId) throws Exception {
-    Connection c =
-        DriverManager.getConnection(
-            "jdbc:postgresql://localhost:" + TestDatabase.database().port() + "/postgres",
-            "postgres",
-            "postgres");
+    Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "postgres");
     try (Statement s = c.createStatement()) {
       s.execute("LISTEN site_" + UUID.fromString(siteId).toString().replace("-", ""));
     }

@@ -76,9 +76,6 @@ public final class DbProbe {
 
   /** A new JDBC connection to the test database (the caller closes it). */
   public static Connection connect() throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://localhost:" + TestDatabase.database().port() + "/postgres",
-        "postgres",
-        "postgres");
+    return DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "postgres");
   }
 }
