@@ -27,8 +27,9 @@ public class AuditGrpcService implements io.spiremgmt.api.v1.AuditService {
     return callers
         .current()
         .chain(
-            () ->
+            caller ->
                 audit.list(
+                    caller,
                     AuditMapper.toFilter(request),
                     PageSize.of(request.getPageSize()),
                     request.getPageToken()))

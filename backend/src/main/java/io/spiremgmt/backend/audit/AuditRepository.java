@@ -98,6 +98,10 @@ public class AuditRepository {
       where.add("target_type = :targetType");
       params.put("targetType", filter.targetType().value());
     }
+    if (!filter.withApiKeys()) {
+      where.add("target_type <> :apiKeyType");
+      params.put("apiKeyType", AuditTargetType.APIKEY.value());
+    }
     if (filter.targetId() != null) {
       where.add("target_id = :targetId");
       params.put("targetId", filter.targetId());

@@ -1,6 +1,10 @@
 package io.spiremgmt.backend.audit;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.auth.Caller;
+import io.spiremgmt.backend.auth.Role;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.paging.Page;
 import io.spiremgmt.backend.paging.PageToken;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,13 +24,29 @@ public class AuditService {
     this.sealer = sealer;
   }
 
-  /** A page of the events matching {@code filter}, newest first, after {@code pageToken}. */
-  public Uni<Page<AuditEventRow>> list(AuditFilter filter, int pageSize, String pageToken) {
+  /**
+   * A page of the events matching {@code filter} that {@code caller} may see, newest first, after
+   * {@code pageToken}. Events about API keys ({@code apikey.*}) describe keys, which only Admins
+   * may list: for anyone else they are left out in the query (so pages and tokens stay exact), and
+   * asking for them by {@code target_type} is OUTSIDE_SCOPE.
+   */
+  public Uni<Page<AuditEventRow>> list(
+      Caller caller, AuditFilter filter, int pageSize, String pageToken) {
+    if (!caller.roles().contains(Role.ADMIN)) {
+      if (filter.targetType() == AuditTargetType.APIKEY) {
+        throw ApiException.field(
+            ErrorReason.OUTSIDE_SCOPE,
+            "target_type",
+            "events about API keys are for Admins only, as ListApiKeys is");
+      }
+      filter = filter.withoutApiKeys();
+    }
     String fingerprint = filter.canonical();
     PageToken token = PageToken.decode(pageToken, fingerprint, 1);
     Long beforeId = token == null ? null : token.longKey(0);
+    AuditFilter scoped = filter;
     return sessions
-        .withSession(s -> audit.page(s, filter, beforeId, Page.fetchSize(pageSize)))
+        .withSession(s -> audit.page(s, scoped, beforeId, Page.fetchSize(pageSize)))
         .map(rows -> Page.of(rows, pageSize, fingerprint, e -> List.of(Long.toString(e.id()))));
   }
 

@@ -115,7 +115,7 @@ public class SiteGrpcService implements io.spiremgmt.api.v1.SiteService {
   public Uni<SiteHealth> getSiteHealth(GetSiteHealthRequest request) {
     return callers
         .current()
-        .chain(() -> service.health(Ids.parse(request.getSiteId(), "site_id")))
+        .chain(caller -> service.health(Ids.parse(request.getSiteId(), "site_id"), caller.access()))
         .map(SiteMapper::toProto);
   }
 

@@ -102,7 +102,8 @@ public final class SiteMapper {
             .setPendingCount(b.pending())
             .setSyncedCount(b.synced())
             .setFailedCount(b.failed())
-            .setDeletingCount(b.deleting());
+            .setDeletingCount(b.deleting())
+            .setNamespaceScoped(view.namespaceScoped());
     if (b.oldestPending() != null) {
       h.setOldestPendingTime(ProtoTime.toTimestamp(b.oldestPending()));
     }

@@ -4,7 +4,9 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
@@ -107,6 +109,47 @@ public class SiteRepository {
                     count(r[3]),
                     (Instant) r[4],
                     (Instant) r[5]));
+  }
+
+  /**
+   * A site's sync backlog counting only the entries in one of {@code namespaces}: those with a
+   * selector {@code k8s:ns:<N>} (canonical form {@code type:value}, either spelling), the rule of
+   * {@code entry.EntryScope} and of a Developer's ListEntries.
+   */
+  public Uni<SiteBacklog> backlog(Mutiny.Session s, UUID siteId, Set<String> namespaces) {
+    if (namespaces.isEmpty()) {
+      return Uni.createFrom().item(new SiteBacklog(0, 0, 0, 0, null, null));
+    }
+    return s.createNativeQuery(
+            "SELECT count(*) FILTER (WHERE ws.sync_status = 'PENDING'),"
+                + " count(*) FILTER (WHERE ws.sync_status = 'SYNCED'),"
+                + " count(*) FILTER (WHERE ws.sync_status = 'FAILED'),"
+                + " count(*) FILTER (WHERE ws.sync_status = 'DELETING'),"
+                + " CAST(EXTRACT(EPOCH FROM min(ws.changed_at) FILTER (WHERE ws.sync_status IN"
+                + " ('PENDING', 'DELETING'))) * 1000000 AS bigint),"
+                + " CAST(EXTRACT(EPOCH FROM max(ws.last_sync_at)) * 1000000 AS bigint)"
+                + " FROM workload_entry_sites ws WHERE ws.site_id = :id AND EXISTS (SELECT 1"
+                + " FROM workload_entry_selectors v WHERE v.workload_entry_id = ws.workload_entry_id"
+                + " AND v.type || ':' || v.value IN (:canonical))",
+            Object[].class)
+        .setParameter("id", siteId)
+        .setParameter("canonical", namespaces.stream().map(ns -> "k8s:ns:" + ns).toList())
+        .getSingleResult()
+        .map(
+            r ->
+                new SiteBacklog(
+                    count(r[0]),
+                    count(r[1]),
+                    count(r[2]),
+                    count(r[3]),
+                    instant(r[4]),
+                    instant(r[5])));
+  }
+
+  private static Instant instant(Object micros) {
+    return micros == null
+        ? null
+        : Instant.EPOCH.plus(((Number) micros).longValue(), ChronoUnit.MICROS);
   }
 
   private static long count(Object value) {

@@ -4,6 +4,7 @@ import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
+import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
@@ -207,8 +208,14 @@ public class SiteService {
     return PageToken.describe(status, trustDomain);
   }
 
-  /** The site and its backlog. */
-  public Uni<SiteHealthView> health(UUID id) {
+  /**
+   * The site, its backlog and its agent, as {@code access} may see them. A caller scoped to
+   * namespaces (a Developer) gets the backlog of its own namespaces' entries only, and its agent's
+   * state without the raw SPIRE error (which may name other tenants' entries) and without the
+   * unmanaged count (SPIRE entries of no namespace, listed for Operators and Viewers only).
+   */
+  public Uni<SiteHealthView> health(UUID id, Access access) {
+    boolean scoped = access.kind() == Access.Kind.NAMESPACES;
     return sessions
         .withSession(
             s ->
@@ -217,14 +224,36 @@ public class SiteService {
                     .map(site -> found(site, id))
                     .chain(
                         site ->
-                            sites.backlog(s, id).map(b -> new SiteHealthView(site, b, null, null))))
+                            (scoped
+                                    ? sites.backlog(s, id, access.namespaces())
+                                    : sites.backlog(s, id))
+                                .map(b -> new SiteHealthView(site, b, null, null, scoped))))
         .chain(
             view ->
                 agents
                     .status(id)
                     .map(
                         agent ->
-                            new SiteHealthView(view.site(), view.backlog(), agent, Instant.now())));
+                            new SiteHealthView(
+                                view.site(),
+                                view.backlog(),
+                                scoped ? withoutSiteWideDetail(agent) : agent,
+                                Instant.now(),
+                                scoped)));
+  }
+
+  private static AgentStatus withoutSiteWideDetail(AgentStatus agent) {
+    return agent == null
+        ? null
+        : new AgentStatus(
+            agent.agentId(),
+            agent.version(),
+            agent.connected(),
+            agent.lastPollAt(),
+            agent.spireReachable(),
+            "",
+            0,
+            agent.lastReconcileAt());
   }
 
   /**
@@ -234,9 +263,15 @@ public class SiteService {
    * @param backlog its counts per sync state
    * @param agent its agent's status, or null when no agent ever took its lease
    * @param readAt when this was read (the reference for the lag)
+   * @param namespaceScoped whether the backlog counts only the caller's namespaces and the agent's
+   *     site-wide detail (SPIRE error, unmanaged count) is withheld
    */
   public record SiteHealthView(
-      SiteEntity site, SiteRepository.SiteBacklog backlog, AgentStatus agent, Instant readAt) {}
+      SiteEntity site,
+      SiteRepository.SiteBacklog backlog,
+      AgentStatus agent,
+      Instant readAt,
+      boolean namespaceScoped) {}
 
   private Uni<Void> rejectTakenName(Mutiny.Session s, String name, UUID self) {
     return sites
