@@ -30,6 +30,13 @@ public interface AuthConfig {
     String siteClaim();
   }
 
+  /**
+   * The Kubernetes cluster domain: a Developer's DNS names must be service names of its namespaces,
+   * {@code <service>.<namespace>.svc} or {@code <service>.<namespace>.svc.<cluster domain>}.
+   */
+  @WithDefault("cluster.local")
+  String clusterDomain();
+
   /** Mutual TLS with SPIFFE X.509-SVIDs. */
   Mtls mtls();
 

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.entry;
 import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.validation.Ids;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,11 +24,14 @@ import java.util.TreeSet;
  *   <li>A scoped caller may <b>write</b> an entry (create it, or update or delete it, where both
  *       the stored and the resulting entry count) when the entry has at least one namespace, all of
  *       them are the caller's, its SPIFFE ID is in one of the caller's namespaces, every DNS name
- *       is a Kubernetes service name of one of them ({@code <service>.<N>.svc}, optionally followed
- *       by the cluster domain; no wildcards), it federates with no other trust domain, and it is
- *       neither an admin nor a downstream entry. DNS names and federation reach beyond the
- *       namespace (an SVID for another host name, trust by another domain), so they are an
- *       Operator's to grant.
+ *       is a Kubernetes service name of one of them ({@code <service>.<N>.svc} or {@code
+ *       <service>.<N>.svc.<cluster domain>}, the configured {@code spire-mgmt.auth.cluster-domain};
+ *       no wildcards), it federates with no other trust domain, and it is neither an admin nor a
+ *       downstream entry. DNS names and federation reach beyond the namespace (an SVID for another
+ *       host name, trust by another domain), so they are an Operator's to grant.
+ *   <li>A scoped caller's requested DNS name that is not a service name of that form at all is
+ *       malformed for it: INVALID_ARGUMENT ({@code INVALID_DNS_NAME}) naming the name's field; one
+ *       of the form but of another namespace is OUTSIDE_SCOPE, as every other scope rule.
  * </ul>
  */
 public final class EntryScope {
@@ -62,10 +66,18 @@ public final class EntryScope {
     return ns.isEmpty() ? null : ns;
   }
 
-  /** The namespace N of a Kubernetes service DNS name {@code <service>.N.svc[...]}, or null. */
-  static String serviceNamespace(String dns) {
-    String[] labels = dns.toLowerCase(Locale.ROOT).split("\\.", -1);
-    if (labels.length < 3 || !labels[2].equals("svc")) {
+  /**
+   * The namespace N of a Kubernetes service DNS name {@code <service>.N.svc} or {@code
+   * <service>.N.svc.<clusterDomain>} (compared without case), or null for any other name.
+   */
+  static String serviceNamespace(String dns, String clusterDomain) {
+    String name = dns.toLowerCase(Locale.ROOT);
+    String suffix = "." + clusterDomain.toLowerCase(Locale.ROOT);
+    if (name.endsWith(suffix)) {
+      name = name.substring(0, name.length() - suffix.length());
+    }
+    String[] labels = name.split("\\.", -1);
+    if (labels.length != 3 || !labels[2].equals("svc")) {
       return null;
     }
     for (String label : labels) {
@@ -88,14 +100,18 @@ public final class EntryScope {
    * Fails with OUTSIDE_SCOPE unless a caller with {@code access} may write {@code spec}, which the
    * caller asked for ({@code requested}) or which is stored under {@code id}.
    */
-  public static void requireWritable(Access access, EntrySpec spec, boolean requested, String id) {
+  public static void requireWritable(
+      Access access, EntrySpec spec, boolean requested, String id, String clusterDomain) {
     if (access.unrestricted()) {
       return;
     }
     if (access.kind() != Access.Kind.NAMESPACES) {
       throw ApiException.of(ErrorReason.OUTSIDE_SCOPE, "the caller may not write entries");
     }
-    String problem = problem(access.namespaces(), spec);
+    if (requested) {
+      requireServiceNames(spec.dnsNames(), clusterDomain);
+    }
+    String problem = problem(access.namespaces(), spec, clusterDomain);
     if (problem == null) {
       return;
     }
@@ -123,7 +139,28 @@ public final class EntryScope {
     }
   }
 
-  private static String problem(Set<String> allowed, EntrySpec spec) {
+  /**
+   * Fails with INVALID_DNS_NAME, naming the field, on the first DNS name that is not a Kubernetes
+   * service name with the cluster domain {@code clusterDomain} (or none).
+   */
+  private static void requireServiceNames(List<String> dnsNames, String clusterDomain) {
+    for (int i = 0; i < dnsNames.size(); i++) {
+      String dns = dnsNames.get(i);
+      if (serviceNamespace(dns, clusterDomain) == null) {
+        throw ApiException.field(
+            ErrorReason.INVALID_DNS_NAME,
+            "entry.dns_names[" + i + "]",
+            "'"
+                + Ids.clip(dns)
+                + "' is not a Kubernetes service name: a Developer's DNS names must be"
+                + " <service>.<namespace>.svc or <service>.<namespace>.svc."
+                + clusterDomain
+                + " (the cluster domain), without wildcards");
+      }
+    }
+  }
+
+  private static String problem(Set<String> allowed, EntrySpec spec, String clusterDomain) {
     if (spec.admin() || spec.downstream()) {
       return "a Developer may not write admin or downstream entries";
     }
@@ -141,12 +178,13 @@ public final class EntryScope {
       return "the SPIFFE ID must be under /ns/<one of your namespaces>/";
     }
     for (String dns : spec.dnsNames()) {
-      String ns = serviceNamespace(dns);
+      String ns = serviceNamespace(dns, clusterDomain);
       if (ns == null || !allowed.contains(ns)) {
         return "DNS name '"
-            + dns
-            + "' is not a service name <service>.<namespace>.svc[.<cluster domain>] of your"
-            + " namespaces";
+            + Ids.clip(dns)
+            + "' is not a service name <service>.<namespace>.svc[."
+            + clusterDomain
+            + "] of your namespaces";
       }
     }
     if (!spec.federatesWith().isEmpty()) {

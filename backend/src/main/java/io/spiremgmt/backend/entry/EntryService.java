@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.entry;
 
 import io.grpc.Status;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
@@ -8,6 +9,7 @@ import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.audit.DenialRecorder;
+import io.spiremgmt.backend.auth.AuthConfig;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
@@ -22,6 +24,7 @@ import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.UuidV7;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -29,6 +32,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -50,6 +54,7 @@ public class EntryService {
 
   private static final String UNIQUE_SIMILAR = "workload_entries_similar_uq";
 
+  private final String clusterDomain;
   private final Mutiny.SessionFactory sessions;
   private final EntryRepository entries;
   private final EntryReader reader;
@@ -65,7 +70,9 @@ public class EntryService {
       SiteRepository sites,
       AuditRepository audit,
       SiteNotifier notifier,
-      DenialRecorder denials) {
+      DenialRecorder denials,
+      AuthConfig auth) {
+    this.clusterDomain = clusterDomain(auth.clusterDomain());
     this.sessions = sessions;
     this.entries = entries;
     this.reader = reader;
@@ -73,6 +80,29 @@ public class EntryService {
     this.audit = audit;
     this.notifier = notifier;
     this.denials = denials;
+  }
+
+  /**
+   * The configured cluster domain, lower-case and without a trailing dot; refuses one that is not a
+   * DNS name (checked at start-up, see {@link #onStart}).
+   */
+  static String clusterDomain(String configured) {
+    String domain = configured.toLowerCase(Locale.ROOT);
+    if (domain.endsWith(".")) {
+      domain = domain.substring(0, domain.length() - 1);
+    }
+    String problem =
+        domain.startsWith("*") ? "has a wildcard" : EntryValidator.dnsNameProblem(domain);
+    if (problem != null) {
+      throw new IllegalStateException(
+          "spire-mgmt.auth.cluster-domain '" + configured + "' " + problem);
+    }
+    return domain;
+  }
+
+  /** Makes a bad cluster domain stop the start rather than the first write. */
+  void onStart(@Observes StartupEvent event) {
+    // The constructor has checked it.
   }
 
   /** The outcome of a delete: the entry as it stands, and whether it is gone already. */
@@ -84,7 +114,7 @@ public class EntryService {
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
     Instant now = now();
     String trustDomain = EntryValidator.validate(spec, "entry.", true, now);
-    EntryScope.requireWritable(caller.access(), spec, true, null);
+    EntryScope.requireWritable(caller.access(), spec, true, null, clusterDomain);
     UUID id = UuidV7.next();
     List<UUID> siteIds = spec.siteUuids();
     return sessions
@@ -166,7 +196,8 @@ public class EntryService {
                           String trustDomain =
                               EntryValidator.validate(
                                   merged, "entry.", mask.contains(EntryField.EXPIRY_TIME), now);
-                          EntryScope.requireWritable(caller.access(), merged, true, id.toString());
+                          EntryScope.requireWritable(
+                              caller.access(), merged, true, id.toString(), clusterDomain);
                           return applyUpdate(s, before, merged, trustDomain, now)
                               .call(
                                   after ->
@@ -204,7 +235,8 @@ public class EntryService {
                     : entries.lockSiteRows(s, id).chain(() -> view(s, entity)))
         .invoke(
             before ->
-                EntryScope.requireWritable(caller.access(), before.spec(), false, id.toString()));
+                EntryScope.requireWritable(
+                    caller.access(), before.spec(), false, id.toString(), clusterDomain));
   }
 
   private Uni<EntryView> applyUpdate(

@@ -127,7 +127,8 @@ class ScopeTest {
         inNamespace("payments", "api").addSelectors(Fixtures.selector("k8s", "ns:billing"));
     Entry.Builder admin = inNamespace("payments", "api").setAdmin(true);
     Entry.Builder downstream = inNamespace("payments", "api").setDownstream(true);
-    Entry.Builder foreignHost = inNamespace("payments", "api").addDnsNames("payments.example.com");
+    Entry.Builder foreignService =
+        inNamespace("payments", "api").addDnsNames("ledger.billing.svc.cluster.local");
 
     // When / Then
     for (Entry.Builder e :
@@ -138,7 +139,7 @@ class ScopeTest {
             secondForeignNamespace,
             admin,
             downstream,
-            foreignHost)) {
+            foreignService)) {
       assertFails(
           () -> Api.entries(dev).createEntry(create(e)),
           Status.Code.PERMISSION_DENIED,
@@ -146,6 +147,70 @@ class ScopeTest {
     }
     assertThat(snapshotWithoutAudit()).isEqualTo(before);
     assertThat(denialsOf(devName)).isEqualTo(7);
+  }
+
+  @Test
+  void aDevelopersDnsNamesAreServiceNamesWithTheClusterDomainOrNoneAndAnyOtherIsInvalid() {
+    // Given: names of its own namespace, some in the service form with the configured cluster
+    // domain (cluster.local by default) and some not
+    Map<String, String> before = snapshotWithoutAudit();
+
+    // When / Then: any other name is INVALID_ARGUMENT naming its field, and changes nothing
+    for (String dns :
+        List.of(
+            "api.payments.svc.evil.example",
+            "api.payments.svc.cluster.local.evil.example",
+            "api.payments.svc.cluster",
+            "payments.example.com")) {
+      assertThatThrownBy(
+              () ->
+                  Api.entries(dev)
+                      .createEntry(
+                          create(
+                              inNamespace("payments", "api")
+                                  .addDnsNames("api.payments.svc")
+                                  .addDnsNames(dns))))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(Api.reason(e)).isEqualTo("INVALID_DNS_NAME");
+                assertThat(Api.errorInfo(e).getMetadataMap())
+                    .containsEntry("field", "entry.dns_names[1]");
+                assertThat(e.getStatus().getDescription())
+                    .contains(dns, "<service>.<namespace>.svc.cluster.local");
+              });
+    }
+    assertThat(snapshotWithoutAudit()).isEqualTo(before);
+    assertThat(denialsOf(devName)).isZero();
+
+    // When: the two promised forms
+    Entry created =
+        Api.entries(dev)
+            .createEntry(
+                create(
+                    inNamespace("payments", "api")
+                        .addDnsNames("api.payments.svc")
+                        .addDnsNames("api.payments.svc.cluster.local")));
+
+    // Then
+    assertThat(created.getDnsNamesList())
+        .containsExactly("api.payments.svc", "api.payments.svc.cluster.local");
+
+    // When / Then: an update to another cluster domain is refused the same way
+    assertFails(
+        () ->
+            Api.entries(dev)
+                .updateEntry(
+                    UpdateEntryRequest.newBuilder()
+                        .setEntry(
+                            created.toBuilder()
+                                .clearDnsNames()
+                                .addDnsNames("api.payments.svc.other.example"))
+                        .setUpdateMask(FieldMask.newBuilder().addPaths("dns_names"))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_DNS_NAME");
   }
 
   @Test

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class EntryScopeTest {
   private static final Access DEV = Access.namespaces(Set.of("payments", "checkout"));
+  private static final String CLUSTER = "cluster.local";
 
   private static EntrySpec spec(String spiffeId, boolean admin, SelectorValue... selectors) {
     return new EntrySpec(
@@ -86,7 +87,7 @@ class EntryScopeTest {
             sel("k8s:sa", "api"));
 
     // When / Then
-    assertThatCode(() -> EntryScope.requireWritable(DEV, own, true, null))
+    assertThatCode(() -> EntryScope.requireWritable(DEV, own, true, null, CLUSTER))
         .doesNotThrowAnyException();
   }
 
@@ -109,16 +110,13 @@ class EntryScopeTest {
     assertDenied(spec("spiffe://td/ns/payments/x", true, sel("k8s:ns", "payments")), "admin");
     assertDenied(
         withDns(
-            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "api.example.com"),
-        "DNS name 'api.example.com'");
-    assertDenied(
-        withDns(
             spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "api.billing.svc"),
         "DNS name 'api.billing.svc'");
     assertDenied(
         withDns(
-            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), "*.payments.svc"),
-        "DNS name");
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")),
+            "api.billing.svc.cluster.local"),
+        "DNS name 'api.billing.svc.cluster.local'");
     assertDenied(
         withFederation(spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments"))),
         "federate");
@@ -134,8 +132,81 @@ class EntryScopeTest {
             "api.checkout.svc.cluster.local");
 
     // When / Then
-    assertThatCode(() -> EntryScope.requireWritable(DEV, withServiceNames, true, null))
+    assertThatCode(() -> EntryScope.requireWritable(DEV, withServiceNames, true, null, CLUSTER))
         .doesNotThrowAnyException();
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "api.example.com, cluster.local",
+    "*.payments.svc, cluster.local",
+    "api.payments.svc.evil.example, cluster.local",
+    "api.payments.svc.cluster.local.evil.example, cluster.local",
+    "api.payments.svc.cluster, cluster.local",
+    "api.payments.svc.cluster.local, corp.internal",
+    "api.payments.svc.local, cluster.local",
+    "payments.svc, cluster.local",
+    "a.api.payments.svc, cluster.local"
+  })
+  void aDnsNameThatIsNotAServiceNameWithTheClusterDomainIsInvalidNamingItsField(
+      String dns, String clusterDomain) {
+    // Given: a Developer's entry with a service name of its namespace and then the name
+    EntrySpec entry =
+        withDns(
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")),
+            "web.payments.svc",
+            dns);
+
+    // When
+    Throwable refusal =
+        catchThrowable(() -> EntryScope.requireWritable(DEV, entry, true, null, clusterDomain));
+
+    // Then
+    assertThat(refusal)
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ErrorReason.INVALID_DNS_NAME);
+              assertThat(e.field()).isEqualTo("entry.dns_names[1]");
+              assertThat(e.getMessage())
+                  .contains("'" + dns + "'", "<service>.<namespace>.svc." + clusterDomain);
+            });
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "api.payments.svc, cluster.local",
+    "api.payments.svc.cluster.local, cluster.local",
+    "API.Payments.SVC.Cluster.Local, cluster.local",
+    "api.payments.svc.corp.internal, corp.internal"
+  })
+  void serviceNamesWithOrWithoutTheConfiguredClusterDomainAreAllowed(
+      String dns, String clusterDomain) {
+    // Given
+    EntrySpec entry =
+        withDns(spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")), dns);
+
+    // When / Then
+    assertThatCode(() -> EntryScope.requireWritable(DEV, entry, true, null, clusterDomain))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void aStoredEntryWithAnotherDnsNameIsOutOfScopeNotInvalid() {
+    // Given: an entry an Operator stored with a host name outside the cluster
+    EntrySpec stored =
+        withDns(
+            spec("spiffe://td/ns/payments/x", false, sel("k8s:ns", "payments")),
+            "api.payments.svc.evil.example");
+
+    // When
+    Throwable refusal =
+        catchThrowable(() -> EntryScope.requireWritable(DEV, stored, false, "e1", CLUSTER));
+
+    // Then
+    assertThat(refusal)
+        .isInstanceOfSatisfying(
+            ApiException.class, e -> assertThat(e.reason()).isEqualTo(ErrorReason.OUTSIDE_SCOPE));
   }
 
   private static EntrySpec withDns(EntrySpec s, String... dns) {
@@ -179,7 +250,8 @@ class EntryScopeTest {
     EntrySpec stored = spec("spiffe://td/ns/billing/secret", false, sel("k8s:ns", "billing"));
 
     // When
-    Throwable refusal = catchThrowable(() -> EntryScope.requireWritable(DEV, stored, false, id));
+    Throwable refusal =
+        catchThrowable(() -> EntryScope.requireWritable(DEV, stored, false, id, CLUSTER));
 
     // Then
     assertThat(refusal)
@@ -211,7 +283,7 @@ class EntryScopeTest {
   }
 
   private static void assertDenied(EntrySpec spec, String message) {
-    assertThatThrownBy(() -> EntryScope.requireWritable(DEV, spec, true, null))
+    assertThatThrownBy(() -> EntryScope.requireWritable(DEV, spec, true, null, CLUSTER))
         .isInstanceOfSatisfying(
             ApiException.class,
             e -> {
