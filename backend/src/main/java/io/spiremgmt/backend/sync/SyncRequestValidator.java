@@ -36,8 +36,16 @@ public final class SyncRequestValidator {
   /** Longest error text an agent may report. */
   public static final int MAX_ERROR = 4096;
 
-  /** Most unmanaged entries one reconcile report lists. */
+  /**
+   * Most unmanaged entries one reconcile report lists: in one message, and over all the parts of a
+   * report sent in parts.
+   */
   public static final int MAX_UNMANAGED = 10_000;
+
+  /** Longest reconcile id of a report sent in parts. */
+  public static final int MAX_RECONCILE_ID = 128;
+
+  private static final Pattern RECONCILE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   /** Most ids in a TriggerSync, GetSyncStatus or StreamSyncUpdates filter. */
   public static final int MAX_IDS = 1000;
@@ -172,10 +180,31 @@ public final class SyncRequestValidator {
     return new LeaseService.Request(site, agent, version, r.getSpireReachable(), r.getSpireError());
   }
 
-  /** A reconcile report: counts not negative, at most {@link #MAX_UNMANAGED} entries listed. */
+  /**
+   * A reconcile report, or a part of one: counts not negative, at most {@link #MAX_UNMANAGED}
+   * entries listed, a well-formed reconcile id (required when more parts follow).
+   */
   public static LeaseService.Reconcile reconcile(ReportReconcileRequest r) {
     UUID site = Ids.parse(r.getSiteId(), "site_id");
     String agent = agentId(r.getAgentId());
+    String reconcileId = r.getReconcileId();
+    if (reconcileId.isEmpty()) {
+      if (r.getMoreParts()) {
+        throw ApiException.field(
+            ErrorReason.MISSING_FIELD,
+            "reconcile_id",
+            "a report sent in parts names its reconcile on every part");
+      }
+    } else if (!RECONCILE_ID.matcher(reconcileId).matches()) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD,
+          "reconcile_id",
+          "'"
+              + Ids.clip(reconcileId)
+              + "' is not 1 to "
+              + MAX_RECONCILE_ID
+              + " of [A-Za-z0-9._-] starting with a letter or digit (a UUID will do)");
+    }
     if (r.getUnmanagedEntriesCount() > MAX_UNMANAGED) {
       throw ApiException.field(
           ErrorReason.BATCH_TOO_LARGE,
@@ -206,7 +235,13 @@ public final class SyncRequestValidator {
               Text.check(u.getParentId(), at + ".parent_id", 2048),
               List.copyOf(u.getSelectorsList())));
     }
-    return new LeaseService.Reconcile(site, agent, r.getUnmanagedCount(), unmanaged);
+    return new LeaseService.Reconcile(
+        site,
+        agent,
+        reconcileId.isEmpty() ? null : reconcileId,
+        !r.getMoreParts(),
+        r.getUnmanagedCount(),
+        unmanaged);
   }
 
   /** The sites TriggerSync wakes: at least one is required. */

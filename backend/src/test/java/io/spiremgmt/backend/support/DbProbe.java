@@ -20,6 +20,7 @@ public final class DbProbe {
           "audit_events",
           "site_agents",
           "site_unmanaged_entries",
+          "site_unmanaged_staged",
           "sync_events",
           "api_keys");
 

@@ -12,6 +12,7 @@ import io.spiremgmt.backend.paging.PageToken;
 import io.spiremgmt.backend.site.AgentStatus;
 import io.spiremgmt.backend.site.SiteAgents;
 import io.spiremgmt.backend.sync.SyncConfig;
+import io.spiremgmt.backend.sync.SyncRequestValidator;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -156,26 +157,96 @@ public class LeaseService implements SiteAgents {
   }
 
   /**
-   * A finished full reconcile, as reported by the lease holder.
+   * A finished full reconcile, as reported by the lease holder: the whole report, or one part of a
+   * report sent in parts.
    *
    * @param siteId the site
    * @param agentId the agent
-   * @param unmanagedCount how many SPIRE entries it does not manage
-   * @param unmanaged those listed (at most the report's limit)
+   * @param reconcileId the reconcile a part belongs to, or null for a report in one message
+   * @param last whether this is the report's last (or only) part
+   * @param unmanagedCount how many SPIRE entries it does not manage (read from the last part)
+   * @param unmanaged those listed in this message (at most the report's limit)
    */
   public record Reconcile(
-      UUID siteId, String agentId, long unmanagedCount, List<Unmanaged> unmanaged) {}
+      UUID siteId,
+      String agentId,
+      String reconcileId,
+      boolean last,
+      long unmanagedCount,
+      List<Unmanaged> unmanaged) {}
 
   /**
-   * Records a finished full reconcile by the lease holder: replaces the site's unmanaged entries
-   * and stamps the time, in one transaction that also checks the lease.
+   * Records a finished full reconcile by the lease holder, in one transaction that also checks the
+   * lease. A report in one message replaces the site's unmanaged entries and stamps the time. A
+   * part of a report sent in parts is staged out of sight (discarding what another reconcile
+   * staged); the last part moves every staged entry of its reconcile into the site's list and
+   * stamps the time. A part of the reconcile recorded last is a repeat and changes nothing.
    */
   public Uni<Void> recordReconcile(Reconcile r) {
     return pool.withTransaction(
         tx ->
             requireHolder(tx, r.siteId(), r.agentId(), false)
-                .chain(() -> agents.replaceUnmanaged(tx, r.siteId(), r.unmanaged()))
-                .chain(() -> agents.stampReconcile(tx, r.siteId(), r.unmanagedCount())));
+                .chain(() -> r.reconcileId() == null ? recordWhole(tx, r) : recordPart(tx, r)));
+  }
+
+  private Uni<Void> recordWhole(SqlClient tx, Reconcile r) {
+    return agents
+        .discardStaged(tx, r.siteId())
+        .chain(() -> agents.replaceUnmanaged(tx, r.siteId(), r.unmanaged()))
+        .chain(() -> agents.stampReconcile(tx, r.siteId(), r.unmanagedCount(), null));
+  }
+
+  private Uni<Void> recordPart(SqlClient tx, Reconcile r) {
+    return agents
+        .lastReconcileId(tx, r.siteId())
+        .chain(
+            recorded -> {
+              if (r.reconcileId().equals(recorded)) {
+                // A retry after a lost answer: this reconcile is already the site's list.
+                return Uni.createFrom().voidItem();
+              }
+              Uni<Void> staged =
+                  agents
+                      .stage(tx, r.siteId(), r.reconcileId(), r.unmanaged())
+                      .invoke(listed -> checkListed(r, listed))
+                      .replaceWithVoid();
+              return r.last()
+                  ? staged
+                      .chain(() -> agents.publishStaged(tx, r.siteId(), r.reconcileId()))
+                      .chain(
+                          () ->
+                              agents.stampReconcile(
+                                  tx, r.siteId(), r.unmanagedCount(), r.reconcileId()))
+                  : staged;
+            });
+  }
+
+  // Throwing rolls the part back, so a refused part stages nothing.
+  private static void checkListed(Reconcile r, long listed) {
+    if (listed > SyncRequestValidator.MAX_UNMANAGED) {
+      throw ApiException.field(
+          ErrorReason.BATCH_TOO_LARGE,
+          "unmanaged_entries",
+          "the parts of reconcile "
+              + r.reconcileId()
+              + " would list "
+              + listed
+              + " entries; list at most "
+              + SyncRequestValidator.MAX_UNMANAGED
+              + " over all parts and count the rest");
+    }
+    if (r.last() && r.unmanagedCount() < listed) {
+      throw ApiException.field(
+          ErrorReason.INVALID_FIELD,
+          "unmanaged_count",
+          "counts "
+              + r.unmanagedCount()
+              + " entries but the parts of reconcile "
+              + r.reconcileId()
+              + " list "
+              + listed
+              + "; it must count at least the listed entries");
+    }
   }
 
   /**

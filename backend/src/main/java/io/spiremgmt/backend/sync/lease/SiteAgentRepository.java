@@ -17,7 +17,8 @@ import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * The site agents' tables: {@code site_agents} (the per-site lease and the agent's last word on its
- * SPIRE server, migration V4) and {@code site_unmanaged_entries}. Every time comes from the
+ * SPIRE server, migration V4), {@code site_unmanaged_entries} and the staged parts of reconcile
+ * reports sent in parts ({@code site_unmanaged_staged}, migration V9). Every time comes from the
  * database clock, so replicas agree on who holds a lease. Statements run on the client they are
  * given (a transaction {@link LeaseService} opened) or on the pool.
  */
@@ -194,12 +195,90 @@ public class SiteAgentRepository {
                 .replaceWithVoid());
   }
 
-  /** Stamps a finished full reconcile and its unmanaged count. */
-  public Uni<Void> stampReconcile(SqlClient tx, UUID siteId, long unmanagedCount) {
+  /** The reconcile whose report the site recorded last, or null (none, or one in one message). */
+  public Uni<String> lastReconcileId(SqlClient tx, UUID siteId) {
+    return tx.preparedQuery("SELECT last_reconcile_id FROM site_agents WHERE site_id = $1")
+        .execute(Tuple.of(siteId))
+        .map(rows -> rows.rowCount() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
+  /**
+   * Stages one part of reconcile {@code reconcileId}'s report: discards whatever another reconcile
+   * of the site staged, adds the part's entries (an entry staged already is kept once), and answers
+   * how many entries the reconcile has staged now.
+   */
+  public Uni<Long> stage(SqlClient tx, UUID siteId, String reconcileId, List<Unmanaged> unmanaged) {
+    Uni<Void> discarded =
+        tx.preparedQuery(
+                "DELETE FROM site_unmanaged_staged WHERE site_id = $1 AND reconcile_id <> $2")
+            .execute(Tuple.of(siteId, reconcileId))
+            .replaceWithVoid();
+    List<Tuple> rows = new ArrayList<>();
+    unmanaged.forEach(
+        u ->
+            rows.add(
+                Tuple.of(
+                    siteId,
+                    reconcileId,
+                    u.spireEntryId(),
+                    u.spiffeId(),
+                    u.parentId(),
+                    u.selectors().toArray(String[]::new))));
+    Uni<Void> added =
+        rows.isEmpty()
+            ? discarded
+            : discarded.chain(
+                () ->
+                    tx.preparedQuery(
+                            "INSERT INTO site_unmanaged_staged (site_id, reconcile_id,"
+                                + " spire_entry_id, spiffe_id, parent_id, selectors)"
+                                + " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+                        .executeBatch(rows)
+                        .replaceWithVoid());
+    return added.chain(
+        () ->
+            tx.preparedQuery(
+                    "SELECT count(*) FROM site_unmanaged_staged"
+                        + " WHERE site_id = $1 AND reconcile_id = $2")
+                .execute(Tuple.of(siteId, reconcileId))
+                .map(r -> r.iterator().next().getLong(0)));
+  }
+
+  /**
+   * Replaces the site's unmanaged entries with those reconcile {@code reconcileId} staged, and
+   * empties the site's staging.
+   */
+  public Uni<Void> publishStaged(SqlClient tx, UUID siteId, String reconcileId) {
+    return tx.preparedQuery("DELETE FROM site_unmanaged_entries WHERE site_id = $1")
+        .execute(Tuple.of(siteId))
+        .chain(
+            () ->
+                tx.preparedQuery(
+                        "INSERT INTO site_unmanaged_entries (site_id, spire_entry_id, spiffe_id,"
+                            + " parent_id, selectors) SELECT site_id, spire_entry_id, spiffe_id,"
+                            + " parent_id, selectors FROM site_unmanaged_staged"
+                            + " WHERE site_id = $1 AND reconcile_id = $2")
+                    .execute(Tuple.of(siteId, reconcileId)))
+        .chain(() -> discardStaged(tx, siteId));
+  }
+
+  /** Discards every staged part of the site's reconcile reports. */
+  public Uni<Void> discardStaged(SqlClient tx, UUID siteId) {
+    return tx.preparedQuery("DELETE FROM site_unmanaged_staged WHERE site_id = $1")
+        .execute(Tuple.of(siteId))
+        .replaceWithVoid();
+  }
+
+  /**
+   * Stamps a finished full reconcile, its unmanaged count and its reconcile id (null for a report
+   * in one message).
+   */
+  public Uni<Void> stampReconcile(
+      SqlClient tx, UUID siteId, long unmanagedCount, String reconcileId) {
     return tx.preparedQuery(
-            "UPDATE site_agents SET last_reconcile_at = now(), unmanaged_count = $2"
-                + " WHERE site_id = $1")
-        .execute(Tuple.of(siteId, unmanagedCount))
+            "UPDATE site_agents SET last_reconcile_at = now(), unmanaged_count = $2,"
+                + " last_reconcile_id = $3 WHERE site_id = $1")
+        .execute(Tuple.of(siteId, unmanagedCount, reconcileId))
         .replaceWithVoid();
   }
 
