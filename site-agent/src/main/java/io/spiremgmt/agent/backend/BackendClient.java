@@ -37,9 +37,6 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
   /** Most results in one ReportSyncResult (the backend's limit). */
   static final int MAX_RESULTS = 1000;
 
-  /** Most unmanaged entries listed in one ReportReconcile (the backend's limit). */
-  static final int MAX_UNMANAGED = 10_000;
-
   private static final long CALL_SECONDS = 30;
 
   private final ManagedChannel channel;
@@ -135,18 +132,19 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
     return all;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Sent in parts of at most {@link ReconcileParts#MAX_PART_BYTES} of entries, in order; a part
+   * that fails fails the call, and the caller sends every part again under the same id.
+   */
   @Override
-  public void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired) {
-    stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
-        .reportReconcile(
-            ReportReconcileRequest.newBuilder()
-                .setSiteId(siteId)
-                .setAgentId(agentId)
-                .setUnmanagedCount(unmanaged.size())
-                .addAllUnmanagedEntries(
-                    unmanaged.subList(0, Math.min(unmanaged.size(), MAX_UNMANAGED)))
-                .setDriftRepaired(driftRepaired)
-                .build());
+  public void reportReconcile(
+      String reconcileId, List<UnmanagedEntry> unmanaged, long driftRepaired) {
+    for (ReportReconcileRequest part :
+        ReconcileParts.requests(siteId, agentId, reconcileId, unmanaged, driftRepaired)) {
+      stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).reportReconcile(part);
+    }
   }
 
   private static String clip(String s, int max) {

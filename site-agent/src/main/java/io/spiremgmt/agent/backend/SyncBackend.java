@@ -32,6 +32,10 @@ public interface SyncBackend {
   /** Every entry the site must hold, read {@code pageSize} at a time. */
   List<SiteEntry> siteEntries(int pageSize);
 
-  /** Records a finished full reconcile and the unmanaged entries it found. */
-  void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired);
+  /**
+   * Records a finished full reconcile and the unmanaged entries it found, as one report however
+   * many messages it takes. Sending it again with the same {@code reconcileId} (after a failure)
+   * lists nothing twice; a new id starts a new report.
+   */
+  void reportReconcile(String reconcileId, List<UnmanagedEntry> unmanaged, long driftRepaired);
 }

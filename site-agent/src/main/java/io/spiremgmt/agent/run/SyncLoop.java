@@ -250,7 +250,9 @@ public final class SyncLoop implements Runnable {
     nextFullNanos = clock.nanoTime() + settings.fullInterval().toNanos();
     pendingReport =
         new PendingReconcileReport(
-            r.unmanaged().stream().map(SyncLoop::unmanaged).toList(), r.driftRepaired());
+            UUID.randomUUID().toString(),
+            r.unmanaged().stream().map(SyncLoop::unmanaged).toList(),
+            r.driftRepaired());
     reportRetry = settings.retryInitial();
     reportRetryAtNanos = clock.nanoTime();
     LOG.infof(
@@ -267,14 +269,16 @@ public final class SyncLoop implements Runnable {
 
   /**
    * Sends the last reconcile's report if it has not landed yet and is due; a refusal is logged and
-   * retried after a backoff, while the loop goes on polling.
+   * retried after a backoff, while the loop goes on polling. A report in several parts is sent
+   * again whole under the same reconcile id, so the parts that had landed count once.
    */
   private void sendPendingReconcileReport() {
     if (pendingReport == null || clock.nanoTime() - reportRetryAtNanos < 0) {
       return;
     }
     try {
-      backend.reportReconcile(pendingReport.unmanaged(), pendingReport.driftRepaired());
+      backend.reportReconcile(
+          pendingReport.reconcileId(), pendingReport.unmanaged(), pendingReport.driftRepaired());
       pendingReport = null;
     } catch (StatusRuntimeException e) {
       metrics.backendFailure();
@@ -286,7 +290,8 @@ public final class SyncLoop implements Runnable {
     }
   }
 
-  private record PendingReconcileReport(List<UnmanagedEntry> unmanaged, long driftRepaired) {}
+  private record PendingReconcileReport(
+      String reconcileId, List<UnmanagedEntry> unmanaged, long driftRepaired) {}
 
   /** {@code d} less up to half of it, at random, so that agents of many sites do not align. */
   private Duration jittered(Duration d) {

@@ -33,6 +33,7 @@ final class FakeBackend implements SyncBackend {
   private final List<Report> reportCalls = new ArrayList<>();
   private final List<Report> reports = new ArrayList<>();
   private final List<List<UnmanagedEntry>> reconcileReports = new ArrayList<>();
+  private final List<String> reconcileReportIds = new ArrayList<>();
   private final List<LeaseCall> leaseCalls = new ArrayList<>();
   private List<SiteEntry> desired = List.of();
   private boolean down;
@@ -74,6 +75,11 @@ final class FakeBackend implements SyncBackend {
   /** Every reconcile report attempt, taken or refused. */
   synchronized int reconcileReportCalls() {
     return reconcileReportCalls;
+  }
+
+  /** The reconcile id of every reconcile report attempt, taken or refused, in order. */
+  synchronized List<String> reconcileReportIds() {
+    return List.copyOf(reconcileReportIds);
   }
 
   /** Runs {@code action} during each poll, before it returns. */
@@ -162,8 +168,10 @@ final class FakeBackend implements SyncBackend {
   }
 
   @Override
-  public synchronized void reportReconcile(List<UnmanagedEntry> unmanaged, long driftRepaired) {
+  public synchronized void reportReconcile(
+      String reconcileId, List<UnmanagedEntry> unmanaged, long driftRepaired) {
     reconcileReportCalls++;
+    reconcileReportIds.add(reconcileId);
     failIfDown();
     if (reconcileReportsToRefuse > 0) {
       reconcileReportsToRefuse--;

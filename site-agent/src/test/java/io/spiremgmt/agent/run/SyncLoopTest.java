@@ -234,6 +234,29 @@ class SyncLoopTest {
   }
 
   @Test
+  void aRefusedReconcileReportIsSentAgainUnderTheSameReconcileIdAndTheNextReconcileGetsANewOne()
+      throws Exception {
+    // Given: the backend refuses the first reconcile report
+    lease.take();
+    spire.unmanaged(List.of(TestEntries.entry("td.example.org", "hand-made", "/hand/made", 600)));
+    backend.refuseReconcileReports(1);
+    loop.step();
+
+    // When: the report's backoff (1 s) ends, and later the next full reconcile is due
+    time.advance(Duration.ofSeconds(1));
+    loop.step();
+    time.advance(FULL_INTERVAL);
+    loop.step();
+
+    // Then: the retry carries the refused report's id, the next reconcile a new one
+    List<String> ids = backend.reconcileReportIds();
+    assertThat(ids).hasSize(3);
+    assertThat(ids.get(1)).isEqualTo(ids.get(0));
+    assertThat(ids.get(2)).isNotEqualTo(ids.get(0));
+    assertThat(backend.reconcileReports()).hasSize(2);
+  }
+
+  @Test
   void theFirstTurnAfterASpireOutageIsAFullReconcile() throws Exception {
     // Given: SPIRE failed a pass
     lease.take();
