@@ -17,6 +17,7 @@ import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
+import io.spiremgmt.api.v1.ListUnmanagedEntriesResponse;
 import io.spiremgmt.api.v1.SiteAgentStatus;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.api.v1.SyncState;
@@ -24,12 +25,15 @@ import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import io.spiremgmt.api.v1.UpdateEntryRequest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -209,6 +213,73 @@ class SyncEndToEndTest {
     await().atMost(CONVERGE).until(() -> lastReconcile("a") > again);
     assertThat(spireEntry("a", handMade.id())).isEqualTo(before);
     assertThat(agentStatus("a").getUnmanagedCount()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void handMadeEntriesOverFourMebibytesInAllAreAllListedAsUnmanaged() throws Exception {
+    // Given: 1,200 hand-made entries at site B with 2 selectors of about 2,000 characters each,
+    // more than the backend takes in one message when reported together (yet a SPIRE listing page
+    // of 500 stays under the agent's 4 MiB inbound limit)
+    String run = Cluster.unique();
+    List<SpireEntry> handMade = new ArrayList<>();
+    for (int i = 0; i < 1200; i++) {
+      List<SpireEntry.Selector> selectors = new ArrayList<>();
+      for (int j = 0; j < 2; j++) {
+        selectors.add(
+            new SpireEntry.Selector("unix", "path:/" + i + "/" + j + "/" + "x".repeat(2000)));
+      }
+      handMade.add(
+          TestEntries.of(
+              "big-" + run + "-" + i,
+              "spiffe://" + Cluster.PROD + "/big/" + run + "/" + i,
+              "spiffe://" + Cluster.PROD + "/spire/agent/join_token/x",
+              selectors,
+              600));
+    }
+    long reportedBytes =
+        handMade.stream()
+            .flatMap(e -> e.selectors().stream())
+            .mapToLong(sel -> sel.type().length() + 1 + sel.value().length())
+            .sum();
+    assertThat(reportedBytes).isGreaterThan(4L * 1024 * 1024);
+    Set<String> ids = handMade.stream().map(SpireEntry::id).collect(Collectors.toSet());
+
+    try {
+      // When: they are written into SPIRE directly
+      for (int i = 0; i < handMade.size(); i += 50) {
+        assertThat(cluster.spireClient("b").create(handMade.subList(i, i + 50)))
+            .allMatch(r -> r.ok());
+      }
+
+      // Then: a later full reconcile reports them, in parts, and every one is listed once
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .until(() -> unmanagedIds("b").stream().filter(ids::contains).count() == ids.size());
+      List<String> listed = unmanagedIds("b");
+      assertThat(listed).doesNotHaveDuplicates();
+      assertThat(agentStatus("b").getUnmanagedCount()).isGreaterThanOrEqualTo(ids.size());
+    } finally {
+      cluster.spireClient("b").delete(List.copyOf(ids));
+    }
+  }
+
+  private static List<String> unmanagedIds(String site) {
+    List<String> ids = new ArrayList<>();
+    String pageToken = "";
+    do {
+      ListUnmanagedEntriesResponse page =
+          cluster
+              .sync(0)
+              .listUnmanagedEntries(
+                  ListUnmanagedEntriesRequest.newBuilder()
+                      .setSiteId(cluster.site(site).getId())
+                      .setPageSize(200)
+                      .setPageToken(pageToken)
+                      .build());
+      page.getEntriesList().forEach(u -> ids.add(u.getSpireEntryId()));
+      pageToken = page.getNextPageToken();
+    } while (!pageToken.isEmpty());
+    return ids;
   }
 
   @Test
