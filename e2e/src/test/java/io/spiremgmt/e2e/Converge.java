@@ -3,17 +3,24 @@ package io.spiremgmt.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.EntrySiteStatus;
 import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.GetSiteHealthRequest;
+import io.spiremgmt.api.v1.ListEntriesRequest;
+import io.spiremgmt.api.v1.ListEntriesResponse;
 import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.api.v1.SiteAgentStatus;
 import io.spiremgmt.api.v1.SyncState;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 
 /** Test data and the waits that decide the end-to-end tests, judged by SPIRE's own listing. */
 final class Converge {
@@ -93,6 +100,43 @@ final class Converge {
                   .extracting(EntrySiteStatus::getSyncState)
                   .containsOnly(SyncState.SYNC_STATE_SYNCED);
             });
+  }
+
+  /** The sync state at {@code site} of each of the entries {@code ids} assigned to it. */
+  Map<String, SyncState> statesAt(String site, Set<String> ids) {
+    String siteId = cluster.site(site).getId();
+    Map<String, SyncState> states = new HashMap<>();
+    String token = "";
+    do {
+      ListEntriesResponse page =
+          cluster
+              .entries(0)
+              .listEntries(
+                  ListEntriesRequest.newBuilder()
+                      .setSiteId(siteId)
+                      .setPageSize(1000)
+                      .setPageToken(token)
+                      .build());
+      for (Entry e : page.getEntriesList()) {
+        if (ids.contains(e.getId())) {
+          e.getSiteStatusesList().stream()
+              .filter(st -> st.getSiteId().equals(siteId))
+              .forEach(st -> states.put(e.getId(), st.getSyncState()));
+        }
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return states;
+  }
+
+  /** Whether the entry is gone centrally (GetEntry answers NOT_FOUND). */
+  boolean purged(String id) {
+    try {
+      cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
+      return false;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode() == Status.Code.NOT_FOUND;
+    }
   }
 
   /** The backend's view of the site's agent. */

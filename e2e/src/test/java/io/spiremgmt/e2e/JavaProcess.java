@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -84,6 +85,7 @@ final class JavaProcess implements AutoCloseable {
   private final int httpPort;
   private final List<String> args;
   private Process process;
+  private boolean paused;
 
   private JavaProcess(
       String name, Path jar, Map<String, String> properties, int httpPort, List<String> args) {
@@ -145,6 +147,39 @@ final class JavaProcess implements AutoCloseable {
   /** Whether the process runs. */
   boolean alive() {
     return process.isAlive();
+  }
+
+  /**
+   * SIGSTOP: every thread of the process stands still (as in a long GC pause or a frozen VM) while
+   * its sockets stay open and the clocks go on, until {@link #resume()}.
+   */
+  void pause() throws IOException, InterruptedException {
+    signal("STOP");
+    paused = true;
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+    paused = false;
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + this.name + " failed");
+    }
+  }
+
+  /** A mark in the process's log: {@link #loggedSince(long)} reads what it writes after it. */
+  long logMark() throws IOException {
+    return Files.size(log());
+  }
+
+  /** What the process has logged since {@code mark} (see {@link #logMark()}). */
+  String loggedSince(long mark) throws IOException {
+    byte[] all = Files.readAllBytes(log());
+    return new String(all, (int) mark, all.length - (int) mark, StandardCharsets.UTF_8);
   }
 
   /** GET {@code path} on the process's HTTP port; the body. */
@@ -237,6 +272,15 @@ final class JavaProcess implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
+      if (paused) {
+        // A stopped process would not act on SIGTERM until continued.
+        try {
+          resume();
+        } catch (IOException e) {
+          kill();
+          return;
+        }
+      }
       process.destroy();
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         kill();

@@ -7,15 +7,12 @@ import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.Timestamps;
 import io.grpc.Context;
 import io.grpc.Context.CancellableContext;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.spiremgmt.agent.spire.EntryField;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.TestEntries;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
-import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesRequest;
 import io.spiremgmt.api.v1.ListUnmanagedEntriesResponse;
 import io.spiremgmt.api.v1.SiteAgentStatus;
@@ -135,7 +132,9 @@ class SyncEndToEndTest {
                 !cluster.owned("a").containsKey(prod.getId())
                     && !cluster.owned("b").containsKey(prod.getId())
                     && !cluster.owned("c").containsKey(edge.getId()));
-    await().atMost(CONVERGE).until(() -> purged(prod.getId()) && purged(edge.getId()));
+    await()
+        .atMost(CONVERGE)
+        .until(() -> converge.purged(prod.getId()) && converge.purged(edge.getId()));
   }
 
   @Test
@@ -386,15 +385,6 @@ class SyncEndToEndTest {
 
   private static JavaProcess agentProcess(String site) {
     return cluster.agent("e2e-" + site);
-  }
-
-  private static boolean purged(String id) {
-    try {
-      cluster.entries(0).getEntry(GetEntryRequest.newBuilder().setId(id).build());
-      return false;
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode() == Status.Code.NOT_FOUND;
-    }
   }
 
   private static SpireEntry spireEntry(String site, String id) {

@@ -15,12 +15,9 @@ import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.FailingEntry;
 import io.spiremgmt.api.v1.GetSyncStatusRequest;
-import io.spiremgmt.api.v1.ListEntriesRequest;
-import io.spiremgmt.api.v1.ListEntriesResponse;
 import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncStatus;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -88,7 +85,7 @@ class SyncFaultsTest {
     assertThat(agentA.alive()).isFalse();
     long heldAtKill = heldAt("a", ids);
     assertThat(heldAtKill).as("of the 200 held by SPIRE when the agent died").isBetween(1L, 199L);
-    assertThat(statesAt("a", ids))
+    assertThat(converge.statesAt("a", ids))
         .containsOnlyKeys(ids)
         .allSatisfy(
             (id, state) ->
@@ -116,7 +113,7 @@ class SyncFaultsTest {
         .atMost(Converge.WITHIN)
         .untilAsserted(
             () ->
-                assertThat(statesAt("a", ids))
+                assertThat(converge.statesAt("a", ids))
                     .containsOnlyKeys(ids)
                     .allSatisfy(
                         (id, state) ->
@@ -235,33 +232,6 @@ class SyncFaultsTest {
   /** How many of the entries {@code ids} the site's SPIRE server holds under the agent's prefix. */
   private static long heldAt(String site, Set<String> ids) {
     return cluster.owned(site).keySet().stream().filter(ids::contains).count();
-  }
-
-  /** The sync state at {@code site} of each of the entries {@code ids} assigned to it. */
-  private static Map<String, SyncState> statesAt(String site, Set<String> ids) {
-    String siteId = cluster.site(site).getId();
-    Map<String, SyncState> states = new HashMap<>();
-    String token = "";
-    do {
-      ListEntriesResponse page =
-          cluster
-              .entries(0)
-              .listEntries(
-                  ListEntriesRequest.newBuilder()
-                      .setSiteId(siteId)
-                      .setPageSize(1000)
-                      .setPageToken(token)
-                      .build());
-      for (Entry e : page.getEntriesList()) {
-        if (ids.contains(e.getId())) {
-          e.getSiteStatusesList().stream()
-              .filter(st -> st.getSiteId().equals(siteId))
-              .forEach(st -> states.put(e.getId(), st.getSyncState()));
-        }
-      }
-      token = page.getNextPageToken();
-    } while (!token.isEmpty());
-    return states;
   }
 
   private static List<FailingEntry> failing(String site) {
