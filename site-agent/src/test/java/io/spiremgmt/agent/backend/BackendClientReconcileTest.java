@@ -174,6 +174,11 @@ class BackendClientReconcileTest {
       }
 
       @Override
+      public boolean allowPlaintextToken() {
+        return false;
+      }
+
+      @Override
       public Optional<Path> tokenFile() {
         return Optional.empty();
       }
