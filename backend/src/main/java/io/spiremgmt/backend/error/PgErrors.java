@@ -74,8 +74,9 @@ public final class PgErrors {
         || t instanceof TimeoutException) {
       return true;
     }
-    if (t instanceof PgException pg && pg.getSqlState() != null) {
-      return UNAVAILABLE_STATES.contains(pg.getSqlState()) || pg.getSqlState().startsWith("08");
+    String state = sqlState(t);
+    if (state != null) {
+      return UNAVAILABLE_STATES.contains(state) || state.startsWith("08");
     }
     // The connection went away under a statement.
     if (t instanceof VertxException || t instanceof java.io.IOException) {
@@ -94,8 +95,7 @@ public final class PgErrors {
    * service only causes through {@code statement_timeout}.
    */
   public static boolean isStatementTimeout(Throwable failure) {
-    return anyCause(
-        failure, t -> t instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState()));
+    return anyCause(failure, t -> QUERY_CANCELED.equals(sqlState(t)));
   }
 
   /**
@@ -109,10 +109,21 @@ public final class PgErrors {
   public static boolean isConcurrencyFailure(Throwable failure) {
     return anyCause(
         failure,
-        t ->
-            (t instanceof PgException pg && CONCURRENCY_STATES.contains(pg.getSqlState()))
-                || (t instanceof SQLException sql
-                    && CONCURRENCY_STATES.contains(sql.getSQLState())));
+        t -> {
+          String state = sqlState(t);
+          return state != null && CONCURRENCY_STATES.contains(state);
+        });
+  }
+
+  /**
+   * The SQLSTATE {@code t} carries, or null: the driver's {@link PgException} on the Vert.x client,
+   * a {@link SQLException} where Hibernate Reactive converted it on a session.
+   */
+  private static String sqlState(Throwable t) {
+    if (t instanceof PgException pg) {
+      return pg.getSqlState();
+    }
+    return t instanceof SQLException sql ? sql.getSQLState() : null;
   }
 
   /**
