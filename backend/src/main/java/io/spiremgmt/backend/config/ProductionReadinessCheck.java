@@ -102,8 +102,8 @@ public class ProductionReadinessCheck {
   /**
    * Every service setting outside the range production can run with, one sentence each: a lease so
    * short that a pause loses it or so long that a dead agent blocks its site, sync events kept too
-   * briefly for a subscriber to resume, gauges or seals refreshed too rarely for the alerts, and a
-   * denial throttle that audits nothing.
+   * briefly for a subscriber to resume, no StreamSyncUpdates stream allowed at all, gauges or seals
+   * refreshed too rarely for the alerts, and a denial throttle that audits nothing.
    */
   public static List<String> settingProblems(
       SyncConfig sync, DutiesConfig duties, AuditConfig audit) {
@@ -121,6 +121,12 @@ public class ProductionReadinessCheck {
           "SPIRE_MGMT_SYNC_EVENT_RETENTION is "
               + sync.eventRetention()
               + ": keep sync events at least 1 h so a StreamSyncUpdates subscriber can resume");
+    }
+    if (sync.maxStreamsPerCaller() < 1) {
+      problems.add(
+          "SPIRE_MGMT_SYNC_MAX_STREAMS_PER_CALLER is "
+              + sync.maxStreamsPerCaller()
+              + ": it must be at least 1, or every StreamSyncUpdates call is refused");
     }
     requireAtMostAMinute(
         problems,

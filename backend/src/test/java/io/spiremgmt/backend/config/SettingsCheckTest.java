@@ -60,7 +60,28 @@ class SettingsCheckTest {
     assertThat(problems).singleElement().asString().contains("SPIRE_MGMT_SYNC_LEASE_TTL is PT11M");
   }
 
+  @Test
+  void refusesASettingThatAllowsNoStream() {
+    // Given no StreamSyncUpdates stream allowed per caller
+    SyncConfig sync = sync(Duration.ofSeconds(15), Duration.ofDays(7), 0);
+
+    // When
+    List<String> problems =
+        ProductionReadinessCheck.settingProblems(
+            sync, duties(Duration.ofSeconds(30)), audit(Duration.ofSeconds(1), 20));
+
+    // Then
+    assertThat(problems)
+        .singleElement()
+        .asString()
+        .contains("SPIRE_MGMT_SYNC_MAX_STREAMS_PER_CALLER is 0");
+  }
+
   private static SyncConfig sync(Duration lease, Duration retention) {
+    return sync(lease, retention, 8);
+  }
+
+  private static SyncConfig sync(Duration lease, Duration retention, int maxStreams) {
     return new SyncConfig() {
       @Override
       public Duration leaseTtl() {
@@ -74,7 +95,7 @@ class SettingsCheckTest {
 
       @Override
       public int maxStreamsPerCaller() {
-        return 8;
+        return maxStreams;
       }
     };
   }
