@@ -2,6 +2,7 @@ package io.spiremgmt.backend.sync;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.sync.lease.SiteAgentRepository;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -15,9 +16,10 @@ import org.jboss.logging.Logger;
 
 /**
  * The backend's time-based duties: refreshing the sync gauges, noticing agents whose lease went
- * stale, and purging sync events past their retention. Every replica schedules them; each run takes
- * a transaction-scoped PostgreSQL advisory lock first and skips when another replica holds it, so
- * no two replicas run them at once.
+ * stale, purging sync events past their retention, and purging the staged parts of reconcile
+ * reports abandoned before their last part. Every replica schedules them; each run takes a
+ * transaction-scoped PostgreSQL advisory lock first and skips when another replica holds it, so no
+ * two replicas run them at once.
  */
 @ApplicationScoped
 public class BackgroundDuties {
@@ -30,9 +32,18 @@ public class BackgroundDuties {
   private final Vertx vertx;
   private final SyncGaugeRepository gauges;
   private final SyncEventRepository events;
+  private final SiteAgentRepository agents;
   private final SyncMetrics metrics;
   private final Duration interval;
   private final Duration eventRetention;
+
+  /**
+   * How long a reconcile report's staged parts wait for the last part: an agent sends a reconcile's
+   * parts one after another within seconds, so an hour-old part belongs to a reconcile that will
+   * never finish.
+   */
+  static final Duration ABANDONED_RECONCILE = Duration.ofHours(1);
+
   private final Map<UUID, Boolean> lastConnected = new HashMap<>();
 
   BackgroundDuties(
@@ -40,6 +51,7 @@ public class BackgroundDuties {
       Vertx vertx,
       SyncGaugeRepository gauges,
       SyncEventRepository events,
+      SiteAgentRepository agents,
       SyncMetrics metrics,
       DutiesConfig duties,
       SyncConfig sync) {
@@ -47,6 +59,7 @@ public class BackgroundDuties {
     this.vertx = vertx;
     this.gauges = gauges;
     this.events = events;
+    this.agents = agents;
     this.metrics = metrics;
     this.interval = duties.interval();
     this.eventRetention = sync.eventRetention();
@@ -73,7 +86,10 @@ public class BackgroundDuties {
                 .chain(
                     got ->
                         got
-                            ? refreshGauges(tx).chain(() -> purgeEvents(tx)).replaceWith(true)
+                            ? refreshGauges(tx)
+                                .chain(() -> purgeEvents(tx))
+                                .chain(() -> purgeAbandonedReconciles(tx))
+                                .replaceWith(true)
                             : Uni.createFrom().item(false)));
   }
 
@@ -110,6 +126,20 @@ public class BackgroundDuties {
             n -> {
               if (n > 0) {
                 LOG.infof("purged %d sync events older than %s", n, eventRetention);
+              }
+            })
+        .replaceWithVoid();
+  }
+
+  private Uni<Void> purgeAbandonedReconciles(SqlClient tx) {
+    return agents
+        .purgeStagedOlderThan(tx, ABANDONED_RECONCILE)
+        .invoke(
+            n -> {
+              if (n > 0) {
+                LOG.infof(
+                    "purged %d staged unmanaged entries of reconciles abandoned over %s ago",
+                    n, ABANDONED_RECONCILE);
               }
             })
         .replaceWithVoid();

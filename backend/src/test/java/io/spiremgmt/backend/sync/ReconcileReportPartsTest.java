@@ -20,6 +20,8 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.TestDatabase;
+import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,8 @@ class ReconcileReportPartsTest {
   private static final int PART_BYTES = 1024 * 1024;
 
   private final String token = Api.adminToken("agent@reconcile-parts");
+
+  @Inject BackgroundDuties duties;
   private String td;
   private Site site;
 
@@ -125,6 +129,46 @@ class ReconcileReportPartsTest {
     // Then: only its entries are listed
     assertThat(listAll()).containsExactly(unmanaged("b-1"), unmanaged("b-2"));
     assertThat(stagedRows()).isZero();
+  }
+
+  @Test
+  void theBackgroundDutiesPurgeAReconcileAbandonedOverAnHourAgoAndKeepAFreshOne() {
+    // Given: this site's reconcile that sent one part two hours ago and never finished
+    String abandoned = UUID.randomUUID().toString();
+    Api.sync(token)
+        .reportReconcile(part(abandoned, true, 2, List.of(unmanaged("a-1"), unmanaged("a-2"))));
+    DbProbe.execute(
+        "UPDATE site_unmanaged_staged SET staged_at = now() - interval '2 hours'"
+            + " WHERE reconcile_id = '"
+            + abandoned
+            + "'");
+    // and another site's reconcile in progress, staged just now
+    Site other = Fixtures.site(token, Fixtures.trustDomain());
+    Api.sync(token)
+        .acquireLease(
+            AcquireLeaseRequest.newBuilder()
+                .setSiteId(other.getId())
+                .setAgentId("agent-o")
+                .setAgentVersion("1.2.3")
+                .setSpireReachable(true)
+                .build());
+    String fresh = UUID.randomUUID().toString();
+    Api.sync(token)
+        .reportReconcile(
+            part(fresh, true, 2, List.of(unmanaged("o-1"))).toBuilder()
+                .setSiteId(other.getId())
+                .setAgentId("agent-o")
+                .build());
+
+    // When: the background duties run
+    assertThat(duties.runOnce().await().atMost(Duration.ofSeconds(30))).isTrue();
+
+    // Then: the abandoned parts are gone, the fresh ones wait for their last part
+    assertThat(stagedRows(abandoned)).isZero();
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM site_unmanaged_staged WHERE reconcile_id = '" + fresh + "'"))
+        .isEqualTo(1);
   }
 
   @Test

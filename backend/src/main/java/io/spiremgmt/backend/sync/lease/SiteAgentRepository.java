@@ -195,6 +195,18 @@ public class SiteAgentRepository {
                 .replaceWithVoid());
   }
 
+  /**
+   * Deletes staged reconcile parts staged more than {@code age} ago (a reconcile whose last part
+   * never came, at a site whose agent reports no more); answers how many rows went.
+   */
+  public Uni<Integer> purgeStagedOlderThan(SqlClient tx, Duration age) {
+    return tx.preparedQuery(
+            "DELETE FROM site_unmanaged_staged"
+                + " WHERE staged_at < now() - make_interval(secs => $1)")
+        .execute(Tuple.of((double) age.toSeconds()))
+        .map(rows -> rows.rowCount());
+  }
+
   /** The reconcile whose report the site recorded last, or null (none, or one in one message). */
   public Uni<String> lastReconcileId(SqlClient tx, UUID siteId) {
     return tx.preparedQuery("SELECT last_reconcile_id FROM site_agents WHERE site_id = $1")
