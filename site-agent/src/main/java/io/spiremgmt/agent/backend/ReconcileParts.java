@@ -1,6 +1,7 @@
 package io.spiremgmt.agent.backend;
 
 import com.google.protobuf.CodedOutputStream;
+import io.spiremgmt.agent.wire.ByteBudget;
 import io.spiremgmt.api.v1.ReportReconcileRequest;
 import io.spiremgmt.api.v1.UnmanagedEntry;
 import java.util.ArrayList;
@@ -61,22 +62,14 @@ public final class ReconcileParts {
    * none.
    */
   static List<List<UnmanagedEntry>> split(List<UnmanagedEntry> entries, int budget) {
-    List<List<UnmanagedEntry>> parts = new ArrayList<>();
-    List<UnmanagedEntry> part = new ArrayList<>();
-    long bytes = 0;
-    for (UnmanagedEntry e : entries) {
-      int size =
-          CodedOutputStream.computeMessageSize(
-              ReportReconcileRequest.UNMANAGED_ENTRIES_FIELD_NUMBER, e);
-      if (!part.isEmpty() && bytes + size > budget) {
-        parts.add(part);
-        part = new ArrayList<>();
-        bytes = 0;
-      }
-      part.add(e);
-      bytes += size;
-    }
-    parts.add(part);
-    return parts;
+    List<List<UnmanagedEntry>> parts =
+        ByteBudget.split(
+            entries,
+            e ->
+                CodedOutputStream.computeMessageSize(
+                    ReportReconcileRequest.UNMANAGED_ENTRIES_FIELD_NUMBER, e),
+            budget,
+            Integer.MAX_VALUE);
+    return parts.isEmpty() ? List.of(List.of()) : parts;
   }
 }

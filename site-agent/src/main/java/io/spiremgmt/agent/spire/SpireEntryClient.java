@@ -14,6 +14,7 @@ import io.spiffe.provider.SpiffeKeyManager;
 import io.spiffe.provider.SpiffeTrustManager;
 import io.spiffe.spiffeid.SpiffeId;
 import io.spiremgmt.agent.tls.SvidFiles;
+import io.spiremgmt.agent.wire.ByteBudget;
 import io.spiremgmt.spire.api.server.entry.v1.BatchCreateEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchDeleteEntryRequest;
 import io.spiremgmt.spire.api.server.entry.v1.BatchUpdateEntryRequest;
@@ -304,20 +305,8 @@ public final class SpireEntryClient implements AutoCloseable {
       Function<T, String> id,
       Function<List<T>, List<ItemResult>> call) {
     List<ItemResult> results = new ArrayList<>();
-    int start = 0;
-    while (start < items.size()) {
-      int end = start;
-      long bytes = 0;
-      while (end < items.size() && end - start < batchSize) {
-        int next = size.applyAsInt(items.get(end));
-        if (end > start && bytes + next > maxBatchBytes) {
-          break;
-        }
-        bytes += next;
-        end++;
-      }
-      results.addAll(send(items.subList(start, end), size, id, call));
-      start = end;
+    for (List<T> batch : ByteBudget.split(items, size, maxBatchBytes, batchSize)) {
+      results.addAll(send(batch, size, id, call));
     }
     return results;
   }
