@@ -17,6 +17,32 @@ public enum AuditAction {
   ENTRY_UNASSIGN("entry.unassign", AuditTargetType.ENTRY),
   /** The last site confirmed a deletion and the entry was removed. */
   ENTRY_PURGE("entry.purge", AuditTargetType.ENTRY),
+  /**
+   * An Admin's direct entry write bypassed the approval policy (after: the change and the approval
+   * reasons it bypassed); written with the change's own event.
+   */
+  ENTRY_POLICY_BYPASS("entry.policy_bypass", AuditTargetType.ENTRY),
+  /** An entry request was submitted and waits for approval (after: the request). */
+  ENTRY_REQUEST_SUBMIT("entry_request.submit", AuditTargetType.ENTRY_REQUEST),
+  /** An approver approved an entry request that needs more approvals (after: the request). */
+  ENTRY_REQUEST_APPROVE("entry_request.approve", AuditTargetType.ENTRY_REQUEST),
+  /**
+   * An entry request's change was applied, at submission or on its last approval (after: the
+   * request with its requester and approvers); the entry's own event commits with it.
+   */
+  ENTRY_REQUEST_APPLY("entry_request.apply", AuditTargetType.ENTRY_REQUEST),
+  /** An approver rejected an entry request. */
+  ENTRY_REQUEST_REJECT("entry_request.reject", AuditTargetType.ENTRY_REQUEST),
+  /** The requester cancelled an entry request. */
+  ENTRY_REQUEST_CANCEL("entry_request.cancel", AuditTargetType.ENTRY_REQUEST),
+  /** An entry request expired undecided. */
+  ENTRY_REQUEST_EXPIRE("entry_request.expire", AuditTargetType.ENTRY_REQUEST),
+  /** On approval the entry had moved past the request's revision; nothing was written. */
+  ENTRY_REQUEST_CONFLICT("entry_request.conflict", AuditTargetType.ENTRY_REQUEST),
+  /** On approval the change no longer validated; nothing was written. */
+  ENTRY_REQUEST_FAIL("entry_request.fail", AuditTargetType.ENTRY_REQUEST),
+  /** The approval policy was changed (before/after: the policy). */
+  APPROVAL_POLICY_UPDATE("approval_policy.update", AuditTargetType.APPROVAL_POLICY),
   /** A site was created. */
   SITE_CREATE("site.create", AuditTargetType.SITE),
   /** A site was changed. */

@@ -9,6 +9,10 @@ public enum AuditTargetType {
   ENTRY("entry"),
   /** A site; the target id is the site's id. */
   SITE("site"),
+  /** An entry request; the target id is the request's id. */
+  ENTRY_REQUEST("entry_request"),
+  /** The approval policy; the target id is {@code approval-policy}. */
+  APPROVAL_POLICY("approval_policy"),
   /** An API key; the target id is the key's id. */
   APIKEY("apikey"),
   /**

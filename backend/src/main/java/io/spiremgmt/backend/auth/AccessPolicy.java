@@ -12,6 +12,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.spiremgmt.api.v1.ApiKeyServiceGrpc;
 import io.spiremgmt.api.v1.AuditServiceGrpc;
+import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
@@ -53,6 +54,24 @@ public final class AccessPolicy {
     row(WorkloadEntryServiceGrpc.getBatchDeleteEntriesMethod(), ADMIN, OPERATOR, DEVELOPER);
     row(WorkloadEntryServiceGrpc.getGetEntryMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
     row(WorkloadEntryServiceGrpc.getListEntriesMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
+    // Entry requests: people submit and follow them (a Developer its own and its namespaces');
+    // Admins and Operators decide (never their own: the service checks four eyes); the policy is
+    // readable by everyone who reads entries and changed by Admins.
+    row(EntryRequestServiceGrpc.getSubmitEntryRequestMethod(), ADMIN, OPERATOR, DEVELOPER);
+    row(EntryRequestServiceGrpc.getPreviewEntryRequestMethod(), ADMIN, OPERATOR, DEVELOPER);
+    row(EntryRequestServiceGrpc.getGetEntryRequestMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
+    row(EntryRequestServiceGrpc.getListEntryRequestsMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
+    row(EntryRequestServiceGrpc.getApproveEntryRequestMethod(), ADMIN, OPERATOR);
+    row(EntryRequestServiceGrpc.getRejectEntryRequestMethod(), ADMIN, OPERATOR);
+    row(EntryRequestServiceGrpc.getCancelEntryRequestMethod(), ADMIN, OPERATOR, DEVELOPER);
+    row(
+        EntryRequestServiceGrpc.getStreamEntryRequestUpdatesMethod(),
+        ADMIN,
+        OPERATOR,
+        DEVELOPER,
+        VIEWER);
+    row(EntryRequestServiceGrpc.getGetApprovalPolicyMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
+    row(EntryRequestServiceGrpc.getUpdateApprovalPolicyMethod(), ADMIN);
     // Sites: changes for Admin only; everyone but agents reads them (the request wizard lists
     // them).
     row(SiteServiceGrpc.getCreateSiteMethod(), ADMIN);

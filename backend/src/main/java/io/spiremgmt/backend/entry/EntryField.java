@@ -71,4 +71,27 @@ public enum EntryField {
     }
     return fields;
   }
+
+  /**
+   * The fields an update changes: those named in {@code mask}, or without a mask (AIP-134) every
+   * updatable field set to a non-default value in {@code entry}.
+   */
+  public static Set<EntryField> of(
+      io.spiremgmt.api.v1.Entry entry, com.google.protobuf.FieldMask mask) {
+    if (mask != null && mask.getPathsCount() > 0) {
+      return fromMask(mask.getPathsList());
+    }
+    java.util.List<String> paths = new java.util.ArrayList<>();
+    for (EntryField field : values()) {
+      var descriptor = io.spiremgmt.api.v1.Entry.getDescriptor().findFieldByName(field.path());
+      boolean set =
+          descriptor.isRepeated()
+              ? entry.getRepeatedFieldCount(descriptor) > 0
+              : entry.hasField(descriptor);
+      if (set) {
+        paths.add(field.path());
+      }
+    }
+    return fromMask(paths);
+  }
 }

@@ -69,9 +69,7 @@ public class EntryGrpcService implements WorkloadEntryService {
             caller -> {
               Entry entry = requireEntry(request.hasEntry(), request.getEntry());
               Set<EntryField> mask =
-                  request.hasUpdateMask() && request.getUpdateMask().getPathsCount() > 0
-                      ? EntryField.fromMask(request.getUpdateMask().getPathsList())
-                      : EntryField.fromMask(populatedFields(entry));
+                  EntryField.of(entry, request.hasUpdateMask() ? request.getUpdateMask() : null);
               return service.update(
                   caller,
                   Ids.parse(entry.getId(), "entry.id"),
@@ -195,21 +193,5 @@ public class EntryGrpcService implements WorkloadEntryService {
       b.setField(error.field());
     }
     return b.build();
-  }
-
-  /** AIP-134: without a mask, every updatable field set to a non-default value. */
-  private static List<String> populatedFields(Entry e) {
-    List<String> paths = new ArrayList<>();
-    for (EntryField field : EntryField.values()) {
-      var descriptor = Entry.getDescriptor().findFieldByName(field.path());
-      boolean set =
-          descriptor.isRepeated()
-              ? e.getRepeatedFieldCount(descriptor) > 0
-              : e.hasField(descriptor);
-      if (set) {
-        paths.add(field.path());
-      }
-    }
-    return paths;
   }
 }

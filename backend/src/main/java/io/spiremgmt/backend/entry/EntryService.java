@@ -9,6 +9,7 @@ import io.spiremgmt.backend.audit.AuditAction;
 import io.spiremgmt.backend.audit.AuditRecord;
 import io.spiremgmt.backend.audit.AuditRepository;
 import io.spiremgmt.backend.audit.DenialRecorder;
+import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.auth.AuthConfig;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.error.ApiException;
@@ -62,6 +63,7 @@ public class EntryService {
   private final AuditRepository audit;
   private final SiteNotifier notifier;
   private final DenialRecorder denials;
+  private final ApprovalService gate;
 
   EntryService(
       Mutiny.SessionFactory sessions,
@@ -71,6 +73,7 @@ public class EntryService {
       AuditRepository audit,
       SiteNotifier notifier,
       DenialRecorder denials,
+      ApprovalService gate,
       AuthConfig auth) {
     this.clusterDomain = clusterDomain(auth.clusterDomain());
     this.sessions = sessions;
@@ -80,6 +83,7 @@ public class EntryService {
     this.audit = audit;
     this.notifier = notifier;
     this.denials = denials;
+    this.gate = gate;
   }
 
   /**
@@ -108,46 +112,75 @@ public class EntryService {
   /** The outcome of a delete: the entry as it stands, and whether it is gone already. */
   public record DeleteResult(EntryView entry, boolean purged) {}
 
-  /** A page of entries and the token of the next one (null on the last page). */
+  /**
+   * Who makes a write and why: the caller whose scope the change was checked against, the actor
+   * recorded in the audit trail, the request id the audit event carries, and whether an approved
+   * entry request applies it (then the approval policy was decided when the request was).
+   *
+   * @param caller the caller (its access is the scope checked)
+   * @param actor the audit actor
+   * @param auditRequestId the audit event's request id
+   * @param approved whether an approved entry request makes the write
+   */
+  public record WriteContext(Caller caller, String actor, String auditRequestId, boolean approved) {
+    /** A direct write by {@code caller}. */
+    public static WriteContext direct(Caller caller, String requestId) {
+      return new WriteContext(caller, caller.name(), requestId, false);
+    }
+  }
+
+  /**
+   * A change that passed every check, with what its rows were locked for: written by {@link
+   * #commit} in the same transaction, or only looked at (an entry request waiting for approval).
+   *
+   * @param kind what the change does
+   * @param id the entry's id (for a create, the id it gets)
+   * @param before the entry as stored (locked), or null for a create
+   * @param after the entry the change produces, or null for a delete
+   * @param trustDomain the SPIFFE ID's trust domain of {@code after}, or null for a delete
+   * @param sites the sites a create puts the entry at (locked {@code FOR SHARE})
+   * @param alreadyDeleting whether a delete found the entry being deleted already
+   */
+  public record PreparedChange(
+      ChangeKind kind,
+      UUID id,
+      EntryView before,
+      EntrySpec after,
+      String trustDomain,
+      List<SiteEntity> sites,
+      boolean alreadyDeleting) {
+
+    /** The entry as stored before the change, or null for a create. */
+    public EntrySpec beforeSpec() {
+      return before == null ? null : before.spec();
+    }
+  }
+
+  /** What a change does to an entry. */
+  public enum ChangeKind {
+    /** Creates it. */
+    CREATE,
+    /** Updates fields of it. */
+    UPDATE,
+    /** Deletes it. */
+    DELETE
+  }
+
+  /** The outcome of a committed change: the entry as it stands after it, and whether it is gone. */
+  public record Committed(EntryView entry, boolean purged) {}
 
   /** Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. */
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
     Instant now = now();
-    String trustDomain = EntryValidator.validate(spec, "entry.", true, now);
+    EntryValidator.validate(spec, "entry.", true, now);
     EntryScope.requireWritable(caller.access(), spec, true, null, clusterDomain);
     UUID id = UuidV7.next();
-    List<UUID> siteIds = spec.siteUuids();
     return sessions
         .withTransaction(
             (s, tx) ->
-                checkSites(s, siteIds, trustDomain)
-                    .call(() -> rejectSimilar(s, spec, null))
-                    .chain(
-                        locked -> {
-                          WorkloadEntryEntity entity =
-                              new WorkloadEntryEntity(id, spec, caller.name(), now);
-                          List<Object> rows = new ArrayList<>();
-                          rows.add(entity);
-                          addSelectorRows(rows, id, spec.selectors());
-                          for (UUID site : siteIds) {
-                            rows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
-                          }
-                          // Everything the new entry's view holds was just written or locked: no
-                          // re-read.
-                          EntryView view = newView(entity, spec, locked);
-                          return s.persistAll(rows.toArray()).chain(s::flush).replaceWith(view);
-                        })
-                    .call(
-                        view ->
-                            record(
-                                    s,
-                                    caller,
-                                    AuditAction.ENTRY_CREATE,
-                                    view,
-                                    requestId,
-                                    null,
-                                    EntryMapper.json(view))
-                                .chain(() -> notifier.notifySites(s, siteIds, payload(view)))))
+                prepareCreate(s, caller.access(), spec, id, "entry.", now)
+                    .chain(prepared -> commitDirect(s, prepared, caller, requestId, now)))
+        .map(Committed::entry)
         .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
         .transform(e -> similarExists(null));
   }
@@ -171,53 +204,246 @@ public class EntryService {
       EntrySpec patch,
       Set<EntryField> mask,
       String requestId) {
-    if (revision <= 0) {
-      throw ApiException.field(
-          ErrorReason.MISSING_FIELD,
-          "entry.revision",
-          "the revision the entry was read at is required");
+    requireRevision(revision, "entry.revision");
+    Instant now = now();
+    return sessions
+        .withTransaction(
+            (s, tx) ->
+                prepareUpdate(s, caller.access(), id, revision, patch, mask, "entry.", now)
+                    .chain(prepared -> commitDirect(s, prepared, caller, requestId, now)))
+        .map(Committed::entry)
+        .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
+        .transform(e -> similarExists(null));
+  }
+
+  /** Deletes an entry (DELETING at its sites, or gone at once when it has none). */
+  public Uni<DeleteResult> delete(Caller caller, UUID id, long revision, String requestId) {
+    if (revision < 0) {
+      throw ApiException.field(ErrorReason.INVALID_FIELD, "revision", "must not be negative");
     }
     Instant now = now();
     return sessions
         .withTransaction(
             (s, tx) ->
-                lockWritable(s, caller, id)
+                prepareDelete(s, caller.access(), id, revision, "entry.revision")
                     .chain(
-                        before -> {
-                          WorkloadEntryEntity entity = before.entity();
-                          if (entity.getDeleteRequestedAt() != null) {
-                            throw ApiException.of(
-                                ErrorReason.ENTRY_BEING_DELETED,
-                                "entry " + id + " is being deleted and can no longer be changed");
-                          }
-                          checkRevision(entity, revision);
-                          String beforeJson = EntryMapper.json(before);
-                          EntrySpec merged = merge(before.spec(), patch, mask);
-                          String trustDomain =
-                              EntryValidator.validate(
-                                  merged, "entry.", mask.contains(EntryField.EXPIRY_TIME), now);
-                          EntryScope.requireWritable(
-                              caller.access(), merged, true, id.toString(), clusterDomain);
-                          return applyUpdate(s, before, merged, trustDomain, now)
-                              .call(
-                                  after ->
-                                      record(
-                                              s,
-                                              caller,
-                                              AuditAction.ENTRY_UPDATE,
-                                              after,
-                                              requestId,
-                                              beforeJson,
-                                              EntryMapper.json(after))
-                                          .chain(
-                                              () ->
-                                                  notifier.notifySites(
-                                                      s,
-                                                      affectedSites(before, after),
-                                                      payload(after))));
-                        }))
-        .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
-        .transform(e -> similarExists(null));
+                        prepared ->
+                            prepared.alreadyDeleting()
+                                // Already being deleted: a retry succeeds and changes nothing,
+                                // even with the revision the first call named.
+                                ? Uni.createFrom().item(new Committed(prepared.before(), false))
+                                : commitDirect(s, prepared, caller, requestId, now)))
+        .map(c -> new DeleteResult(c.entry(), c.purged()));
+  }
+
+  /** The entry as it stands in the session's transaction (a plain read), or null. */
+  public Uni<EntryView> current(Mutiny.Session s, UUID id) {
+    return s.find(WorkloadEntryEntity.class, id)
+        .chain(entity -> entity == null ? Uni.createFrom().nullItem() : view(s, entity));
+  }
+
+  /**
+   * A direct write: the approval policy decides first ({@link ApprovalService}: APPROVAL_REQUIRED
+   * for a change that needs approval, or for an Admin the rules it bypasses, audited as {@code
+   * entry.policy_bypass} with the change).
+   */
+  private Uni<Committed> commitDirect(
+      Mutiny.Session s, PreparedChange prepared, Caller caller, String requestId, Instant now) {
+    return gate.checkDirect(s, caller, prepared.beforeSpec(), prepared.after())
+        .chain(
+            bypassed ->
+                commit(s, prepared, WriteContext.direct(caller, requestId), now)
+                    .call(
+                        committed ->
+                            bypassed.isEmpty()
+                                ? Uni.createFrom().voidItem()
+                                : audit.append(
+                                    s,
+                                    new AuditRecord(
+                                        caller.name(),
+                                        AuditAction.ENTRY_POLICY_BYPASS,
+                                        prepared.id().toString(),
+                                        requestId,
+                                        null,
+                                        bypassJson(prepared.kind(), bypassed)))));
+  }
+
+  private static String bypassJson(ChangeKind kind, List<String> reasons) {
+    com.fasterxml.jackson.databind.node.ObjectNode node =
+        com.fasterxml.jackson.databind.json.JsonMapper.builder().build().createObjectNode();
+    node.put("change", kind.name().toLowerCase(Locale.ROOT));
+    reasons.forEach(node.putArray("bypassed_approval_reasons")::add);
+    return node.toString();
+  }
+
+  /**
+   * Checks a create in the session's transaction: the content (INVALID_ARGUMENT naming the field
+   * under {@code prefix}), the caller's scope, the sites (locked {@code FOR SHARE}) and the
+   * similar-entry rule. Writes nothing.
+   */
+  public Uni<PreparedChange> prepareCreate(
+      Mutiny.Session s, Access access, EntrySpec spec, UUID id, String prefix, Instant now) {
+    String trustDomain = EntryValidator.validate(spec, prefix, true, now);
+    EntryScope.requireWritable(access, spec, true, null, clusterDomain);
+    return checkSites(s, spec.siteUuids(), trustDomain, prefix + "site_ids")
+        .call(() -> rejectSimilar(s, spec, null))
+        .map(
+            locked ->
+                new PreparedChange(ChangeKind.CREATE, id, null, spec, trustDomain, locked, false));
+  }
+
+  /**
+   * Checks an update in the session's transaction: locks the entry and its site rows, compares the
+   * revision (ABORTED STALE_REVISION), and checks the merged entry as {@link #prepareCreate} does.
+   * Writes nothing.
+   */
+  public Uni<PreparedChange> prepareUpdate(
+      Mutiny.Session s,
+      Access access,
+      UUID id,
+      long revision,
+      EntrySpec patch,
+      Set<EntryField> mask,
+      String prefix,
+      Instant now) {
+    return lockWritable(s, access, id)
+        .chain(
+            before -> {
+              WorkloadEntryEntity entity = before.entity();
+              if (entity.getDeleteRequestedAt() != null) {
+                throw ApiException.of(
+                    ErrorReason.ENTRY_BEING_DELETED,
+                    "entry " + id + " is being deleted and can no longer be changed");
+              }
+              checkRevision(entity, revision, prefix + "revision");
+              EntrySpec merged = merge(before.spec(), patch, mask);
+              String trustDomain =
+                  EntryValidator.validate(
+                      merged, prefix, mask.contains(EntryField.EXPIRY_TIME), now);
+              EntryScope.requireWritable(access, merged, true, id.toString(), clusterDomain);
+              List<UUID> wanted = merged.siteUuids();
+              Set<UUID> active = new LinkedHashSet<>();
+              before.assignedSiteIds().forEach(site -> active.add(UUID.fromString(site)));
+              List<UUID> added = wanted.stream().filter(site -> !active.contains(site)).toList();
+              List<UUID> kept = wanted.stream().filter(active::contains).toList();
+              return checkSites(s, added, trustDomain, prefix + "site_ids")
+                  .chain(() -> checkTrustDomain(s, kept, trustDomain, prefix + "site_ids"))
+                  .chain(() -> rejectSimilar(s, merged, id))
+                  .replaceWith(
+                      new PreparedChange(
+                          ChangeKind.UPDATE, id, before, merged, trustDomain, List.of(), false));
+            });
+  }
+
+  /**
+   * Checks a delete in the session's transaction: locks the entry and its site rows and compares
+   * {@code revision} when it is not 0. An entry being deleted already comes back with {@code
+   * alreadyDeleting} (its revision not compared). Writes nothing.
+   */
+  public Uni<PreparedChange> prepareDelete(
+      Mutiny.Session s, Access access, UUID id, long revision, String revisionField) {
+    return lockWritable(s, access, id)
+        .map(
+            before -> {
+              WorkloadEntryEntity entity = before.entity();
+              boolean deleting = entity.getDeleteRequestedAt() != null;
+              if (!deleting && revision != 0) {
+                checkRevision(entity, revision, revisionField);
+              }
+              return new PreparedChange(
+                  ChangeKind.DELETE, id, before, null, null, List.of(), deleting);
+            });
+  }
+
+  /**
+   * Writes a prepared change in the session's transaction: the entry and its rows, its audit event
+   * (actor and request id from {@code context}) and a NOTIFY per affected site. The approval policy
+   * is the caller's to have decided.
+   */
+  public Uni<Committed> commit(
+      Mutiny.Session s, PreparedChange prepared, WriteContext context, Instant now) {
+    return switch (prepared.kind()) {
+      case CREATE -> commitCreate(s, prepared, context, now);
+      case UPDATE -> commitUpdate(s, prepared, context, now);
+      case DELETE -> commitDelete(s, prepared, context, now);
+    };
+  }
+
+  private Uni<Committed> commitCreate(
+      Mutiny.Session s, PreparedChange prepared, WriteContext context, Instant now) {
+    UUID id = prepared.id();
+    EntrySpec spec = prepared.after();
+    WorkloadEntryEntity entity = new WorkloadEntryEntity(id, spec, context.actor(), now);
+    List<Object> rows = new ArrayList<>();
+    rows.add(entity);
+    addSelectorRows(rows, id, spec.selectors());
+    for (UUID site : spec.siteUuids()) {
+      rows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
+    }
+    // Everything the new entry's view holds was just written or locked: no re-read.
+    EntryView view = newView(entity, spec, prepared.sites());
+    return s.persistAll(rows.toArray())
+        .chain(s::flush)
+        .replaceWith(view)
+        .call(
+            v ->
+                record(s, context, AuditAction.ENTRY_CREATE, v, null, EntryMapper.json(v))
+                    .chain(() -> notifier.notifySites(s, spec.siteUuids(), payload(v))))
+        .map(v -> new Committed(v, false));
+  }
+
+  private Uni<Committed> commitUpdate(
+      Mutiny.Session s, PreparedChange prepared, WriteContext context, Instant now) {
+    EntryView before = prepared.before();
+    String beforeJson = EntryMapper.json(before);
+    return applyUpdate(s, before, prepared.after(), now)
+        .call(
+            after ->
+                record(
+                        s,
+                        context,
+                        AuditAction.ENTRY_UPDATE,
+                        after,
+                        beforeJson,
+                        EntryMapper.json(after))
+                    .chain(
+                        () ->
+                            notifier.notifySites(s, affectedSites(before, after), payload(after))))
+        .map(after -> new Committed(after, false));
+  }
+
+  private Uni<Committed> commitDelete(
+      Mutiny.Session s, PreparedChange prepared, WriteContext context, Instant now) {
+    EntryView before = prepared.before();
+    WorkloadEntryEntity entity = before.entity();
+    String beforeJson = EntryMapper.json(before);
+    if (before.sites().isEmpty()) {
+      return entries
+          .purge(s, entity)
+          .chain(() -> record(s, context, AuditAction.ENTRY_DELETE, before, beforeJson, null))
+          .replaceWith(new Committed(before, true));
+    }
+    return entries
+        .siteRows(s, entity.getId())
+        .chain(
+            rows -> {
+              entity.markDeleting(now);
+              entity.bumpRevision();
+              rows.forEach(row -> row.markDeleting(entity.getRevision(), now));
+              return s.flush();
+            })
+        .chain(() -> view(s, entity))
+        .call(
+            after ->
+                record(
+                        s,
+                        context,
+                        AuditAction.ENTRY_DELETE,
+                        after,
+                        beforeJson,
+                        EntryMapper.json(after))
+                    .chain(() -> notifier.notifySites(s, siteIdsOf(after), payload(after))))
+        .map(after -> new Committed(after, false));
   }
 
   /**
@@ -225,7 +451,7 @@ public class EntryService {
    * then its site rows (the rows' lock order: entry, then its rows by site id), read it, and check
    * that the caller may write it as stored.
    */
-  private Uni<EntryView> lockWritable(Mutiny.Session s, Caller caller, UUID id) {
+  private Uni<EntryView> lockWritable(Mutiny.Session s, Access access, UUID id) {
     return entries
         .lock(s, id)
         .chain(
@@ -236,22 +462,16 @@ public class EntryService {
         .invoke(
             before ->
                 EntryScope.requireWritable(
-                    caller.access(), before.spec(), false, id.toString(), clusterDomain));
+                    access, before.spec(), false, id.toString(), clusterDomain));
   }
 
   private Uni<EntryView> applyUpdate(
-      Mutiny.Session s, EntryView before, EntrySpec merged, String trustDomain, Instant now) {
+      Mutiny.Session s, EntryView before, EntrySpec merged, Instant now) {
     WorkloadEntryEntity entity = before.entity();
     UUID id = entity.getId();
     List<UUID> wanted = merged.siteUuids();
-    Set<UUID> active = new LinkedHashSet<>();
-    before.assignedSiteIds().forEach(site -> active.add(UUID.fromString(site)));
-    List<UUID> added = wanted.stream().filter(site -> !active.contains(site)).toList();
-    List<UUID> kept = wanted.stream().filter(active::contains).toList();
-    return checkSites(s, added, trustDomain)
-        .chain(() -> checkTrustDomain(s, kept, trustDomain))
-        .chain(() -> rejectSimilar(s, merged, id))
-        .chain(() -> entries.selectorRows(s, List.of(id)))
+    return entries
+        .selectorRows(s, List.of(id))
         .chain(
             selectorRows ->
                 entries
@@ -281,70 +501,6 @@ public class EntryService {
                               .chain(s::flush);
                         }))
         .chain(() -> view(s, entity));
-  }
-
-  /** Deletes an entry (DELETING at its sites, or gone at once when it has none). */
-  public Uni<DeleteResult> delete(Caller caller, UUID id, long revision, String requestId) {
-    if (revision < 0) {
-      throw ApiException.field(ErrorReason.INVALID_FIELD, "revision", "must not be negative");
-    }
-    Instant now = now();
-    return sessions.withTransaction(
-        (s, tx) ->
-            lockWritable(s, caller, id)
-                .chain(
-                    before -> {
-                      WorkloadEntryEntity entity = before.entity();
-                      if (entity.getDeleteRequestedAt() != null) {
-                        // Already being deleted: a retry succeeds and changes nothing, even with
-                        // the revision the first call named.
-                        return Uni.createFrom().item(new DeleteResult(before, false));
-                      }
-                      if (revision != 0) {
-                        checkRevision(entity, revision);
-                      }
-                      String beforeJson = EntryMapper.json(before);
-                      if (before.sites().isEmpty()) {
-                        return entries
-                            .purge(s, entity)
-                            .chain(
-                                () ->
-                                    record(
-                                        s,
-                                        caller,
-                                        AuditAction.ENTRY_DELETE,
-                                        before,
-                                        requestId,
-                                        beforeJson,
-                                        null))
-                            .replaceWith(new DeleteResult(before, true));
-                      }
-                      return entries
-                          .siteRows(s, id)
-                          .chain(
-                              rows -> {
-                                entity.markDeleting(now);
-                                entity.bumpRevision();
-                                rows.forEach(row -> row.markDeleting(entity.getRevision(), now));
-                                return s.flush();
-                              })
-                          .chain(() -> view(s, entity))
-                          .call(
-                              after ->
-                                  record(
-                                          s,
-                                          caller,
-                                          AuditAction.ENTRY_DELETE,
-                                          after,
-                                          requestId,
-                                          beforeJson,
-                                          EntryMapper.json(after))
-                                      .chain(
-                                          () ->
-                                              notifier.notifySites(
-                                                  s, siteIdsOf(after), payload(after))))
-                          .map(after -> new DeleteResult(after, false));
-                    }));
   }
 
   /** A page of the entries matching {@code filter} that the caller may see. */
@@ -458,25 +614,26 @@ public class EntryService {
    * domain.
    */
   private Uni<List<SiteEntity>> checkSites(
-      Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
+      Mutiny.Session s, List<UUID> siteIds, String trustDomain, String field) {
     return forEachSite(
         s,
         siteIds,
+        field,
         site -> {
           if (site.getStatus() == SiteEntity.Status.INACTIVE) {
             throw ApiException.field(
                 ErrorReason.SITE_INACTIVE,
-                "entry.site_ids",
+                field,
                 "site '" + site.getName() + "' is INACTIVE and takes no new entries");
           }
-          requireTrustDomain(site, trustDomain);
+          requireTrustDomain(site, trustDomain, field);
         });
   }
 
   /** Sites the entry stays at must still serve its (maybe changed) trust domain. */
   private Uni<List<SiteEntity>> checkTrustDomain(
-      Mutiny.Session s, List<UUID> siteIds, String trustDomain) {
-    return forEachSite(s, siteIds, site -> requireTrustDomain(site, trustDomain));
+      Mutiny.Session s, List<UUID> siteIds, String trustDomain, String field) {
+    return forEachSite(s, siteIds, field, site -> requireTrustDomain(site, trustDomain, field));
   }
 
   /**
@@ -484,7 +641,7 @@ public class EntryService {
    * order.
    */
   private Uni<List<SiteEntity>> forEachSite(
-      Mutiny.Session s, List<UUID> siteIds, Consumer<SiteEntity> check) {
+      Mutiny.Session s, List<UUID> siteIds, String field, Consumer<SiteEntity> check) {
     return Multi.createFrom()
         .iterable(siteIds)
         .onItem()
@@ -496,9 +653,7 @@ public class EntryService {
                         site -> {
                           if (site == null) {
                             throw ApiException.field(
-                                ErrorReason.SITE_NOT_FOUND,
-                                "entry.site_ids",
-                                "no site has id " + siteId);
+                                ErrorReason.SITE_NOT_FOUND, field, "no site has id " + siteId);
                           }
                           check.accept(site);
                         }))
@@ -506,11 +661,11 @@ public class EntryService {
         .asList();
   }
 
-  private static void requireTrustDomain(SiteEntity site, String trustDomain) {
+  private static void requireTrustDomain(SiteEntity site, String trustDomain, String field) {
     if (!site.getTrustDomain().equals(trustDomain)) {
       throw ApiException.field(
           ErrorReason.TRUST_DOMAIN_MISMATCH,
-          "entry.site_ids",
+          field,
           "site '"
               + site.getName()
               + "' serves trust domain '"
@@ -541,11 +696,19 @@ public class EntryService {
             + "; SPIRE allows only one");
   }
 
-  private static void checkRevision(WorkloadEntryEntity entity, long revision) {
+  /** Fails with MISSING_FIELD unless {@code revision} is positive (a read revision). */
+  public static void requireRevision(long revision, String field) {
+    if (revision <= 0) {
+      throw ApiException.field(
+          ErrorReason.MISSING_FIELD, field, "the revision the entry was read at is required");
+    }
+  }
+
+  private static void checkRevision(WorkloadEntryEntity entity, long revision, String field) {
     if (entity.getRevision() != revision) {
       throw ApiException.field(
           ErrorReason.STALE_REVISION,
-          "entry.revision",
+          field,
           "entry "
               + entity.getId()
               + " is at revision "
@@ -625,19 +788,18 @@ public class EntryService {
 
   private Uni<Void> record(
       Mutiny.Session s,
-      Caller caller,
+      WriteContext context,
       AuditAction action,
       EntryView view,
-      String requestId,
       String beforeJson,
       String afterJson) {
     return audit.append(
         s,
         new AuditRecord(
-            caller.name(),
+            context.actor(),
             action,
             view.entity().getId().toString(),
-            requestId,
+            context.auditRequestId(),
             beforeJson,
             afterJson));
   }

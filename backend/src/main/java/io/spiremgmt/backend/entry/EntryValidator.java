@@ -6,6 +6,7 @@ import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.Text;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -61,11 +62,56 @@ public final class EntryValidator {
    * @return the SPIFFE ID's trust domain, which every assigned site must serve
    */
   public static String validate(EntrySpec spec, String prefix, boolean checkExpiry, Instant now) {
-    SpiffeId id = SpiffeId.parse(spec.spiffeId(), prefix + "spiffe_id");
+    checks(spec, prefix, checkExpiry, now).forEach(Runnable::run);
+    return SpiffeId.parse(spec.spiffeId(), prefix + "spiffe_id").trustDomain();
+  }
+
+  /**
+   * Every rule {@code spec} breaks as a new entry (what {@link #validate} fails with first, and the
+   * rest): the request form shows them all at once.
+   */
+  public static List<ApiException> problems(EntrySpec spec, String prefix, Instant now) {
+    List<ApiException> problems = new ArrayList<>();
+    for (Runnable check : checks(spec, prefix, true, now)) {
+      try {
+        check.run();
+      } catch (ApiException e) {
+        problems.add(e);
+      }
+    }
+    return problems;
+  }
+
+  /** The rules, in the order {@link #validate} checks them; each fails on its own. */
+  private static List<Runnable> checks(
+      EntrySpec spec, String prefix, boolean checkExpiry, Instant now) {
+    return List.of(
+        () -> workloadId(spec.spiffeId(), prefix + "spiffe_id"),
+        () -> parentId(spec, prefix),
+        () -> validateSelectors(spec.selectors(), spec.storeSvid(), prefix + "selectors"),
+        () -> validateTtl(spec.ttl(), prefix + "ttl"),
+        () -> validateTtl(spec.jwtSvidTtl(), prefix + "jwt_svid_ttl"),
+        () -> validateDnsNames(spec.dnsNames(), prefix + "dns_names"),
+        () -> validateFederatesWith(spec.federatesWith(), prefix + "federates_with"),
+        () -> validateSiteIds(spec.siteIds(), prefix + "site_ids"),
+        () -> Text.check(spec.hint(), prefix + "hint", MAX_HINT),
+        () -> {
+          if (checkExpiry && spec.expiresAt() != null && !spec.expiresAt().isAfter(now)) {
+            throw ApiException.field(
+                ErrorReason.INVALID_FIELD,
+                prefix + "expiry_time",
+                "must be in the future (got " + spec.expiresAt() + ")");
+          }
+        },
+        () -> size(spec, prefix));
+  }
+
+  private static void workloadId(String spiffeId, String field) {
+    SpiffeId id = SpiffeId.parse(spiffeId, field);
     if (id.path().isEmpty()) {
       throw ApiException.field(
           ErrorReason.INVALID_SPIFFE_ID,
-          prefix + "spiffe_id",
+          field,
           "invalid SPIFFE ID: a workload ID needs a path (e.g. spiffe://"
               + id.trustDomain()
               + "/my-service)");
@@ -73,10 +119,19 @@ public final class EntryValidator {
     if (id.path().equals("/spire") || id.path().startsWith("/spire/")) {
       throw ApiException.field(
           ErrorReason.INVALID_SPIFFE_ID,
-          prefix + "spiffe_id",
+          field,
           "invalid SPIFFE ID: paths under /spire are reserved for SPIRE itself");
     }
+  }
+
+  private static void parentId(EntrySpec spec, String prefix) {
     SpiffeId parent = SpiffeId.parse(spec.parentId(), prefix + "parent_id");
+    SpiffeId id;
+    try {
+      id = SpiffeId.parse(spec.spiffeId(), prefix + "spiffe_id");
+    } catch (ApiException e) {
+      return; // the SPIFFE ID's own check reports it
+    }
     if (!parent.trustDomain().equals(id.trustDomain())) {
       throw ApiException.field(
           ErrorReason.INVALID_SPIFFE_ID,
@@ -87,19 +142,9 @@ public final class EntryValidator {
               + id.trustDomain()
               + "'; SPIRE requires both in the server's trust domain");
     }
-    validateSelectors(spec.selectors(), spec.storeSvid(), prefix + "selectors");
-    validateTtl(spec.ttl(), prefix + "ttl");
-    validateTtl(spec.jwtSvidTtl(), prefix + "jwt_svid_ttl");
-    validateDnsNames(spec.dnsNames(), prefix + "dns_names");
-    validateFederatesWith(spec.federatesWith(), prefix + "federates_with");
-    validateSiteIds(spec.siteIds(), prefix + "site_ids");
-    Text.check(spec.hint(), prefix + "hint", MAX_HINT);
-    if (checkExpiry && spec.expiresAt() != null && !spec.expiresAt().isAfter(now)) {
-      throw ApiException.field(
-          ErrorReason.INVALID_FIELD,
-          prefix + "expiry_time",
-          "must be in the future (got " + spec.expiresAt() + ")");
-    }
+  }
+
+  private static void size(EntrySpec spec, String prefix) {
     int size = EntryMapper.content(spec).getSerializedSize();
     if (size > MAX_ENTRY_BYTES) {
       String field = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
@@ -112,7 +157,6 @@ public final class EntryValidator {
               + MAX_ENTRY_BYTES
               + " bytes (32 KiB); use fewer or shorter selectors, DNS names or sites");
     }
-    return id.trustDomain();
   }
 
   static void validateSelectors(List<SelectorValue> selectors, boolean storeSvid, String field) {

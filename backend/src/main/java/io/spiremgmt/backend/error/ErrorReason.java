@@ -37,6 +37,8 @@ public enum ErrorReason {
   ENTRY_NOT_FOUND(Status.Code.NOT_FOUND),
   /** No site has that id. */
   SITE_NOT_FOUND(Status.Code.NOT_FOUND),
+  /** No entry request has that id (or the caller may not see it). */
+  REQUEST_NOT_FOUND(Status.Code.NOT_FOUND),
   /** An entry with the same SPIFFE ID, parent ID and selector set exists. */
   ENTRY_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS),
   /** Another site has that name. */
@@ -49,8 +51,8 @@ public enum ErrorReason {
   STALE_REVISION(Status.Code.ABORTED),
   /**
    * PostgreSQL aborted the call's transaction because it collided with a concurrent one (a
-   * deadlock, SQLSTATE 40P01, or a serialization failure, 40001); nothing was changed: retry the
-   * call.
+   * deadlock, SQLSTATE 40P01, a serialization failure, 40001, or rows another call holds locked
+   * where waiting is refused, 55P03); nothing was changed: retry the call.
    */
   CONCURRENT_UPDATE(Status.Code.ABORTED),
   /** The site is INACTIVE and takes no new entries. */
@@ -63,6 +65,18 @@ public enum ErrorReason {
   SITE_IN_USE(Status.Code.FAILED_PRECONDITION),
   /** The calling agent does not hold its site's lease: another instance is the active agent. */
   LEASE_NOT_HELD(Status.Code.FAILED_PRECONDITION),
+  /**
+   * The change needs approval for this caller under the approval policy: submit it with {@code
+   * EntryRequestService.SubmitEntryRequest}.
+   */
+  APPROVAL_REQUIRED(Status.Code.FAILED_PRECONDITION),
+  /** A decision or cancellation on an entry request that is no longer PENDING. */
+  REQUEST_NOT_PENDING(Status.Code.FAILED_PRECONDITION),
+  /**
+   * A request named in {@code supersedes} cannot be superseded: not the caller's, not CONFLICT or
+   * FAILED, or superseded already.
+   */
+  REQUEST_NOT_SUPERSEDABLE(Status.Code.FAILED_PRECONDITION),
   /** A downstream site's parent is not an UPSTREAM site. */
   INVALID_SITE_PARENT(Status.Code.FAILED_PRECONDITION),
   /** A StreamSyncUpdates cursor points before the retained event log: resume from current state. */
@@ -75,6 +89,10 @@ public enum ErrorReason {
   PERMISSION_DENIED(Status.Code.PERMISSION_DENIED),
   /** None of the caller's roles may make this call. */
   ROLE_NOT_ALLOWED(Status.Code.PERMISSION_DENIED),
+  /** The requester of an entry request tried to approve or reject it (four eyes). */
+  SELF_APPROVAL(Status.Code.PERMISSION_DENIED),
+  /** Someone other than its requester tried to cancel an entry request. */
+  NOT_REQUESTER(Status.Code.PERMISSION_DENIED),
   /** The call reaches outside the caller's scope: a Developer's namespaces, an agent's site. */
   OUTSIDE_SCOPE(Status.Code.PERMISSION_DENIED),
   /**

@@ -127,7 +127,8 @@ public final class GrpcErrorMapper {
     return ApiException.of(
         ErrorReason.CONCURRENT_UPDATE,
         "the database aborted this call because it collided with a concurrent change of the same"
-            + " rows (a deadlock or serialization failure); nothing was changed: retry the call");
+            + " rows (a deadlock, a serialization failure, or rows another call is changing);"
+            + " nothing was changed: read again and retry the call");
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -26,7 +26,7 @@ public final class PgErrors {
    * SQLSTATEs of a transaction aborted for colliding with another: serialization_failure,
    * deadlock_detected.
    */
-  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01");
+  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03");
 
   /**
    * SQLSTATEs of a server going away or not yet there: admin_shutdown, crash_shutdown,
@@ -100,11 +100,12 @@ public final class PgErrors {
 
   /**
    * Whether {@code failure} is PostgreSQL aborting the transaction because it collided with a
-   * concurrent one: a deadlock (40P01) or a serialization failure (40001). The whole transaction
-   * was rolled back, and the same call can succeed when retried. On the Vert.x client the driver's
-   * {@link PgException} says so; on a Hibernate session, Hibernate Reactive converts it to an
-   * exception (e.g. {@code LockAcquisitionException}) whose cause is a {@link SQLException} with
-   * the SQLSTATE.
+   * concurrent one: a deadlock (40P01), a serialization failure (40001), or a row another
+   * transaction holds locked where the statement asked not to wait (55P03, {@code FOR UPDATE
+   * NOWAIT}: two decisions on one entry request). The whole transaction was rolled back, and the
+   * same call can succeed when retried. On the Vert.x client the driver's {@link PgException} says
+   * so; on a Hibernate session, Hibernate Reactive converts it to an exception (e.g. {@code
+   * LockAcquisitionException}) whose cause is a {@link SQLException} with the SQLSTATE.
    */
   public static boolean isConcurrencyFailure(Throwable failure) {
     return anyCause(

@@ -40,12 +40,12 @@ public class StreamReadiness implements ServerInterceptor, Prioritized {
     }
 
     /** Whether the transport takes more messages without buffering them. */
-    boolean isReady() {
+    public boolean isReady() {
       return call == null || call.isReady();
     }
 
     /** Runs {@code r} whenever the transport becomes ready again. */
-    void onReady(Runnable r) {
+    public void onReady(Runnable r) {
       onReady = r;
     }
 
@@ -77,7 +77,7 @@ public class StreamReadiness implements ServerInterceptor, Prioritized {
   }
 
   /** The current call's readiness, or always ready outside a StreamSyncUpdates call. */
-  static Readiness current() {
+  public static Readiness current() {
     Readiness r = READINESS.get();
     return r != null ? r : Readiness.always();
   }

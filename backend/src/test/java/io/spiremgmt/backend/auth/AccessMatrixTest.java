@@ -18,6 +18,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.ApiKeyServiceGrpc;
 import io.spiremgmt.api.v1.AuditServiceGrpc;
+import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
@@ -83,6 +84,16 @@ class AccessMatrixTest {
     expect("ApiKeyService/CreateApiKey", "A");
     expect("ApiKeyService/ListApiKeys", "A");
     expect("ApiKeyService/RevokeApiKey", "A");
+    expect("EntryRequestService/SubmitEntryRequest", "AOD");
+    expect("EntryRequestService/PreviewEntryRequest", "AOD");
+    expect("EntryRequestService/GetEntryRequest", "AODV");
+    expect("EntryRequestService/ListEntryRequests", "AODV");
+    expect("EntryRequestService/ApproveEntryRequest", "AO");
+    expect("EntryRequestService/RejectEntryRequest", "AO");
+    expect("EntryRequestService/CancelEntryRequest", "AOD");
+    expect("EntryRequestService/StreamEntryRequestUpdates", "AODV");
+    expect("EntryRequestService/GetApprovalPolicy", "AODV");
+    expect("EntryRequestService/UpdateApprovalPolicy", "A");
   }
 
   private static void expect(String method, String callers) {
@@ -95,7 +106,8 @@ class AccessMatrixTest {
           SiteServiceGrpc.getServiceDescriptor(),
           SyncServiceGrpc.getServiceDescriptor(),
           AuditServiceGrpc.getServiceDescriptor(),
-          ApiKeyServiceGrpc.getServiceDescriptor());
+          ApiKeyServiceGrpc.getServiceDescriptor(),
+          EntryRequestServiceGrpc.getServiceDescriptor());
 
   private String site;
   private Map<String, Metadata> callers;
@@ -184,6 +196,7 @@ class AccessMatrixTest {
             SiteServiceGrpc.getServiceDescriptor(),
             SyncServiceGrpc.getServiceDescriptor(),
             ApiKeyServiceGrpc.getServiceDescriptor(),
+            EntryRequestServiceGrpc.getServiceDescriptor(),
             stray);
 
     // When

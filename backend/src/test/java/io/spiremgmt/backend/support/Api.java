@@ -12,6 +12,7 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.spiremgmt.api.v1.AuditServiceGrpc;
+import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
@@ -64,6 +65,15 @@ public final class Api {
 
   public static SiteServiceGrpc.SiteServiceBlockingStub sites(String token) {
     return auth(SiteServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  public static EntryRequestServiceGrpc.EntryRequestServiceBlockingStub requests(String token) {
+    return auth(EntryRequestServiceGrpc.newBlockingStub(channel()), token);
+  }
+
+  /** The asynchronous EntryRequestService stub (for streams). */
+  public static EntryRequestServiceGrpc.EntryRequestServiceStub requestsAsync(String token) {
+    return auth(EntryRequestServiceGrpc.newStub(channel()), token);
   }
 
   public static AuditServiceGrpc.AuditServiceBlockingStub audit(String token) {

@@ -1,0 +1,122 @@
+package io.spiremgmt.backend.request;
+
+import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.audit.AuditAction;
+import io.spiremgmt.backend.audit.AuditRecord;
+import io.spiremgmt.backend.audit.AuditRepository;
+import io.spiremgmt.backend.auth.Access;
+import io.spiremgmt.backend.auth.Caller;
+import io.spiremgmt.backend.auth.Role;
+import io.spiremgmt.backend.entry.ApprovalService;
+import io.spiremgmt.backend.entry.EntrySpec;
+import io.spiremgmt.backend.error.ApiException;
+import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.validation.UuidV7;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.hibernate.reactive.mutiny.Mutiny;
+
+/**
+ * The approval policy: reads it, replaces it (Admin), and holds direct entry writes to it ({@link
+ * ApprovalService}).
+ */
+@ApplicationScoped
+public class ApprovalPolicyService implements ApprovalService {
+  /** The audit target id of the policy. */
+  static final String TARGET_ID = "approval-policy";
+
+  private final Mutiny.SessionFactory sessions;
+  private final ApprovalPolicyRepository policies;
+  private final AuditRepository audit;
+
+  ApprovalPolicyService(
+      Mutiny.SessionFactory sessions, ApprovalPolicyRepository policies, AuditRepository audit) {
+    this.sessions = sessions;
+    this.policies = policies;
+    this.audit = audit;
+  }
+
+  /** Whether a caller's change counts as a Developer's: its access is namespace-scoped. */
+  static boolean developerChange(Caller caller) {
+    return caller.access().kind() == Access.Kind.NAMESPACES;
+  }
+
+  @Override
+  public Uni<List<String>> checkDirect(
+      Mutiny.Session s, Caller caller, EntrySpec before, EntrySpec after) {
+    return policies
+        .load(s)
+        .map(
+            policy -> {
+              PolicyEvaluator.Evaluation verdict =
+                  PolicyEvaluator.evaluate(policy, developerChange(caller), before, after);
+              if (!verdict.required()) {
+                return List.of();
+              }
+              if (caller.roles().contains(Role.ADMIN)) {
+                return verdict.reasons();
+              }
+              throw ApiException.of(
+                  ErrorReason.APPROVAL_REQUIRED,
+                  "this change needs approval ("
+                      + String.join("; ", verdict.reasons())
+                      + "): submit it with EntryRequestService.SubmitEntryRequest");
+            });
+  }
+
+  /** The policy. */
+  public Uni<ApprovalPolicy> get() {
+    return sessions.withSession(policies::load);
+  }
+
+  /**
+   * Replaces the policy with {@code wanted} if its revision is still the stored one; audited as
+   * {@code approval_policy.update}.
+   */
+  public Uni<ApprovalPolicy> update(Caller caller, ApprovalPolicy wanted) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    return sessions.withTransaction(
+        (s, tx) ->
+            policies
+                .lock(s)
+                .chain(
+                    before -> {
+                      if (before.revision() != wanted.revision()) {
+                        throw ApiException.field(
+                            ErrorReason.STALE_REVISION,
+                            "policy.revision",
+                            "the approval policy is at revision "
+                                + before.revision()
+                                + ", not "
+                                + wanted.revision()
+                                + "; read it again and retry");
+                      }
+                      return policies
+                          .unknownSites(s, wanted.sites().stream().map(p -> p.siteId()).toList())
+                          .chain(
+                              unknown -> {
+                                if (!unknown.isEmpty()) {
+                                  throw ApiException.field(
+                                      ErrorReason.SITE_NOT_FOUND,
+                                      "policy.sites",
+                                      "no site has id " + unknown.get(0));
+                                }
+                                return policies.save(s, wanted, caller.name(), now);
+                              })
+                          .chain(() -> policies.load(s))
+                          .call(
+                              after ->
+                                  audit.append(
+                                      s,
+                                      new AuditRecord(
+                                          caller.name(),
+                                          AuditAction.APPROVAL_POLICY_UPDATE,
+                                          TARGET_ID,
+                                          UuidV7.next().toString(),
+                                          ApprovalPolicyMapper.json(before),
+                                          ApprovalPolicyMapper.json(after))));
+                    }));
+  }
+}
