@@ -246,7 +246,8 @@ public class EntryRequestStream {
       if (ids.isEmpty()) {
         return Uni.createFrom().item(new Batch(events, Map.of()));
       }
-      return service.views(ids).map(views -> new Batch(events, views));
+      return SessionContexts.onOwnContext(vertx, () -> service.views(ids))
+          .map(views -> new Batch(events, views));
     }
 
     private void deliver(Batch batch) {

@@ -1,10 +1,7 @@
 package io.spiremgmt.backend.request;
 
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
-import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -46,20 +43,12 @@ public class RequestSweeper {
     vertx.setPeriodic(
         1000,
         config.sweepInterval().toMillis(),
-        t -> {
-          // Hibernate Reactive sessions need a duplicated context of their own, marked safe.
-          Context run = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
-          VertxContextSafetyToggle.setContextSafe(run, true);
-          run.runOnContext(
-              v ->
-                  sweep()
-                      .subscribe()
-                      .with(
-                          n -> {},
-                          e ->
-                              LOG.warnf(
-                                  "entry request sweep failed, will retry: %s", e.getMessage())));
-        });
+        t ->
+            SessionContexts.onOwnContext(vertx, this::sweep)
+                .subscribe()
+                .with(
+                    n -> {},
+                    e -> LOG.warnf("entry request sweep failed, will retry: %s", e.getMessage())));
   }
 
   /**

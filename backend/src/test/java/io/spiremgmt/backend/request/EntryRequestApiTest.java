@@ -2,6 +2,9 @@ package io.spiremgmt.backend.request;
 
 import static io.spiremgmt.backend.support.Fixtures.entry;
 import static io.spiremgmt.backend.support.GrpcAssertions.assertFails;
+import static io.spiremgmt.backend.support.Requests.approve;
+import static io.spiremgmt.backend.support.Requests.create;
+import static io.spiremgmt.backend.support.Requests.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
@@ -17,7 +20,6 @@ import io.spiremgmt.api.v1.DeleteEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.EntryRequest;
 import io.spiremgmt.api.v1.EntryRequestState;
-import io.spiremgmt.api.v1.EntryUpdate;
 import io.spiremgmt.api.v1.GetApprovalPolicyRequest;
 import io.spiremgmt.api.v1.GetEntryRequest;
 import io.spiremgmt.api.v1.GetEntryRequestRequest;
@@ -37,6 +39,7 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.ApiKeys;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.Requests;
 import io.spiremgmt.backend.support.TestDatabase;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -72,39 +75,13 @@ class EntryRequestApiTest {
     td = Fixtures.trustDomain();
   }
 
-  /** A new site under {@code mode} with {@code approvals} approvers. */
   private Site siteUnder(ApprovalMode mode, int approvals) {
-    Site site = Fixtures.site(admin, td);
-    ApprovalPolicy current =
-        Api.requests(admin).getApprovalPolicy(GetApprovalPolicyRequest.getDefaultInstance());
-    Api.requests(admin)
-        .updateApprovalPolicy(
-            UpdateApprovalPolicyRequest.newBuilder()
-                .setPolicy(
-                    current.toBuilder()
-                        .addSites(
-                            SiteApprovalPolicy.newBuilder()
-                                .setSiteId(site.getId())
-                                .setMode(mode)
-                                .setApprovalsRequired(approvals)))
-                .build());
-    return site;
+    return Requests.siteUnder(admin, td, mode, approvals);
   }
 
   /** A Developer's entry in namespace payments (no DNS names). */
   private Entry.Builder devEntry(String path, String... sites) {
     return entry(td, "/ns/payments" + path, sites).clearDnsNames();
-  }
-
-  private static SubmitEntryRequestRequest create(Entry.Builder e) {
-    return SubmitEntryRequestRequest.newBuilder()
-        .setChange(RequestedChange.newBuilder().setCreate(e))
-        .setJustification("needed for the payments rollout")
-        .build();
-  }
-
-  private static ApproveEntryRequestRequest approve(EntryRequest r) {
-    return ApproveEntryRequestRequest.newBuilder().setId(r.getId()).setComment("ok").build();
   }
 
   @Test
@@ -305,19 +282,7 @@ class EntryRequestApiTest {
     Entry stored = Fixtures.create(admin, devEntry("/stale", site.getId()));
     EntryRequest pending =
         Api.requests(developer)
-            .submitEntryRequest(
-                SubmitEntryRequestRequest.newBuilder()
-                    .setChange(
-                        RequestedChange.newBuilder()
-                            .setUpdate(
-                                EntryUpdate.newBuilder()
-                                    .setEntry(
-                                        Entry.newBuilder()
-                                            .setId(stored.getId())
-                                            .setRevision(1)
-                                            .setTtl(7200))))
-                    .setJustification("longer TTL")
-                    .build());
+            .submitEntryRequest(update(stored.getId(), 1, Entry.newBuilder().setTtl(7200)));
     assertThat(pending.getEntryBefore().getTtl()).isEqualTo(3600);
     assertThat(pending.getProposedEntry().getTtl()).isEqualTo(7200);
 
@@ -343,17 +308,7 @@ class EntryRequestApiTest {
     EntryRequest next =
         Api.requests(developer)
             .submitEntryRequest(
-                SubmitEntryRequestRequest.newBuilder()
-                    .setChange(
-                        RequestedChange.newBuilder()
-                            .setUpdate(
-                                EntryUpdate.newBuilder()
-                                    .setEntry(
-                                        Entry.newBuilder()
-                                            .setId(stored.getId())
-                                            .setRevision(2)
-                                            .setTtl(7200))))
-                    .setJustification("longer TTL, again")
+                update(stored.getId(), 2, Entry.newBuilder().setTtl(7200)).toBuilder()
                     .setSupersedes(pending.getId())
                     .build());
 
@@ -795,5 +750,145 @@ class EntryRequestApiTest {
                         .build())
                 .getAuditEventsCount())
         .isEqualTo(2);
+  }
+
+  @Test
+  void badInputIsRefusedNamingTheFieldAndWritesNothing() {
+    Site site = siteUnder(ApprovalMode.APPROVAL_MODE_ALL_CHANGES, 1);
+    java.util.Map<String, String> before = DbProbe.snapshot();
+    record Case(SubmitEntryRequestRequest request, Status.Code code, String reason, String field) {}
+    SubmitEntryRequestRequest good = create(devEntry("/bad", site.getId()));
+    List<Case> cases =
+        List.of(
+            new Case(
+                good.toBuilder().clearChange().build(),
+                Status.Code.INVALID_ARGUMENT,
+                "MISSING_FIELD",
+                "change"),
+            new Case(
+                good.toBuilder().setJustification(" ").build(),
+                Status.Code.INVALID_ARGUMENT,
+                "MISSING_FIELD",
+                "justification"),
+            new Case(
+                good.toBuilder().setJustification("x".repeat(2001)).build(),
+                Status.Code.INVALID_ARGUMENT,
+                "INVALID_FIELD",
+                "justification"),
+            new Case(
+                good.toBuilder().setJustification("a\u0000b").build(),
+                Status.Code.INVALID_ARGUMENT,
+                "INVALID_FIELD",
+                "justification"),
+            new Case(
+                create(devEntry("/bad", site.getId()).setSpiffeId("spiffe://x/../y")),
+                Status.Code.INVALID_ARGUMENT,
+                "INVALID_SPIFFE_ID",
+                "change.create.spiffe_id"),
+            new Case(
+                create(devEntry("/bad", java.util.UUID.randomUUID().toString())),
+                Status.Code.NOT_FOUND,
+                "SITE_NOT_FOUND",
+                "change.create.site_ids"),
+            new Case(
+                update(java.util.UUID.randomUUID().toString(), 0, Entry.newBuilder().setTtl(60)),
+                Status.Code.INVALID_ARGUMENT,
+                "MISSING_FIELD",
+                "change.update.entry.revision"),
+            new Case(
+                good.toBuilder().setSupersedes("nope").build(),
+                Status.Code.INVALID_ARGUMENT,
+                "INVALID_ID",
+                "supersedes"),
+            new Case(
+                good.toBuilder().setSupersedes(java.util.UUID.randomUUID().toString()).build(),
+                Status.Code.NOT_FOUND,
+                "REQUEST_NOT_FOUND",
+                "supersedes"),
+            // A Developer's change outside its namespaces
+            new Case(
+                create(
+                    entry(td, "/ns/ledger/x", site.getId())
+                        .clearDnsNames()
+                        .clearSelectors()
+                        .addSelectors(Fixtures.selector("k8s:ns", "ledger"))),
+                Status.Code.PERMISSION_DENIED,
+                "OUTSIDE_SCOPE",
+                "entry"));
+    for (Case c : cases) {
+      StatusRuntimeException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () -> Api.requests(developer).submitEntryRequest(c.request()));
+      assertThat(e.getStatus().getCode()).as(c.toString()).isEqualTo(c.code());
+      assertThat(Api.reason(e)).as(e.getStatus().toString()).isEqualTo(c.reason());
+      assertThat(Api.errorInfo(e).getMetadataMap().get("field"))
+          .as(e.getStatus().toString())
+          .isEqualTo(c.field());
+    }
+    assertFails(
+        () ->
+            Api.requests(operator)
+                .listEntryRequests(
+                    ListEntryRequestsRequest.newBuilder()
+                        .addStates(EntryRequestState.ENTRY_REQUEST_STATE_UNSPECIFIED)
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertFails(
+        () ->
+            Api.requests(operator)
+                .listEntryRequests(
+                    ListEntryRequestsRequest.newBuilder().setPageToken("junk").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN");
+    // Denials are audited; nothing else changed
+    java.util.Map<String, String> after = DbProbe.snapshot();
+    after.remove("audit_events");
+    before.remove("audit_events");
+    assertThat(after).isEqualTo(before);
+  }
+
+  @Test
+  void aDeveloperCannotSeeOrCancelAnotherNamespacesRequest() {
+    Site site = siteUnder(ApprovalMode.APPROVAL_MODE_ALL_CHANGES, 1);
+    String other = Api.developerToken("erin@requests", "ledger");
+    EntryRequest mine =
+        Api.requests(developer).submitEntryRequest(create(devEntry("/hidden", site.getId())));
+    assertFails(
+        () ->
+            Api.requests(other)
+                .cancelEntryRequest(
+                    CancelEntryRequestRequest.newBuilder().setId(mine.getId()).build()),
+        Status.Code.NOT_FOUND,
+        "REQUEST_NOT_FOUND");
+    // A Developer of the same namespace sees it but cannot cancel it
+    String colleague = Api.developerToken("finn@requests", "payments");
+    assertThat(
+            Api.requests(colleague)
+                .getEntryRequest(GetEntryRequestRequest.newBuilder().setId(mine.getId()).build())
+                .getRequester())
+        .isEqualTo("dana@requests");
+    assertFails(
+        () ->
+            Api.requests(colleague)
+                .cancelEntryRequest(
+                    CancelEntryRequestRequest.newBuilder().setId(mine.getId()).build()),
+        Status.Code.PERMISSION_DENIED,
+        "NOT_REQUESTER");
+  }
+
+  @Test
+  void theGaugesCountPendingRequestsPerSite() {
+    Site site = siteUnder(ApprovalMode.APPROVAL_MODE_ALL_CHANGES, 1);
+    Api.requests(developer).submitEntryRequest(create(devEntry("/g1", site.getId())));
+    Api.requests(developer).submitEntryRequest(create(devEntry("/g2", site.getId())));
+    sweeper.sweep().await().indefinitely();
+    assertThat(
+            io.spiremgmt.backend.support.Metrics.gauge(
+                "entry_requests_pending{site=\"" + site.getId() + "\"}"))
+        .isEqualTo(2.0);
+    assertThat(io.spiremgmt.backend.support.Metrics.gauge("entry_requests_oldest_pending_seconds"))
+        .isGreaterThanOrEqualTo(0.0);
   }
 }

@@ -8,22 +8,17 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.ApprovalMode;
-import io.spiremgmt.api.v1.ApprovalPolicy;
 import io.spiremgmt.api.v1.ApproveEntryRequestRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.EntryRequest;
 import io.spiremgmt.api.v1.EntryRequestState;
 import io.spiremgmt.api.v1.EntryRequestUpdate;
-import io.spiremgmt.api.v1.GetApprovalPolicyRequest;
-import io.spiremgmt.api.v1.RequestedChange;
 import io.spiremgmt.api.v1.Site;
-import io.spiremgmt.api.v1.SiteApprovalPolicy;
 import io.spiremgmt.api.v1.StreamEntryRequestUpdatesRequest;
-import io.spiremgmt.api.v1.SubmitEntryRequestRequest;
-import io.spiremgmt.api.v1.UpdateApprovalPolicyRequest;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.Metrics;
+import io.spiremgmt.backend.support.Requests;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,20 +46,7 @@ class EntryRequestStreamTest {
   @BeforeEach
   void setUp() {
     td = Fixtures.trustDomain();
-    site = Fixtures.site(admin, td);
-    ApprovalPolicy current =
-        Api.requests(admin).getApprovalPolicy(GetApprovalPolicyRequest.getDefaultInstance());
-    Api.requests(admin)
-        .updateApprovalPolicy(
-            UpdateApprovalPolicyRequest.newBuilder()
-                .setPolicy(
-                    current.toBuilder()
-                        .addSites(
-                            SiteApprovalPolicy.newBuilder()
-                                .setSiteId(site.getId())
-                                .setMode(ApprovalMode.APPROVAL_MODE_ALL_CHANGES)
-                                .setApprovalsRequired(1)))
-                .build());
+    site = Requests.siteUnder(admin, td, ApprovalMode.APPROVAL_MODE_ALL_CHANGES, 1);
   }
 
   @AfterEach
@@ -79,12 +61,7 @@ class EntryRequestStreamTest {
             .clearDnsNames()
             .clearSelectors()
             .addSelectors(Fixtures.selector("k8s:ns", namespace));
-    return Api.requests(token)
-        .submitEntryRequest(
-            SubmitEntryRequestRequest.newBuilder()
-                .setChange(RequestedChange.newBuilder().setCreate(e))
-                .setJustification("stream test")
-                .build());
+    return Api.requests(token).submitEntryRequest(Requests.create(e));
   }
 
   @Test
