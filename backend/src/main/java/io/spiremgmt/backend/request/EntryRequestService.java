@@ -398,7 +398,26 @@ public class EntryRequestService {
                         requests
                             .find(s, id)
                             .invoke(r -> requireVisible(caller, person, r, id))
-                            .chain(r -> view(s, r, true))));
+                            .chain(r -> view(s, r, true))
+                            .map(v -> withoutHiddenCurrent(caller, v))));
+  }
+
+  /**
+   * The view without the current entry when the caller may not see it (a Developer's request whose
+   * entry has since left its namespaces).
+   */
+  private static RequestView withoutHiddenCurrent(Caller caller, RequestView v) {
+    if (v.current() == null
+        || EntryScope.visible(
+            caller.access(),
+            v.current().getSelectorsList().stream()
+                .map(
+                    sel ->
+                        new io.spiremgmt.backend.entry.SelectorValue(sel.getType(), sel.getValue()))
+                .toList())) {
+      return v;
+    }
+    return new RequestView(v.request(), v.approvals(), null);
   }
 
   /** A page of the requests matching the filter that the caller may see, newest first. */

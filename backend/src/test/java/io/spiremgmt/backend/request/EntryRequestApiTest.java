@@ -891,4 +891,34 @@ class EntryRequestApiTest {
     assertThat(io.spiremgmt.backend.support.Metrics.gauge("entry_requests_oldest_pending_seconds"))
         .isGreaterThanOrEqualTo(0.0);
   }
+
+  @Test
+  void aDeveloperNoLongerSeesTheCurrentEntryOnceItLeftItsNamespaces() {
+    // Given a Developer's update request of an entry in its namespace
+    Site site = siteUnder(ApprovalMode.APPROVAL_MODE_DEVELOPER_CHANGES, 1);
+    Entry stored = Fixtures.create(admin, devEntry("/moved", site.getId()));
+    EntryRequest r =
+        Api.requests(developer)
+            .submitEntryRequest(update(stored.getId(), 1, Entry.newBuilder().setTtl(7200)));
+    GetEntryRequestRequest get = GetEntryRequestRequest.newBuilder().setId(r.getId()).build();
+    assertThat(Api.requests(developer).getEntryRequest(get).getEntryCurrent().getRevision())
+        .isEqualTo(1);
+
+    // When an Admin moves the entry to another namespace
+    Api.entries(admin)
+        .updateEntry(
+            UpdateEntryRequest.newBuilder()
+                .setEntry(
+                    Entry.newBuilder()
+                        .setId(stored.getId())
+                        .setRevision(1)
+                        .addSelectors(Fixtures.selector("k8s:ns", "ledger")))
+                .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("selectors"))
+                .build());
+
+    // Then the Developer still sees its request, but not the entry as it is now
+    assertThat(Api.requests(developer).getEntryRequest(get).hasEntryCurrent()).isFalse();
+    assertThat(Api.requests(operator).getEntryRequest(get).getEntryCurrent().getRevision())
+        .isEqualTo(2);
+  }
 }
