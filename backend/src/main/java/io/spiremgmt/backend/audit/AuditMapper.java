@@ -49,7 +49,7 @@ public final class AuditMapper {
       throw ApiException.field(
           ErrorReason.INVALID_FIELD, "start_time", "must not be after end_time");
     }
-    return new AuditFilter(type, id, actor, start, end, true);
+    return new AuditFilter(type, id, actor, start, end, true, null);
   }
 
   /** The API message of a stored event. */

@@ -102,6 +102,14 @@ public class AuditRepository {
       where.add("target_type <> :apiKeyType");
       params.put("apiKeyType", AuditTargetType.APIKEY.value());
     }
+    if (filter.scopeNamespaces() != null) {
+      // The GIN index on namespaces (V11); entry events only, so nothing else can match.
+      where.add("target_type = :entryType");
+      params.put("entryType", AuditTargetType.ENTRY.value());
+      where.add("namespaces IS NOT NULL");
+      where.add("namespaces && string_to_array(CAST(:scopeNamespaces AS text), ',')");
+      params.put("scopeNamespaces", String.join(",", filter.scopeNamespaces()));
+    }
     if (filter.targetId() != null) {
       where.add("target_id = :targetId");
       params.put("targetId", filter.targetId());

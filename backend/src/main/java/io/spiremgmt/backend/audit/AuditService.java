@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.audit;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.auth.Role;
 import io.spiremgmt.backend.error.ApiException;
@@ -28,11 +29,23 @@ public class AuditService {
    * A page of the events matching {@code filter} that {@code caller} may see, newest first, after
    * {@code pageToken}. Events about API keys ({@code apikey.*}) describe keys, which only Admins
    * may list: for anyone else they are left out in the query (so pages and tokens stay exact), and
-   * asking for them by {@code target_type} is OUTSIDE_SCOPE.
+   * asking for them by {@code target_type} is OUTSIDE_SCOPE. A Developer sees only events about
+   * entries with one of its namespaces (the {@code namespaces} each entry event records when it is
+   * written, V11), in the query and the page token's fingerprint alike; asking for another target
+   * type is OUTSIDE_SCOPE.
    */
   public Uni<Page<AuditEventRow>> list(
       Caller caller, AuditFilter filter, int pageSize, String pageToken) {
-    if (!caller.roles().contains(Role.ADMIN)) {
+    if (caller.access().kind() == Access.Kind.NAMESPACES) {
+      if (filter.targetType() != null && filter.targetType() != AuditTargetType.ENTRY) {
+        throw ApiException.field(
+            ErrorReason.OUTSIDE_SCOPE,
+            "target_type",
+            "a Developer's audit trail holds only events about entries of its namespaces; ask"
+                + " for target_type 'entry' or none");
+      }
+      filter = filter.scopedTo(caller.access().namespaces());
+    } else if (!caller.roles().contains(Role.ADMIN)) {
       if (filter.targetType() == AuditTargetType.APIKEY) {
         throw ApiException.field(
             ErrorReason.OUTSIDE_SCOPE,

@@ -80,10 +80,10 @@ public final class AccessPolicy {
     row(SiteServiceGrpc.getGetSiteMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
     row(SiteServiceGrpc.getListSitesMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
     row(SiteServiceGrpc.getGetSiteHealthMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
-    // Sync, for people: Operators act, Viewers watch.
+    // Sync, for people: Operators act, Viewers watch; a Developer watches its namespaces' entries.
     row(SyncServiceGrpc.getTriggerSyncMethod(), ADMIN, OPERATOR);
     row(SyncServiceGrpc.getGetSyncStatusMethod(), ADMIN, OPERATOR, VIEWER);
-    row(SyncServiceGrpc.getStreamSyncUpdatesMethod(), ADMIN, OPERATOR, VIEWER);
+    row(SyncServiceGrpc.getStreamSyncUpdatesMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
     row(SyncServiceGrpc.getListUnmanagedEntriesMethod(), ADMIN, OPERATOR, VIEWER);
     // Sync, for agents: their own site only. ListSiteEntries is read-only (dry runs, inspection).
     row(SyncServiceGrpc.getAcquireLeaseMethod(), ADMIN, SITE_AGENT);
@@ -91,8 +91,9 @@ public final class AccessPolicy {
     row(SyncServiceGrpc.getReportSyncResultMethod(), ADMIN, SITE_AGENT);
     row(SyncServiceGrpc.getReportReconcileMethod(), ADMIN, SITE_AGENT);
     row(SyncServiceGrpc.getListSiteEntriesMethod(), ADMIN, OPERATOR, VIEWER, SITE_AGENT);
-    // Audit: the trail is readable by everyone who reads everything; the chain check is Admin's.
-    row(AuditServiceGrpc.getListAuditEventsMethod(), ADMIN, OPERATOR, VIEWER);
+    // Audit: the trail is readable by everyone who reads everything, and by a Developer for the
+    // entries of its namespaces; the chain check is Admin's.
+    row(AuditServiceGrpc.getListAuditEventsMethod(), ADMIN, OPERATOR, DEVELOPER, VIEWER);
     row(AuditServiceGrpc.getVerifyAuditChainMethod(), ADMIN);
     // API keys: Admin only.
     row(ApiKeyServiceGrpc.getCreateApiKeyMethod(), ADMIN);

@@ -377,12 +377,17 @@ public class EntryService {
     List<Object> rows = new ArrayList<>();
     rows.add(entity);
     addSelectorRows(rows, id, spec.selectors());
+    List<Object> siteRows = new ArrayList<>();
     for (UUID site : spec.siteUuids()) {
-      rows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
+      siteRows.add(new EntrySiteEntity(id, site, entity.getRevision(), now));
     }
     // Everything the new entry's view holds was just written or locked: no re-read.
     EntryView view = newView(entity, spec, prepared.sites());
+    // Selectors before site rows: the sync event trigger labels each event with the entry's
+    // namespaces as its selector rows stand (V11).
     return s.persistAll(rows.toArray())
+        .chain(s::flush)
+        .chain(() -> s.persistAll(siteRows.toArray()))
         .chain(s::flush)
         .replaceWith(view)
         .call(
@@ -484,21 +489,29 @@ public class EntryService {
                           List<Object> inserts = new ArrayList<>();
                           List<Object> deletes = new ArrayList<>();
                           diffSelectors(id, selectorRows, merged.selectors(), inserts, deletes);
-                          Map<UUID, EntrySiteEntity> existing = new HashMap<>();
-                          siteRows.forEach(row -> existing.put(row.getSiteId(), row));
-                          for (UUID site : wanted) {
-                            EntrySiteEntity row = existing.remove(site);
-                            if (row == null) {
-                              inserts.add(new EntrySiteEntity(id, site, rev, now));
-                            } else {
-                              row.markPending(rev, now);
-                            }
-                          }
-                          existing.values().forEach(row -> row.markDeleting(rev, now));
+                          // The selector rows are flushed before any site row changes: the sync
+                          // event trigger labels each event with the entry's namespaces as its
+                          // selector rows stand (V11), which must be this revision's.
                           return s.removeAll(deletes.toArray())
                               .chain(s::flush)
                               .chain(() -> s.persistAll(inserts.toArray()))
-                              .chain(s::flush);
+                              .chain(s::flush)
+                              .chain(
+                                  () -> {
+                                    List<Object> newRows = new ArrayList<>();
+                                    Map<UUID, EntrySiteEntity> existing = new HashMap<>();
+                                    siteRows.forEach(row -> existing.put(row.getSiteId(), row));
+                                    for (UUID site : wanted) {
+                                      EntrySiteEntity row = existing.remove(site);
+                                      if (row == null) {
+                                        newRows.add(new EntrySiteEntity(id, site, rev, now));
+                                      } else {
+                                        row.markPending(rev, now);
+                                      }
+                                    }
+                                    existing.values().forEach(row -> row.markDeleting(rev, now));
+                                    return s.persistAll(newRows.toArray()).chain(s::flush);
+                                  });
                         }))
         .chain(() -> view(s, entity));
   }

@@ -27,7 +27,8 @@ public class SyncEventRepository {
           + " SELECT s.id, s.xid, s.entry_id, s.site_id, s.sync_state, s.revision, s.last_error,"
           + " s.occurred_at, s.xid >= h.xmin AS held,"
           + " (cardinality($3::uuid[]) = 0 OR s.site_id = ANY($3))"
-          + " AND (cardinality($4::uuid[]) = 0 OR s.entry_id = ANY($4)) AS wanted"
+          + " AND (cardinality($4::uuid[]) = 0 OR s.entry_id = ANY($4))"
+          + " AND (NOT $6::boolean OR s.namespaces && $7::text[]) AS wanted"
           + " FROM s, h ORDER BY s.xid, s.id";
 
   private final Pool pool;
@@ -48,7 +49,8 @@ public class SyncEventRepository {
    * @param lastError the site's last error, or null
    * @param occurredAt when it was written
    * @param heldBack whether an older transaction may still add events before it
-   * @param wanted whether the subscriber's sites and entries filter selects it
+   * @param wanted whether the subscriber's filter (sites, entries, a Developer's namespaces)
+   *     selects it
    */
   public record Event(
       long id,
@@ -79,11 +81,21 @@ public class SyncEventRepository {
 
   /**
    * The next {@code limit} events after (xid, id) in (xid, id) order, each marked whether it is of
-   * the given sites and entries (empty: all).
+   * the given sites and entries (empty: all) and, when {@code namespaces} is not null, of an entry
+   * with one of those namespaces when the event was written.
    */
-  public Uni<List<Event>> after(long xid, long id, UUID[] sites, UUID[] entries, int limit) {
+  public Uni<List<Event>> after(
+      long xid, long id, UUID[] sites, UUID[] entries, String[] namespaces, int limit) {
     return pool.preparedQuery(FETCH)
-        .execute(Tuple.of(xid, id, sites, entries, limit))
+        .execute(
+            Tuple.tuple()
+                .addLong(xid)
+                .addLong(id)
+                .addArrayOfUUID(sites)
+                .addArrayOfUUID(entries)
+                .addInteger(limit)
+                .addBoolean(namespaces != null)
+                .addArrayOfString(namespaces == null ? new String[0] : namespaces))
         .map(
             rows -> {
               List<Event> out = new ArrayList<>();

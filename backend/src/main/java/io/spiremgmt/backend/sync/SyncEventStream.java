@@ -8,6 +8,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncUpdate;
+import io.spiremgmt.backend.auth.Access;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.protobuf.ProtoTime;
@@ -99,15 +100,21 @@ public class SyncEventStream {
   }
 
   /**
-   * The updates for the given sites and entries (empty: all), after {@code cursor} (or now), for
-   * {@code caller}, fetched as fast as {@code readiness} says the client reads.
+   * The updates for the given sites and entries (empty: all) that {@code access} reaches (a
+   * Developer: entries of its namespaces), after {@code cursor} (or now), for {@code caller},
+   * fetched as fast as {@code readiness} says the client reads.
    */
   public Multi<SyncUpdate> follow(
       String caller,
+      Access access,
       StreamReadiness.Readiness readiness,
       List<UUID> sites,
       List<UUID> entries,
       String cursor) {
+    // A Developer sees only events of entries in its namespaces (recorded on each event when it
+    // was written, V11), filtered in the fetch; its cursor still advances past every row scanned.
+    String[] namespaces =
+        access.kind() == Access.Kind.NAMESPACES ? access.namespaces().toArray(String[]::new) : null;
     Cursor start = cursor.isEmpty() ? null : Cursor.decode(cursor);
     return wakeups
         .listenChannel(CHANNEL, this::wakeAll)
@@ -130,7 +137,8 @@ public class SyncEventStream {
                                         + " stream"));
                             return;
                           }
-                          Follower f = new Follower(emitter, readiness, sites, entries, from);
+                          Follower f =
+                              new Follower(emitter, readiness, sites, entries, namespaces, from);
                           followers.add(f);
                           long timer = vertx.setPeriodic(SAFETY_POLL_MS, t -> f.wake());
                           emitter.onTermination(
@@ -193,6 +201,7 @@ public class SyncEventStream {
     private final StreamReadiness.Readiness readiness;
     private final UUID[] sites;
     private final UUID[] entries;
+    private final String[] namespaces;
     private Cursor cursor;
     private boolean fetching;
     private boolean again;
@@ -202,8 +211,10 @@ public class SyncEventStream {
         StreamReadiness.Readiness readiness,
         List<UUID> sites,
         List<UUID> entries,
+        String[] namespaces,
         Cursor cursor) {
       this.emitter = emitter;
+      this.namespaces = namespaces;
       this.readiness = readiness;
       this.sites = sites.toArray(UUID[]::new);
       this.entries = entries.toArray(UUID[]::new);
@@ -221,7 +232,7 @@ public class SyncEventStream {
       }
       fetching = true;
       again = false;
-      log.after(cursor.xid(), cursor.id(), sites, entries, BATCH)
+      log.after(cursor.xid(), cursor.id(), sites, entries, namespaces, BATCH)
           .subscribe()
           .with(this::deliver, this::failed);
     }

@@ -90,6 +90,7 @@ public class SyncGrpcService implements SyncService {
             caller ->
                 events.follow(
                     caller.method() + ":" + caller.name(),
+                    caller.access(),
                     readiness,
                     SyncRequestValidator.ids(request.getSiteIdsList(), "site_ids"),
                     SyncRequestValidator.ids(request.getEntryIdsList(), "entry_ids"),

@@ -72,14 +72,14 @@ class AccessMatrixTest {
     expect("SiteService/GetSiteHealth", "AODV");
     expect("SyncService/TriggerSync", "AO");
     expect("SyncService/GetSyncStatus", "AOV");
-    expect("SyncService/StreamSyncUpdates", "AOV");
+    expect("SyncService/StreamSyncUpdates", "AODV");
     expect("SyncService/PollEntries", "AS");
     expect("SyncService/ReportSyncResult", "AS");
     expect("SyncService/AcquireLease", "AS");
     expect("SyncService/ListSiteEntries", "AOVS");
     expect("SyncService/ReportReconcile", "AS");
     expect("SyncService/ListUnmanagedEntries", "AOV");
-    expect("AuditService/ListAuditEvents", "AOV");
+    expect("AuditService/ListAuditEvents", "AODV");
     expect("AuditService/VerifyAuditChain", "A");
     expect("ApiKeyService/CreateApiKey", "A");
     expect("ApiKeyService/ListApiKeys", "A");
