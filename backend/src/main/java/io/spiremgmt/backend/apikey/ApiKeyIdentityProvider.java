@@ -7,6 +7,7 @@ import io.quarkus.security.runtime.QuarkusPrincipal;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.auth.ApiKeyAuthMechanism;
+import io.spiremgmt.backend.auth.ApiKeyCredentials;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.auth.CallerResolver;
 import io.spiremgmt.backend.error.CredentialsRejectedException;
@@ -19,10 +20,12 @@ import org.jboss.logging.Logger;
 /**
  * Turns an API key into an identity by looking its hash up in the database on every call, so a
  * revoked or expired key is refused at once on every replica. The principal is {@code
- * apikey:<name>}; the role, namespaces and site are the key's.
+ * apikey:<name>}; the role, namespaces and site are the key's. A long call looks its key up again
+ * by id ({@link ApiKeyCredentials}), so a revocation ends it too.
  */
 @ApplicationScoped
-public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthMechanism.ApiKeyRequest> {
+public class ApiKeyIdentityProvider
+    implements IdentityProvider<ApiKeyAuthMechanism.ApiKeyRequest>, ApiKeyCredentials {
   private static final Logger LOG = Logger.getLogger(ApiKeyIdentityProvider.class);
 
   private final ApiKeyRepository keys;
@@ -55,6 +58,18 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthMechan
         .invoke(e -> LOG.errorf(e, "API key lookup failed"));
   }
 
+  @Override
+  public Uni<SecurityIdentity> current(UUID id) {
+    return keys.findById(id)
+        .map(
+            key -> {
+              if (key == null) {
+                throw CredentialsRejectedException.because("the API key no longer exists");
+              }
+              return identity(key);
+            });
+  }
+
   private static SecurityIdentity identity(ApiKeyRepository.Credential key) {
     String name = key.name();
     if (key.revoked()) {
@@ -70,6 +85,8 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthMechan
             .setPrincipal(new QuarkusPrincipal("apikey:" + name))
             .addRole(key.role())
             .addAttribute(CallerResolver.METHOD_ATTRIBUTE, Caller.AuthMethod.API_KEY)
+            .addAttribute(CallerResolver.API_KEY_ATTRIBUTE, key.id())
+            .addAttribute(CallerResolver.NOT_AFTER_ATTRIBUTE, key.expiresAt())
             .addAttribute(
                 CallerResolver.NAMESPACES_ATTRIBUTE,
                 namespaces == null ? Set.of() : Set.copyOf(Arrays.asList(namespaces)));

@@ -32,43 +32,59 @@ public class ApiKeyRepository {
   }
 
   /**
-   * What a key grants, as found by its secret's hash.
+   * What a key grants, as found by its secret's hash or its id.
    *
+   * @param id the key's id
    * @param name the key's name
    * @param role its role's claim value
    * @param namespaces a Developer key's namespaces, or null
    * @param siteId a SiteAgent key's site, or null
    * @param revoked whether it was revoked
    * @param expired whether it expired (by the database clock)
+   * @param expiresAt when it expires
    */
   public record Credential(
+      UUID id,
       String name,
       String role,
       String[] namespaces,
       UUID siteId,
       boolean revoked,
-      boolean expired) {}
+      boolean expired,
+      Instant expiresAt) {}
+
+  private static final String CREDENTIAL =
+      "SELECT id, name, role, namespaces, site_id, revoked_at IS NOT NULL AS revoked,"
+          + " expires_at <= now() AS expired, expires_at FROM api_keys";
 
   /** The key whose secret hashes to {@code secretHash}, or null: one indexed lookup. */
   public Uni<Credential> findBySecretHash(byte[] secretHash) {
-    return pool.preparedQuery(
-            "SELECT name, role, namespaces, site_id, revoked_at IS NOT NULL AS revoked,"
-                + " expires_at <= now() AS expired FROM api_keys WHERE secret_hash = $1")
+    return pool.preparedQuery(CREDENTIAL + " WHERE secret_hash = $1")
         .execute(Tuple.of(Buffer.buffer(secretHash)))
-        .map(
-            rows -> {
-              if (rows.rowCount() == 0) {
-                return null;
-              }
-              Row r = rows.iterator().next();
-              return new Credential(
-                  r.getString("name"),
-                  r.getString("role"),
-                  r.getArrayOfStrings("namespaces"),
-                  r.getUUID("site_id"),
-                  r.getBoolean("revoked"),
-                  r.getBoolean("expired"));
-            });
+        .map(ApiKeyRepository::credential);
+  }
+
+  /** The key with {@code id}, or null: a primary key lookup (a long call re-checking its key). */
+  public Uni<Credential> findById(UUID id) {
+    return pool.preparedQuery(CREDENTIAL + " WHERE id = $1")
+        .execute(Tuple.of(id))
+        .map(ApiKeyRepository::credential);
+  }
+
+  private static Credential credential(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+    if (rows.rowCount() == 0) {
+      return null;
+    }
+    Row r = rows.iterator().next();
+    return new Credential(
+        r.getUUID("id"),
+        r.getString("name"),
+        r.getString("role"),
+        r.getArrayOfStrings("namespaces"),
+        r.getUUID("site_id"),
+        r.getBoolean("revoked"),
+        r.getBoolean("expired"),
+        r.getOffsetDateTime("expires_at").toInstant());
   }
 
   /** Inserts a key with the hash of its secret. */

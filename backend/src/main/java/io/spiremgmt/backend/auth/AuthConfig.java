@@ -37,6 +37,14 @@ public interface AuthConfig {
   @WithDefault("cluster.local")
   String clusterDomain();
 
+  /**
+   * How often a long call (StreamSyncUpdates, a PollEntries long poll) checks again that its
+   * caller's credentials are still accepted and still grant the call: an API key revoked or
+   * expired, a JWT expired, a role or scope removed end the call within about this long.
+   */
+  @WithDefault("5s")
+  Duration recheckInterval();
+
   /** Mutual TLS with SPIFFE X.509-SVIDs. */
   Mtls mtls();
 

@@ -1,5 +1,6 @@
 package io.spiremgmt.backend.auth;
 
+import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
 
@@ -15,6 +16,11 @@ import java.util.UUID;
  * @param namespaces the Kubernetes namespaces a Developer may work in
  * @param site the site a SiteAgent serves, or null
  * @param access what the current call may reach
+ * @param apiKeyId the API key's id, for {@link AuthMethod#API_KEY}; null otherwise (a long call
+ *     looks the key up by it again, see {@code CallWatch})
+ * @param notAfter when the credentials stop being accepted: a JWT's {@code exp} plus the clock skew
+ *     the verifier allows, an API key's expiry; null for an mTLS caller (its connection was
+ *     authenticated at the handshake, and new calls on it are accepted as long as it lasts)
  */
 public record Caller(
     String name,
@@ -22,7 +28,9 @@ public record Caller(
     Set<Role> roles,
     Set<String> namespaces,
     UUID site,
-    Access access) {
+    Access access,
+    UUID apiKeyId,
+    Instant notAfter) {
 
   /** How a caller proved its identity. */
   public enum AuthMethod {
@@ -36,6 +44,6 @@ public record Caller(
 
   /** This caller with the access decided for the current call. */
   public Caller withAccess(Access granted) {
-    return new Caller(name, method, roles, namespaces, site, granted);
+    return new Caller(name, method, roles, namespaces, site, granted, apiKeyId, notAfter);
   }
 }

@@ -3,6 +3,7 @@ package io.spiremgmt.backend.config;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigUtils;
 import io.spiremgmt.backend.audit.AuditConfig;
+import io.spiremgmt.backend.auth.AuthConfig;
 import io.spiremgmt.backend.auth.TokenIssuer;
 import io.spiremgmt.backend.sync.DutiesConfig;
 import io.spiremgmt.backend.sync.SyncConfig;
@@ -22,8 +23,8 @@ import org.eclipse.microprofile.config.Config;
  * development issuer or an inline key (how the dev signing key is passed), no audience, and
  * plaintext gRPC (neither the SPIFFE Workload API nor a TLS certificate, or plain HTTP still served
  * beside TLS), a wildcard mTLS trust domain (refused in every profile by {@code MtlsPrincipals}
- * too), a statement timeout that is off, malformed or over 5 minutes, and sync, duty and audit
- * settings outside the range production can run with.
+ * too), a statement timeout that is off, malformed or over 5 minutes, and sync, duty, audit and
+ * credential re-check settings outside the range production can run with.
  */
 @Singleton
 public class ProductionReadinessCheck {
@@ -33,12 +34,14 @@ public class ProductionReadinessCheck {
       Config config,
       SyncConfig sync,
       DutiesConfig duties,
-      AuditConfig audit) {
+      AuditConfig audit,
+      AuthConfig auth) {
     if (!ConfigUtils.getProfiles().contains("prod")) {
       return;
     }
     List<String> problems = new ArrayList<>(problems(config));
     problems.addAll(settingProblems(sync, duties, audit));
+    problems.addAll(recheckProblems(auth.recheckInterval()));
     if (!problems.isEmpty()) {
       throw new IllegalStateException(
           "refusing to start in production: "
@@ -142,6 +145,24 @@ public class ProductionReadinessCheck {
       problems.add("SPIRE_MGMT_AUDIT_DENIAL_LIMIT must be at least 1: denials must be audited");
     }
     return problems;
+  }
+
+  /**
+   * A re-check interval of long calls (streams, long polls) that production cannot run with: under
+   * a second (an API key's stream would query the database continually) or over a minute (a revoked
+   * key would keep its streams that long).
+   */
+  public static List<String> recheckProblems(Duration interval) {
+    if (interval.compareTo(Duration.ofSeconds(1)) < 0
+        || interval.compareTo(Duration.ofMinutes(1)) > 0) {
+      return List.of(
+          "SPIRE_MGMT_AUTH_RECHECK_INTERVAL is "
+              + interval
+              + ": keep it between 1 s (each open stream or poll of an API key reads the database"
+              + " this often) and 1 min (a revoked credential keeps its streams and polls that"
+              + " long)");
+    }
+    return List.of();
   }
 
   private static void requireAtMostAMinute(

@@ -92,6 +92,9 @@ public class SiteWakeups {
       waiting.incrementAndGet();
       return Uni.createFrom()
           .completionStage(promise.future().toCompletionStage())
+          // A poll ended early (its caller's credentials revoked) releases its waiter at once.
+          .onCancellation()
+          .invoke(() -> promise.tryComplete())
           .onTermination()
           .invoke(waiting::decrementAndGet);
     }

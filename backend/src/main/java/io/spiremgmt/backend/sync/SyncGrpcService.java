@@ -19,10 +19,12 @@ import io.spiremgmt.api.v1.ReportSyncResultRequest;
 import io.spiremgmt.api.v1.ReportSyncResultResponse;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.api.v1.SyncService;
+import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.SyncStatus;
 import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.api.v1.TriggerSyncRequest;
 import io.spiremgmt.api.v1.TriggerSyncResponse;
+import io.spiremgmt.backend.auth.CallWatch;
 import io.spiremgmt.backend.auth.CallerResolver;
 import io.spiremgmt.backend.paging.PageSize;
 import io.spiremgmt.backend.sync.lease.LeaseService;
@@ -32,7 +34,9 @@ import io.spiremgmt.backend.validation.Ids;
  * The gRPC edge of sync: the agents' calls (lease, poll, report, desired state, reconcile results),
  * each fenced by the site lease ({@link LeaseService}), and the operators' (trigger, status, the
  * update stream, unmanaged entries). Each method resolves the caller, checks the request ({@link
- * SyncRequestValidator}), calls one service method and maps the answer ({@link SyncMapper}).
+ * SyncRequestValidator}), calls one service method and maps the answer ({@link SyncMapper}). The
+ * long calls (the update stream, a waiting poll) end once their caller's credentials no longer
+ * allow them ({@link CallWatch}).
  */
 @GrpcService
 @Authenticated
@@ -43,6 +47,7 @@ public class SyncGrpcService implements SyncService {
   private final SyncControlService control;
   private final SyncEventStream events;
   private final LeaseService leases;
+  private final CallWatch watch;
 
   SyncGrpcService(
       CallerResolver callers,
@@ -50,8 +55,10 @@ public class SyncGrpcService implements SyncService {
       SyncReportService reports,
       SyncControlService control,
       SyncEventStream events,
-      LeaseService leases) {
+      LeaseService leases,
+      CallWatch watch) {
     this.callers = callers;
+    this.watch = watch;
     this.polls = polls;
     this.reports = reports;
     this.control = control;
@@ -88,13 +95,17 @@ public class SyncGrpcService implements SyncService {
         .onItem()
         .transformToMulti(
             caller ->
-                events.follow(
-                    caller.method() + ":" + caller.name(),
-                    caller.access(),
-                    readiness,
-                    SyncRequestValidator.ids(request.getSiteIdsList(), "site_ids"),
-                    SyncRequestValidator.ids(request.getEntryIdsList(), "entry_ids"),
-                    request.getCursor()));
+                watch.whileAllowed(
+                    caller,
+                    SyncServiceGrpc.getStreamSyncUpdatesMethod(),
+                    request,
+                    events.follow(
+                        caller.method() + ":" + caller.name(),
+                        caller.access(),
+                        readiness,
+                        SyncRequestValidator.ids(request.getSiteIdsList(), "site_ids"),
+                        SyncRequestValidator.ids(request.getEntryIdsList(), "entry_ids"),
+                        request.getCursor())));
   }
 
   @Override
@@ -102,9 +113,13 @@ public class SyncGrpcService implements SyncService {
     return callers
         .current()
         .chain(
-            () -> {
+            caller -> {
               SyncRequestValidator.Poll poll = SyncRequestValidator.poll(request);
-              return polls.poll(poll.siteId(), poll.agentId(), poll.waitFor());
+              return watch.whileAllowed(
+                  caller,
+                  SyncServiceGrpc.getPollEntriesMethod(),
+                  request,
+                  polls.poll(poll.siteId(), poll.agentId(), poll.waitFor()));
             })
         .map(SyncMapper::toProto);
   }

@@ -20,7 +20,13 @@ class MtlsPrincipalsTest {
             // Quarkus's own converters are not here: give the Duration in ISO form.
             .withSources(
                 new PropertiesConfigSource(
-                    Map.of("spire-mgmt.auth.mtls.init-timeout", "PT30S"), "defaults", 100))
+                    Map.of(
+                        "spire-mgmt.auth.mtls.init-timeout",
+                        "PT30S",
+                        "spire-mgmt.auth.recheck-interval",
+                        "PT5S"),
+                    "defaults",
+                    100))
             .withSources(new PropertiesConfigSource(values, "test", 500))
             .build();
     return config.getConfigMapping(AuthConfig.class);

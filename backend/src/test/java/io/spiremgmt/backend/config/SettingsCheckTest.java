@@ -77,6 +77,26 @@ class SettingsCheckTest {
         .contains("SPIRE_MGMT_SYNC_MAX_STREAMS_PER_CALLER is 0");
   }
 
+  @Test
+  void refusesACredentialRecheckIntervalOutsideOneSecondToOneMinute() {
+    // Given the default, and intervals too short and too long
+    // When
+    List<String> byDefault = ProductionReadinessCheck.recheckProblems(Duration.ofSeconds(5));
+    List<String> tooShort = ProductionReadinessCheck.recheckProblems(Duration.ofMillis(100));
+    List<String> tooLong = ProductionReadinessCheck.recheckProblems(Duration.ofMinutes(5));
+
+    // Then
+    assertThat(byDefault).isEmpty();
+    assertThat(tooShort)
+        .singleElement()
+        .asString()
+        .contains("SPIRE_MGMT_AUTH_RECHECK_INTERVAL is PT0.1S");
+    assertThat(tooLong)
+        .singleElement()
+        .asString()
+        .contains("SPIRE_MGMT_AUTH_RECHECK_INTERVAL is PT5M");
+  }
+
   private static SyncConfig sync(Duration lease, Duration retention) {
     return sync(lease, retention, 8);
   }
