@@ -7,7 +7,9 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.SpireEntryClient;
 import io.spiremgmt.agent.spire.SpireServer;
+import io.spiremgmt.api.v1.AuditServiceGrpc;
 import io.spiremgmt.api.v1.CreateSiteRequest;
+import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.SiteStatus;
@@ -23,6 +25,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -279,20 +282,62 @@ final class Cluster implements AutoCloseable {
     return spireClients.get(name);
   }
 
+  /**
+   * A token of this cluster's issuer for {@code subject} with {@code roles} and extra {@code
+   * claims} (e.g. a Developer's {@code namespaces}), valid for two hours.
+   */
+  String token(String subject, Collection<String> roles, Map<String, Object> claims) {
+    return issuer.mint(subject, roles, Duration.ofHours(2), claims);
+  }
+
+  // The stubs below call backend replica `backend`, as the Admin or with `token`.
+
   WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub entries(int backend) {
-    return WorkloadEntryServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+    return entries(backend, adminToken);
+  }
+
+  WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub entries(int backend, String token) {
+    return WorkloadEntryServiceGrpc.newBlockingStub(channel(backend))
+        .withCallCredentials(bearer(token));
   }
 
   SiteServiceGrpc.SiteServiceBlockingStub sites(int backend) {
-    return SiteServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+    return SiteServiceGrpc.newBlockingStub(channel(backend))
+        .withCallCredentials(bearer(adminToken));
   }
 
   SyncServiceGrpc.SyncServiceBlockingStub sync(int backend) {
-    return SyncServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer());
+    return sync(backend, adminToken);
+  }
+
+  SyncServiceGrpc.SyncServiceBlockingStub sync(int backend, String token) {
+    return SyncServiceGrpc.newBlockingStub(channel(backend)).withCallCredentials(bearer(token));
   }
 
   SyncServiceGrpc.SyncServiceStub syncAsync(int backend) {
-    return SyncServiceGrpc.newStub(channel(backend)).withCallCredentials(bearer());
+    return syncAsync(backend, adminToken);
+  }
+
+  SyncServiceGrpc.SyncServiceStub syncAsync(int backend, String token) {
+    return SyncServiceGrpc.newStub(channel(backend)).withCallCredentials(bearer(token));
+  }
+
+  EntryRequestServiceGrpc.EntryRequestServiceBlockingStub requests(int backend) {
+    return requests(backend, adminToken);
+  }
+
+  EntryRequestServiceGrpc.EntryRequestServiceBlockingStub requests(int backend, String token) {
+    return EntryRequestServiceGrpc.newBlockingStub(channel(backend))
+        .withCallCredentials(bearer(token));
+  }
+
+  EntryRequestServiceGrpc.EntryRequestServiceStub requestsAsync(int backend, String token) {
+    return EntryRequestServiceGrpc.newStub(channel(backend)).withCallCredentials(bearer(token));
+  }
+
+  AuditServiceGrpc.AuditServiceBlockingStub audit(int backend) {
+    return AuditServiceGrpc.newBlockingStub(channel(backend))
+        .withCallCredentials(bearer(adminToken));
   }
 
   private synchronized ManagedChannel channel(int backend) {
@@ -304,8 +349,7 @@ final class Cluster implements AutoCloseable {
                 .build());
   }
 
-  private CallCredentials bearer() {
-    String token = adminToken;
+  private static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
       public void applyRequestMetadata(

@@ -54,6 +54,18 @@ final class Converge {
     return b;
   }
 
+  /**
+   * A new entry that a Developer of namespace {@code ns} may write: its SPIFFE ID under {@code
+   * /ns/<ns>/}, its DNS name a Kubernetes service name of {@code ns}.
+   */
+  Entry.Builder inNamespace(String td, String ns, String workload, String... sites) {
+    Entry.Builder b = entryIn(td, "/" + workload, ns, sites);
+    String name = b.getSpiffeId().substring(b.getSpiffeId().lastIndexOf('/') + 1);
+    return b.setSpiffeId("spiffe://" + td + "/ns/" + ns + "/" + name)
+        .clearDnsNames()
+        .addDnsNames(name + "." + ns + ".svc");
+  }
+
   static Selector selector(String type, String value) {
     return Selector.newBuilder().setType(type).setValue(value).build();
   }
