@@ -9,6 +9,7 @@ import io.spiremgmt.api.v1.CancelEntryRequestRequest;
 import io.spiremgmt.api.v1.EntryRequest;
 import io.spiremgmt.api.v1.EntryRequestProblem;
 import io.spiremgmt.api.v1.EntryRequestService;
+import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
 import io.spiremgmt.api.v1.EntryRequestUpdate;
 import io.spiremgmt.api.v1.GetApprovalPolicyRequest;
 import io.spiremgmt.api.v1.GetEntryRequestRequest;
@@ -21,6 +22,7 @@ import io.spiremgmt.api.v1.StreamEntryRequestUpdatesRequest;
 import io.spiremgmt.api.v1.SubmitEntryRequestRequest;
 import io.spiremgmt.api.v1.UpdateApprovalPolicyRequest;
 import io.spiremgmt.backend.auth.Access;
+import io.spiremgmt.backend.auth.CallWatch;
 import io.spiremgmt.backend.auth.Caller;
 import io.spiremgmt.backend.auth.CallerResolver;
 import io.spiremgmt.backend.error.ApiException;
@@ -39,16 +41,19 @@ public class EntryRequestGrpcService implements EntryRequestService {
   private final ApprovalPolicyService policy;
   private final EntryRequestStream stream;
   private final CallerResolver callers;
+  private final CallWatch watch;
 
   EntryRequestGrpcService(
       io.spiremgmt.backend.request.EntryRequestService service,
       ApprovalPolicyService policy,
       EntryRequestStream stream,
-      CallerResolver callers) {
+      CallerResolver callers,
+      CallWatch watch) {
     this.service = service;
     this.policy = policy;
     this.stream = stream;
     this.callers = callers;
+    this.watch = watch;
   }
 
   @Override
@@ -63,12 +68,16 @@ public class EntryRequestGrpcService implements EntryRequestService {
             who -> {
               Caller caller = who.getKey();
               boolean scoped = caller.access().kind() != Access.Kind.ALL;
-              return stream.follow(
-                  caller.method() + ":" + caller.name(),
-                  scoped ? who.getValue() : null,
-                  scoped ? caller.access().namespaces() : null,
-                  readiness,
-                  request.getCursor());
+              return watch.whileAllowed(
+                  caller,
+                  EntryRequestServiceGrpc.getStreamEntryRequestUpdatesMethod(),
+                  request,
+                  stream.follow(
+                      caller.method() + ":" + caller.name(),
+                      scoped ? who.getValue() : null,
+                      scoped ? caller.access().namespaces() : null,
+                      readiness,
+                      request.getCursor()));
             });
   }
 

@@ -120,6 +120,44 @@ class EntryRequestStreamTest {
     assertThat(Api.reason((Throwable) first)).isEqualTo("INVALID_FIELD");
   }
 
+  @Test
+  void aStreamEndsUnauthenticatedSoonAfterItsApiKeyIsRevoked() throws Exception {
+    // Given an Operator key's stream, followed by the service
+    io.spiremgmt.api.v1.CreateApiKeyResponse key =
+        io.spiremgmt.backend.support.ApiKeys.createKey(
+            admin, io.spiremgmt.backend.support.ApiKeys.key("Operator", List.of(), ""));
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    streams.add(ctx);
+    BlockingQueue<Object> updates = new LinkedBlockingQueue<>();
+    double before = liveStreams();
+    ctx.run(
+        () ->
+            Api.requestsAsync(null)
+                .withInterceptors(
+                    io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(
+                        io.spiremgmt.backend.support.ApiKeys.header(key.getSecret())))
+                .withDeadlineAfter(90, TimeUnit.SECONDS)
+                .streamEntryRequestUpdates(
+                    StreamEntryRequestUpdatesRequest.getDefaultInstance(), observer(updates)));
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() > before);
+
+    // When the key is revoked
+    java.time.Instant revoked = java.time.Instant.now();
+    io.spiremgmt.backend.support.ApiKeys.service(admin)
+        .revokeApiKey(
+            io.spiremgmt.api.v1.RevokeApiKeyRequest.newBuilder()
+                .setId(key.getApiKey().getId())
+                .build());
+
+    // Then the stream ends UNAUTHENTICATED within seconds
+    Object end = updates.poll(30, TimeUnit.SECONDS);
+    assertThat(end).isInstanceOf(io.grpc.StatusRuntimeException.class);
+    assertThat(((io.grpc.StatusRuntimeException) end).getStatus().getCode())
+        .isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+    assertThat(java.time.Duration.between(revoked, java.time.Instant.now()))
+        .isLessThan(java.time.Duration.ofSeconds(15));
+  }
+
   private static double liveStreams() {
     return Metrics.gauge("entry_request_update_streams");
   }
@@ -139,25 +177,29 @@ class EntryRequestStreamTest {
             Api.requestsAsync(token)
                 .streamEntryRequestUpdates(
                     StreamEntryRequestUpdatesRequest.newBuilder().setCursor(cursor).build(),
-                    new StreamObserver<>() {
-                      @Override
-                      public void onNext(EntryRequestUpdate value) {
-                        queue.add(value);
-                      }
-
-                      @Override
-                      public void onError(Throwable t) {
-                        queue.add(t);
-                      }
-
-                      @Override
-                      public void onCompleted() {}
-                    }));
+                    observer(queue)));
     // Live once the service follows it: only then does "from now on" include the next write.
     Awaitility.await()
         .atMost(10, TimeUnit.SECONDS)
         .until(() -> liveStreams() > before || !queue.isEmpty());
     return queue;
+  }
+
+  private static StreamObserver<EntryRequestUpdate> observer(BlockingQueue<Object> queue) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(EntryRequestUpdate value) {
+        queue.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        queue.add(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   private static List<EntryRequestUpdate> take(BlockingQueue<Object> queue, int n)
