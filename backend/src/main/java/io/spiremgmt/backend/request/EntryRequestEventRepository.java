@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.request;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.sync.EventLogTail;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -16,7 +17,7 @@ import java.util.UUID;
  * running transaction, as the sync event log is.
  */
 @ApplicationScoped
-public class EntryRequestEventRepository {
+public class EntryRequestEventRepository implements EventLogTail.Log {
   // Scans the next rows whatever the scope and says which ones the subscriber may see: the caller
   // advances past every row scanned.
   private static final String FETCH =
@@ -58,14 +59,14 @@ public class EntryRequestEventRepository {
       boolean heldBack,
       boolean wanted) {}
 
-  /** The oldest transaction id still running. */
+  @Override
   public Uni<Long> oldestRunningXid() {
     return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
         .execute()
         .map(rows -> rows.iterator().next().getLong("xmin"));
   }
 
-  /** Whether the event (xid, id) is still in the log. */
+  @Override
   public Uni<Boolean> contains(long xid, long id) {
     return pool.preparedQuery(
             "SELECT EXISTS (SELECT 1 FROM entry_request_events WHERE xid = $1 AND id = $2)")

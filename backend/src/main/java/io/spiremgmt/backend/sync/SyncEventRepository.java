@@ -17,7 +17,7 @@ import java.util.UUID;
  * read in (xid, id) order behind the oldest running transaction.
  */
 @ApplicationScoped
-public class SyncEventRepository {
+public class SyncEventRepository implements EventLogTail.Log {
   // Scans the next rows of the log whatever the filter, and says which ones the filter wants: the
   // caller advances past every row scanned, so a filter that rarely matches does not rescan.
   private static final String FETCH =
@@ -64,14 +64,14 @@ public class SyncEventRepository {
       boolean heldBack,
       boolean wanted) {}
 
-  /** The oldest transaction id still running: events from it or later are in the future. */
+  @Override
   public Uni<Long> oldestRunningXid() {
     return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
         .execute()
         .map(rows -> rows.iterator().next().getLong("xmin"));
   }
 
-  /** Whether the event (xid, id) is still in the log (not purged by the retention window). */
+  @Override
   public Uni<Boolean> contains(long xid, long id) {
     return pool.preparedQuery(
             "SELECT EXISTS (SELECT 1 FROM sync_events WHERE xid = $1 AND id = $2)")
