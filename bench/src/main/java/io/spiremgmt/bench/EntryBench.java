@@ -15,15 +15,9 @@ import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import io.spiremgmt.dev.EmbeddedDatabase;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -52,17 +46,16 @@ public final class EntryBench {
   private EntryBench() {}
 
   public static void main(String[] args) throws Exception {
-    int entries = Integer.parseInt(arg(args, 0, "1000000"));
-    int pagesPerQuery = Integer.parseInt(arg(args, 1, "300"));
-    int creates = Integer.parseInt(arg(args, 2, "3000"));
-    int concurrency = Integer.parseInt(arg(args, 3, "8"));
+    int entries = Integer.parseInt(BenchSupport.arg(args, 0, "1000000"));
+    int pagesPerQuery = Integer.parseInt(BenchSupport.arg(args, 1, "300"));
+    int creates = Integer.parseInt(BenchSupport.arg(args, 2, "3000"));
+    int concurrency = Integer.parseInt(BenchSupport.arg(args, 3, "8"));
     Path data = Path.of(".data/bench").toAbsolutePath();
     Files.createDirectories(data);
 
     try (EmbeddedDatabase db = EmbeddedDatabase.start(data.resolve("pg"))) {
-      Process backend = startBackend(db, data);
+      Process backend = BenchSupport.startBackend(db, data, HTTP_PORT);
       try {
-        awaitReady();
         String token = Files.readString(data.resolve("admin.token")).trim();
         ManagedChannel channel =
             ManagedChannelBuilder.forAddress("localhost", HTTP_PORT).usePlaintext().build();
@@ -99,48 +92,9 @@ public final class EntryBench {
         measureCreates(entriesApi, sites, creates, concurrency);
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       } finally {
-        backend.destroy();
-        backend.waitFor(30, TimeUnit.SECONDS);
+        BenchSupport.stop(backend);
       }
     }
-  }
-
-  private static Process startBackend(EmbeddedDatabase db, Path data) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Dquarkus.profile=dev");
-    cmd.add("-Dquarkus.http.port=" + HTTP_PORT);
-    cmd.add("-Dspire-mgmt.dev.data-dir=" + data);
-    db.datasourceConfig().forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-    cmd.add("-Dquarkus.log.level=WARN");
-    cmd.add("-jar");
-    cmd.add("backend/target/quarkus-app/quarkus-run.jar");
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(data.resolve("backend.log").toFile())
-        .start();
-  }
-
-  private static void awaitReady() throws InterruptedException {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      try {
-        HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + HTTP_PORT + "/q/health/ready"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // the backend is still starting
-      }
-      Thread.sleep(250);
-    }
-    throw new IllegalStateException("backend did not become ready; see .data/bench/backend.log");
   }
 
   private static List<String> ensureSites(SiteServiceGrpc.SiteServiceBlockingStub sites) {
@@ -176,7 +130,7 @@ public final class EntryBench {
       return;
     }
     long start = System.nanoTime();
-    try (Connection c = connect(db);
+    try (Connection c = BenchSupport.connect(db);
         Statement s = c.createStatement()) {
       s.execute("SET synchronous_commit = off");
       String sel = "ARRAY['k8s:ns:ns-' || (g % 100), 'k8s:sa:sa-' || g]";
@@ -230,7 +184,7 @@ public final class EntryBench {
   }
 
   private static void analyze(EmbeddedDatabase db) throws SQLException {
-    try (Connection c = connect(db);
+    try (Connection c = BenchSupport.connect(db);
         Statement s = c.createStatement()) {
       s.execute("ANALYZE");
     }
@@ -280,7 +234,7 @@ public final class EntryBench {
       rows += page(api, filter, tokens.get(i)).getEntriesCount();
       nanos.add(System.nanoTime() - start);
     }
-    report(
+    BenchSupport.report(
         String.format(
             Locale.ROOT,
             "  pages %d-%d of %d",
@@ -347,44 +301,16 @@ public final class EntryBench {
     pool.shutdown();
     System.out.printf(
         Locale.ROOT, "%n== CreateEntry, %d entries, %d concurrent clients ==%n", n, concurrency);
-    report("create", nanos, n);
+    BenchSupport.report("create", nanos, n);
     System.out.printf(Locale.ROOT, "%-34s %.0f entries/s%n", "create throughput", n / seconds);
   }
 
-  private static void report(String name, List<Long> nanos, int rows) {
-    List<Long> sorted = new ArrayList<>(nanos);
-    Collections.sort(sorted);
-    System.out.printf(
-        Locale.ROOT,
-        "%-34s n=%d rows=%d p50=%.2f ms p99=%.2f ms max=%.2f ms%n",
-        name,
-        sorted.size(),
-        rows,
-        pct(sorted, 0.50),
-        pct(sorted, 0.99),
-        sorted.get(sorted.size() - 1) / 1e6);
-  }
-
-  private static double pct(List<Long> sorted, double p) {
-    int i = (int) Math.ceil(p * sorted.size()) - 1;
-    return sorted.get(Math.max(0, i)) / 1e6;
-  }
-
   private static long count(EmbeddedDatabase db) throws SQLException {
-    try (Connection c = connect(db);
+    try (Connection c = BenchSupport.connect(db);
         Statement s = c.createStatement();
         var rs = s.executeQuery("SELECT count(*) FROM workload_entries")) {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  private static Connection connect(EmbeddedDatabase db) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://localhost:" + db.port() + "/postgres", "postgres", "postgres");
-  }
-
-  private static String arg(String[] args, int i, String fallback) {
-    return args.length > i ? args[i] : fallback;
   }
 }
