@@ -162,7 +162,9 @@ public class EntryRequestRepository {
       sql.append(" AND r.namespaces @> ARRAY[CAST(:ns AS text)]");
       params.put("ns", filter.namespace());
     }
-    if (filter.scopeNamespaces() != null) {
+    // A caller's own requests are always visible: with "mine" the scope adds nothing, and its OR
+    // would make PostgreSQL's generic plan read all of a busy requester's rows and sort them.
+    if (filter.scopeNamespaces() != null && !filter.mine()) {
       sql.append(
           " AND (r.requester_person = :person"
               + " OR r.namespaces && CAST(string_to_array(:scope, ',') AS text[]))");
