@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.FieldMask;
 import io.grpc.Context;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.AuditEvent;
@@ -28,6 +27,7 @@ import io.spiremgmt.api.v1.UpdateEntryRequest;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.ApiKeys;
 import io.spiremgmt.backend.support.Fixtures;
+import io.spiremgmt.backend.support.StreamQueue;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
@@ -283,25 +283,7 @@ class DeveloperEventScopeTest {
     Context.CancellableContext ctx = Context.current().withCancellation();
     streams.add(ctx);
     BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-    ctx.run(
-        () ->
-            Api.syncAsync(token)
-                .streamSyncUpdates(
-                    request.build(),
-                    new StreamObserver<>() {
-                      @Override
-                      public void onNext(SyncUpdate value) {
-                        queue.add(value);
-                      }
-
-                      @Override
-                      public void onError(Throwable t) {
-                        queue.add(t);
-                      }
-
-                      @Override
-                      public void onCompleted() {}
-                    }));
+    ctx.run(() -> Api.syncAsync(token).streamSyncUpdates(request.build(), StreamQueue.into(queue)));
     return queue;
   }
 

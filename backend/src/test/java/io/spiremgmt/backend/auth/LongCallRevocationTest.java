@@ -8,7 +8,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.AcquireLeaseRequest;
@@ -19,12 +18,12 @@ import io.spiremgmt.api.v1.RevokeApiKeyRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
-import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.ApiKeys;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.Metrics;
+import io.spiremgmt.backend.support.StreamQueue;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -246,20 +245,7 @@ class LongCallRevocationTest {
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(credentials))
                 .streamSyncUpdates(
                     StreamSyncUpdatesRequest.newBuilder().addSiteIds(site.getId()).build(),
-                    new StreamObserver<>() {
-                      @Override
-                      public void onNext(SyncUpdate value) {
-                        queue.add(value);
-                      }
-
-                      @Override
-                      public void onError(Throwable t) {
-                        queue.add(t);
-                      }
-
-                      @Override
-                      public void onCompleted() {}
-                    }));
+                    StreamQueue.into(queue)));
     // Writes until one shows on the stream: only then is it surely open and followed.
     Awaitility.await()
         .atMost(20, TimeUnit.SECONDS)

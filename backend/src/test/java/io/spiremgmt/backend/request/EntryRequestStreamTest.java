@@ -4,7 +4,6 @@ import static io.spiremgmt.backend.support.Fixtures.entry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Context;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.ApprovalMode;
@@ -19,6 +18,7 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.Metrics;
 import io.spiremgmt.backend.support.Requests;
+import io.spiremgmt.backend.support.StreamQueue;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,7 +138,8 @@ class EntryRequestStreamTest {
                         io.spiremgmt.backend.support.ApiKeys.header(key.getSecret())))
                 .withDeadlineAfter(90, TimeUnit.SECONDS)
                 .streamEntryRequestUpdates(
-                    StreamEntryRequestUpdatesRequest.getDefaultInstance(), observer(updates)));
+                    StreamEntryRequestUpdatesRequest.getDefaultInstance(),
+                    StreamQueue.into(updates)));
     Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> liveStreams() > before);
 
     // When the key is revoked
@@ -177,29 +178,12 @@ class EntryRequestStreamTest {
             Api.requestsAsync(token)
                 .streamEntryRequestUpdates(
                     StreamEntryRequestUpdatesRequest.newBuilder().setCursor(cursor).build(),
-                    observer(queue)));
+                    StreamQueue.into(queue)));
     // Live once the service follows it: only then does "from now on" include the next write.
     Awaitility.await()
         .atMost(10, TimeUnit.SECONDS)
         .until(() -> liveStreams() > before || !queue.isEmpty());
     return queue;
-  }
-
-  private static StreamObserver<EntryRequestUpdate> observer(BlockingQueue<Object> queue) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(EntryRequestUpdate value) {
-        queue.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        queue.add(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 
   private static List<EntryRequestUpdate> take(BlockingQueue<Object> queue, int n)

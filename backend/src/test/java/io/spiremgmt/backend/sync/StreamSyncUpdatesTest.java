@@ -9,7 +9,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.spiremgmt.api.v1.DeleteEntryRequest;
@@ -24,6 +23,7 @@ import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
 import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.Metrics;
+import io.spiremgmt.backend.support.StreamQueue;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -373,25 +373,7 @@ class StreamSyncUpdatesTest {
       String token, StreamSyncUpdatesRequest.Builder request, Context.CancellableContext ctx)
       throws Exception {
     BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-    ctx.run(
-        () ->
-            Api.syncAsync(token)
-                .streamSyncUpdates(
-                    request.build(),
-                    new StreamObserver<>() {
-                      @Override
-                      public void onNext(SyncUpdate value) {
-                        queue.add(value);
-                      }
-
-                      @Override
-                      public void onError(Throwable t) {
-                        queue.add(t);
-                      }
-
-                      @Override
-                      public void onCompleted() {}
-                    }));
+    ctx.run(() -> Api.syncAsync(token).streamSyncUpdates(request.build(), StreamQueue.into(queue)));
     // Live once the service follows it: only then does "from now on" include the test's next write.
     int expected = ++live;
     Awaitility.await()
