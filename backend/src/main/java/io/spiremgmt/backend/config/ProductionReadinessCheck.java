@@ -5,6 +5,7 @@ import io.quarkus.runtime.configuration.ConfigUtils;
 import io.spiremgmt.backend.audit.AuditConfig;
 import io.spiremgmt.backend.auth.AuthConfig;
 import io.spiremgmt.backend.auth.TokenIssuer;
+import io.spiremgmt.backend.request.RequestConfig;
 import io.spiremgmt.backend.sync.DutiesConfig;
 import io.spiremgmt.backend.sync.SyncConfig;
 import jakarta.enterprise.event.Observes;
@@ -35,13 +36,15 @@ public class ProductionReadinessCheck {
       SyncConfig sync,
       DutiesConfig duties,
       AuditConfig audit,
-      AuthConfig auth) {
+      AuthConfig auth,
+      RequestConfig requests) {
     if (!ConfigUtils.getProfiles().contains("prod")) {
       return;
     }
     List<String> problems = new ArrayList<>(problems(config));
     problems.addAll(settingProblems(sync, duties, audit));
     problems.addAll(recheckProblems(auth.recheckInterval()));
+    problems.addAll(requestProblems(requests.expireAfter(), requests.sweepInterval()));
     if (!problems.isEmpty()) {
       throw new IllegalStateException(
           "refusing to start in production: "
@@ -163,6 +166,32 @@ public class ProductionReadinessCheck {
               + " long)");
     }
     return List.of();
+  }
+
+  /**
+   * Entry request settings production cannot run with: requests expiring within an hour (before
+   * approvers can react) or after more than 90 days (a forgotten request could be approved against
+   * a long-changed world), or a sweep slower than a minute or faster than a second.
+   */
+  public static List<String> requestProblems(Duration expireAfter, Duration sweepInterval) {
+    List<String> problems = new ArrayList<>();
+    if (expireAfter.compareTo(Duration.ofHours(1)) < 0
+        || expireAfter.compareTo(Duration.ofDays(90)) > 0) {
+      problems.add(
+          "SPIRE_MGMT_REQUESTS_EXPIRE_AFTER is "
+              + expireAfter
+              + ": keep it between 1 h (approvers need time to decide) and 90 days (an old"
+              + " request would be applied to a world that has moved on)");
+    }
+    if (sweepInterval.compareTo(Duration.ofSeconds(1)) < 0
+        || sweepInterval.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add(
+          "SPIRE_MGMT_REQUESTS_SWEEP_INTERVAL is "
+              + sweepInterval
+              + ": keep it between 1 s and 1 min (expired requests end and the request gauges"
+              + " refresh at this pace)");
+    }
+    return problems;
   }
 
   private static void requireAtMostAMinute(

@@ -142,4 +142,27 @@ class SettingsCheckTest {
       }
     };
   }
+
+  @Test
+  void refusesEntryRequestExpiryAndSweepOutsideTheirProductionRanges() {
+    // Given the defaults, and each setting out of range
+    // When
+    List<String> byDefault =
+        ProductionReadinessCheck.requestProblems(Duration.ofDays(7), Duration.ofSeconds(30));
+    List<String> tooSoon =
+        ProductionReadinessCheck.requestProblems(Duration.ofMinutes(5), Duration.ofSeconds(30));
+    List<String> tooLate =
+        ProductionReadinessCheck.requestProblems(Duration.ofDays(365), Duration.ofMinutes(5));
+
+    // Then
+    assertThat(byDefault).isEmpty();
+    assertThat(tooSoon)
+        .singleElement()
+        .asString()
+        .contains("SPIRE_MGMT_REQUESTS_EXPIRE_AFTER is PT5M");
+    assertThat(tooLate)
+        .hasSize(2)
+        .anySatisfy(p -> assertThat(p).contains("SPIRE_MGMT_REQUESTS_EXPIRE_AFTER is PT8760H"))
+        .anySatisfy(p -> assertThat(p).contains("SPIRE_MGMT_REQUESTS_SWEEP_INTERVAL is PT5M"));
+  }
 }
