@@ -137,7 +137,7 @@ public final class SpireEntryClient implements AutoCloseable {
               .trustManager(
                   new SpiffeTrustManager(
                       SvidFiles.bundle(server.getTrustDomain(), bundleFile), () -> Set.of(server)))
-              .protocols("TLSv1.3", "TLSv1.2")
+              .protocols("TLSv1.3")
               // A resumed session would keep presenting the SVID of its first handshake: after a
               // rotation every new connection must do a full handshake with the current files.
               .sessionTimeout(1)

@@ -109,6 +109,64 @@ class SpireTlsTest {
     }
   }
 
+  @Test
+  void anEndpointOfferingOnlyTls12IsRefusedInTheHandshake() throws Exception {
+    // Given an endpoint that presents a valid SVID but speaks TLS 1.2 at most
+    Path svid = dir.resolve("old-tls");
+    server.mint(server.adminId(), svid);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(
+        new javax.net.ssl.KeyManager[] {
+          new io.spiffe.provider.SpiffeKeyManager(
+              io.spiremgmt.agent.tls.SvidFiles.svid(
+                  svid.resolve("svid.pem"), svid.resolve("key.pem")))
+        },
+        null,
+        null);
+    java.util.concurrent.CompletableFuture<Throwable> handshake =
+        new java.util.concurrent.CompletableFuture<>();
+    try (javax.net.ssl.SSLServerSocket endpoint =
+        (javax.net.ssl.SSLServerSocket)
+            context
+                .getServerSocketFactory()
+                .createServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      endpoint.setEnabledProtocols(new String[] {"TLSv1.2"});
+      Thread accept =
+          new Thread(
+              () -> {
+                try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) endpoint.accept()) {
+                  socket.startHandshake();
+                  handshake.complete(null);
+                } catch (Exception e) {
+                  handshake.complete(e);
+                }
+              });
+      accept.start();
+
+      // When the agent's SPIRE client calls it (expecting that very SVID)
+      try (SpireEntryClient client =
+          SpireEntryClient.overTls(
+              "127.0.0.1:" + endpoint.getLocalPort(),
+              svid.resolve("svid.pem"),
+              svid.resolve("key.pem"),
+              svid.resolve("bundle.pem"),
+              server.adminId(),
+              2,
+              2,
+              5)) {
+        assertThatThrownBy(client::listAll)
+            .isInstanceOfSatisfying(
+                StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      }
+
+      // Then the handshake failed on the protocol version: TLS 1.2 is never negotiated
+      Throwable failure = handshake.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(failure).isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+      accept.join(10_000);
+    }
+  }
+
   private static SpireEntryClient tls(Path svid, String serverId) {
     return SpireEntryClient.overTls(
         server.tcpAddress(),
