@@ -228,6 +228,7 @@ final class Cluster implements AutoCloseable {
     props.put("agent.backend.address", "localhost:" + backends.get(0).port());
     props.put("agent.backend.token-file", agentTokens.get(name).toString());
     // The test backends serve plaintext on loopback: a token may go there only with this setting.
+    props.put("agent.backend.tls", "false");
     props.put("agent.backend.allow-plaintext-token", "true");
     props.put("agent.spire.socket", spire.get(name).socket().toString());
     props.put("agent.poll-wait", "10s");

@@ -49,8 +49,11 @@ public interface AgentConfig {
     /** {@code host:port} of the backend's gRPC endpoint (or of Envoy in front of it). */
     String address();
 
-    /** Whether to use TLS (with the JVM's trust store). */
-    @WithDefault("false")
+    /**
+     * Whether to use TLS (with the JVM's trust store): on by default; only the {@code dev} profile
+     * (and a test harness against a plaintext backend) turns it off.
+     */
+    @WithDefault("true")
     boolean tls();
 
     /**

@@ -134,6 +134,8 @@ class ConfigCheckTest {
             SITE,
             "agent.backend.address",
             "localhost:8080",
+            "agent.backend.tls",
+            "false",
             "agent.backend.token-file",
             token(dir).orElseThrow().toString(),
             "agent.spire.socket",
@@ -148,6 +150,31 @@ class ConfigCheckTest {
     assertThat(prod)
         .singleElement()
         .satisfies(p -> assertThat(p).contains("agent.backend.allow-plaintext-token=true"));
+  }
+
+  @Test
+  void theBackendConnectionIsTlsUnlessTheDevProfileOrASettingSaysOtherwise(@TempDir Path dir)
+      throws Exception {
+    // Given: a token and no TLS setting
+    Map<String, String> settings =
+        Map.of(
+            "agent.site-id",
+            SITE,
+            "agent.backend.address",
+            "backend:8443",
+            "agent.backend.token-file",
+            token(dir).orElseThrow().toString(),
+            "agent.spire.socket",
+            "/tmp/spire.sock");
+
+    // When
+    AgentConfig prod = load("prod", settings);
+    AgentConfig dev = load("dev", settings);
+
+    // Then: production speaks TLS (and so may send its token); development plaintext
+    assertThat(prod.backend().tls()).isTrue();
+    assertThat(ConfigCheck.problems(prod)).isEmpty();
+    assertThat(dev.backend().tls()).isFalse();
   }
 
   @Test
