@@ -1,6 +1,7 @@
 package io.spiremgmt.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spiremgmt.api.v1.Entry;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,88 @@ class PackagedCliTest {
   static void stop() throws Exception {
     if (cluster != null) {
       cluster.close();
+    }
+  }
+
+  @Test
+  void withACertificateTheBackendServesTls13Only() throws Exception {
+    // Given: a backend serving TLS with a certificate (a keystore made with the JDK's keytool)
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tls");
+    java.nio.file.Path keystore = dir.resolve("server.p12");
+    Process keytool =
+        new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost,ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes())).isZero();
+    int tlsPort = JavaProcess.freePort();
+    Map<String, String> props = new java.util.HashMap<>(cluster.backendProperties());
+    props.put("quarkus.profile", "e2e");
+    props.put("quarkus.http.ssl-port", Integer.toString(tlsPort));
+    props.put("quarkus.http.ssl.certificate.key-store-file", keystore.toString());
+    props.put("quarkus.http.ssl.certificate.key-store-password", "changeit");
+    try (JavaProcess backend =
+        JavaProcess.start(
+            "backend-certificate", Path.of(System.getProperty("e2e.backend.jar")), props)) {
+      // The TLS listener may open a moment after the plaintext one answers ready.
+      org.awaitility.Awaitility.await()
+          .atMost(30, TimeUnit.SECONDS)
+          .ignoreExceptionsInstanceOf(java.net.ConnectException.class)
+          .until(() -> handshake(tlsPort, "TLSv1.3") != null);
+
+      // When / Then: a TLS 1.3 client gets in, a client offering TLS 1.2 at most does not
+      assertThat(handshake(tlsPort, "TLSv1.3")).isEqualTo("TLSv1.3");
+      assertThatThrownBy(() -> handshake(tlsPort, "TLSv1.2"))
+          .isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+    }
+  }
+
+  /** Handshakes with the loopback port offering only {@code protocol}; the protocol agreed. */
+  private static String handshake(int port, String protocol) throws Exception {
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(
+        null,
+        new javax.net.ssl.TrustManager[] {
+          // The test checks the protocol, not the (self-signed) certificate.
+          new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+              return new java.security.cert.X509Certificate[0];
+            }
+          }
+        },
+        null);
+    try (javax.net.ssl.SSLSocket socket =
+        (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+      socket.setEnabledProtocols(new String[] {protocol});
+      socket.setSoTimeout(10_000);
+      socket.startHandshake();
+      return socket.getSession().getProtocol();
     }
   }
 
