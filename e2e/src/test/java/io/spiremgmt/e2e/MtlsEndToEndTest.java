@@ -74,6 +74,7 @@ class MtlsEndToEndTest {
   private static final String BACKEND_ID = "spiffe://" + TD + "/backend";
   private static final String AGENT_ID = "spiffe://" + TD + "/agent/a";
   private static final String STRANGER_ID = "spiffe://" + TD + "/stranger";
+  private static final String PROXY_ID = "spiffe://" + TD + "/proxy/envoy";
   private static final int SVID_TTL = 20;
 
   private static SpireServer mesh;
@@ -84,6 +85,7 @@ class MtlsEndToEndTest {
   private static String adminToken;
   private static WorkloadApiClient workloadApi;
   private static DefaultX509Source strangerSvids;
+  private static DefaultX509Source proxySvids;
   private static JavaProcess backend;
   private static JavaProcess agent;
   private static String site;
@@ -102,7 +104,8 @@ class MtlsEndToEndTest {
             List.of(
                 registration("reg-backend", BACKEND_ID, sameUser),
                 registration("reg-agent", AGENT_ID, sameUser),
-                registration("reg-stranger", STRANGER_ID, sameUser)));
+                registration("reg-stranger", STRANGER_ID, sameUser),
+                registration("reg-proxy", PROXY_ID, sameUser)));
     workloadApi =
         DefaultWorkloadApiClient.newClient(
             DefaultWorkloadApiClient.ClientOptions.builder()
@@ -111,19 +114,13 @@ class MtlsEndToEndTest {
     await()
         .atMost(Duration.ofSeconds(60))
         .until(
-            () -> svid(BACKEND_ID) != null && svid(AGENT_ID) != null && svid(STRANGER_ID) != null);
-    strangerSvids =
-        DefaultX509Source.newSource(
-            DefaultX509Source.X509SourceOptions.builder()
-                .spiffeSocketPath(node.address())
-                .svidPicker(
-                    svids ->
-                        svids.stream()
-                            .filter(s -> s.getSpiffeId().toString().equals(STRANGER_ID))
-                            .findFirst()
-                            .orElseThrow())
-                .build());
-
+            () ->
+                svid(BACKEND_ID) != null
+                    && svid(AGENT_ID) != null
+                    && svid(STRANGER_ID) != null
+                    && svid(PROXY_ID) != null);
+    strangerSvids = svidSource(STRANGER_ID);
+    proxySvids = svidSource(PROXY_ID);
     db = EmbeddedDatabase.start(null);
     issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
     adminToken = issuer.mint("mtls-admin", Set.of("Admin"), Duration.ofHours(1));
@@ -132,6 +129,20 @@ class MtlsEndToEndTest {
     site = createSite();
     backend.close();
     backend = JavaProcess.start("mtls-backend", backendJar(), backendProperties(site));
+  }
+
+  /** The Workload API's SVIDs for {@code spiffeId}, as a source. */
+  private static DefaultX509Source svidSource(String spiffeId) throws Exception {
+    return DefaultX509Source.newSource(
+        DefaultX509Source.X509SourceOptions.builder()
+            .spiffeSocketPath(node.address())
+            .svidPicker(
+                svids ->
+                    svids.stream()
+                        .filter(s -> s.getSpiffeId().toString().equals(spiffeId))
+                        .findFirst()
+                        .orElseThrow())
+            .build());
   }
 
   private static SpireEntry registration(String id, String spiffeId, List<SpireEntry.Selector> s) {
@@ -149,6 +160,7 @@ class MtlsEndToEndTest {
     props.put("mp.jwt.verify.issuer", TokenIssuer.DEV_ISSUER);
     props.put("spire-mgmt.auth.mtls.workload-api-socket", node.address());
     props.put("spire-mgmt.auth.mtls.spiffe-id", BACKEND_ID);
+    props.put("spire-mgmt.auth.mtls.proxies", PROXY_ID);
     if (agentSite != null) {
       String principal = "spire-mgmt.auth.mtls.principals.\"" + AGENT_ID + "\"";
       props.put(principal + ".role", "SiteAgent");
@@ -182,7 +194,9 @@ class MtlsEndToEndTest {
   @AfterAll
   static void stop() throws Exception {
     for (AutoCloseable c :
-        new AutoCloseable[] {agent, backend, strangerSvids, workloadApi, db, node, foreign, mesh}) {
+        new AutoCloseable[] {
+          agent, backend, strangerSvids, proxySvids, workloadApi, db, node, foreign, mesh
+        }) {
       if (c != null) {
         c.close();
       }
@@ -426,6 +440,37 @@ class MtlsEndToEndTest {
               assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
               assertThat(e.getStatus().getDescription()).contains("the caller has none");
             });
+  }
+
+  @Test
+  void aProxysSvidAloneAuthenticatesNoOneButCarriesItsUsersToken() throws Exception {
+    // Given: the backend lists the proxy's SPIFFE ID in spire-mgmt.auth.mtls.proxies
+    // When: the proxy calls with its SVID only
+    // Then: UNAUTHENTICATED, naming the proxy
+    assertThatThrownBy(
+            () ->
+                withChannel(
+                    new SpiffeKeyManager(proxySvids),
+                    new AtomicReference<>(),
+                    ch ->
+                        SiteServiceGrpc.newBlockingStub(ch)
+                            .listSites(ListSitesRequest.getDefaultInstance())))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+              assertThat(e.getStatus().getDescription()).contains(PROXY_ID).contains("proxy");
+            });
+    // And with its user's token on the same mTLS connection the call is the user's
+    var sites =
+        withChannel(
+            new SpiffeKeyManager(proxySvids),
+            new AtomicReference<>(),
+            ch ->
+                SiteServiceGrpc.newBlockingStub(ch)
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(adminToken)))
+                    .listSites(ListSitesRequest.getDefaultInstance()));
+    assertThat(sites.getSitesList()).isNotEmpty();
   }
 
   @Test

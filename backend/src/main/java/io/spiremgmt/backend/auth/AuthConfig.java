@@ -69,6 +69,13 @@ public interface AuthConfig {
      */
     Optional<List<String>> trustDomains();
 
+    /**
+     * SPIFFE IDs of proxies (Envoy) that connect with their own SVID on behalf of users: a call
+     * from one of them must carry its user's token or API key; the proxy's SVID alone authenticates
+     * nobody (UNAUTHENTICATED). A proxy may not also be a principal.
+     */
+    Optional<List<String>> proxies();
+
     /** How long start-up waits for the first SVID. */
     @WithDefault("30s")
     Duration initTimeout();

@@ -28,10 +28,12 @@ public class MtlsPrincipals {
 
   private final Map<String, Entry> principals;
   private final List<String> problems;
+  private final Set<String> proxies;
 
   MtlsPrincipals(AuthConfig config) {
     this.problems = new ArrayList<>();
     this.principals = check(config.mtls(), problems);
+    this.proxies = Set.copyOf(config.mtls().proxies().orElse(List.of()));
   }
 
   void onStart(@Observes StartupEvent event) {
@@ -61,6 +63,21 @@ public class MtlsPrincipals {
         TrustDomain.parse(td);
       } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
         problems.add("spire-mgmt.auth.mtls.trust-domains: '" + td + "' is not a trust domain");
+      }
+    }
+    for (String proxy : config.proxies().orElse(List.of())) {
+      try {
+        SpiffeId.parse(proxy);
+      } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
+        problems.add("spire-mgmt.auth.mtls.proxies: '" + proxy + "' is not a SPIFFE ID");
+        continue;
+      }
+      if (config.principals().containsKey(proxy)) {
+        problems.add(
+            "spire-mgmt.auth.mtls.proxies: "
+                + proxy
+                + " is also a principal; a proxy's SVID authenticates no one, so it can hold no"
+                + " role");
       }
     }
     Map<String, Entry> out = new LinkedHashMap<>();
@@ -123,6 +140,11 @@ public class MtlsPrincipals {
     } catch (IllegalArgumentException e) {
       return null;
     }
+  }
+
+  /** Whether {@code spiffeId} is a proxy's, which authenticates no one by itself. */
+  public boolean proxy(String spiffeId) {
+    return proxies.contains(spiffeId);
   }
 
   /** The identity of a caller that presented a valid SVID for {@code spiffeId}. */

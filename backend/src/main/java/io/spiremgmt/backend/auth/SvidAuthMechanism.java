@@ -22,7 +22,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * Authenticates a call by the client X.509-SVID of its TLS connection (already chained to an
  * accepted trust domain by the handshake): the principal is the SVID's SPIFFE ID, its role and
  * scope come from {@link MtlsPrincipals}. A call that carries a bearer token or an API key is left
- * to those mechanisms, so a proxy with its own SVID (Envoy) can forward its users' tokens.
+ * to those mechanisms, so a proxy with its own SVID (Envoy) can forward its users' tokens; a call
+ * from a configured proxy ({@code spire-mgmt.auth.mtls.proxies}) without one is refused.
  */
 @ApplicationScoped
 public class SvidAuthMechanism implements HttpAuthenticationMechanism {
@@ -53,6 +54,14 @@ public class SvidAuthMechanism implements HttpAuthenticationMechanism {
     if (spiffeId == null) {
       return Uni.createFrom()
           .failure(CredentialsRejectedException.because("the client certificate has no SPIFFE ID"));
+    }
+    if (principals.proxy(spiffeId)) {
+      return Uni.createFrom()
+          .failure(
+              CredentialsRejectedException.because(
+                  spiffeId
+                      + " is a proxy (spire-mgmt.auth.mtls.proxies): its SVID authenticates no"
+                      + " one; the request needs its user's token or API key"));
     }
     return Uni.createFrom().item(principals.identity(spiffeId));
   }

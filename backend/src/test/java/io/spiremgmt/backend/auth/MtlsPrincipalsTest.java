@@ -85,4 +85,31 @@ class MtlsPrincipalsTest {
             "spire-mgmt.auth.mtls.principals.\"spiffe://elsewhere/x\": trust domain elsewhere is not"
                 + " in spire-mgmt.auth.mtls.trust-domains, so it could never match");
   }
+
+  @Test
+  void refusesAProxyThatIsNotASpiffeIdOrIsAlsoAPrincipal() {
+    // Given a proxy list with a good entry, a malformed one and one mapped to a role
+    AuthConfig config =
+        config(
+            Map.of(
+                "spire-mgmt.auth.mtls.proxies",
+                "spiffe://td/envoy,not-an-id,spiffe://td/agent/eu",
+                AGENT + ".role",
+                "SiteAgent",
+                AGENT + ".site-id",
+                UUID.randomUUID().toString()));
+
+    // When
+    var problems = MtlsPrincipals.problems(config.mtls());
+    MtlsPrincipals principals = new MtlsPrincipals(config);
+
+    // Then
+    assertThat(problems)
+        .containsExactlyInAnyOrder(
+            "spire-mgmt.auth.mtls.proxies: 'not-an-id' is not a SPIFFE ID",
+            "spire-mgmt.auth.mtls.proxies: spiffe://td/agent/eu is also a principal; a proxy's"
+                + " SVID authenticates no one, so it can hold no role");
+    assertThat(principals.proxy("spiffe://td/envoy")).isTrue();
+    assertThat(principals.proxy("spiffe://td/someone")).isFalse();
+  }
 }
