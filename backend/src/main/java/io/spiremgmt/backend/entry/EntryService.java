@@ -172,13 +172,13 @@ public class EntryService {
   /** Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. */
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
     Instant now = now();
-    EntryValidator.validate(spec, "entry.", true, now);
-    EntryScope.requireWritable(caller.access(), spec, true, null, clusterDomain);
+    // Checked before a transaction is opened: bad input costs no connection.
+    String trustDomain = checkCreate(caller.access(), spec, "entry.", now);
     UUID id = UuidV7.next();
     return sessions
         .withTransaction(
             (s, tx) ->
-                prepareCreate(s, caller.access(), spec, id, "entry.", now)
+                lockCreate(s, spec, id, trustDomain, "entry.")
                     .chain(prepared -> commitDirect(s, prepared, caller, requestId, now)))
         .map(Committed::entry)
         .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
@@ -269,11 +269,10 @@ public class EntryService {
   }
 
   private static String bypassJson(ChangeKind kind, List<String> reasons) {
-    com.fasterxml.jackson.databind.node.ObjectNode node =
-        com.fasterxml.jackson.databind.json.JsonMapper.builder().build().createObjectNode();
-    node.put("change", kind.name().toLowerCase(Locale.ROOT));
-    reasons.forEach(node.putArray("bypassed_approval_reasons")::add);
-    return node.toString();
+    return new io.vertx.core.json.JsonObject()
+        .put("change", kind.name().toLowerCase(Locale.ROOT))
+        .put("bypassed_approval_reasons", new io.vertx.core.json.JsonArray(reasons))
+        .encode();
   }
 
   /**
@@ -283,8 +282,19 @@ public class EntryService {
    */
   public Uni<PreparedChange> prepareCreate(
       Mutiny.Session s, Access access, EntrySpec spec, UUID id, String prefix, Instant now) {
+    return lockCreate(s, spec, id, checkCreate(access, spec, prefix, now), prefix);
+  }
+
+  /** A create's checks that need no database: content and scope; the trust domain. */
+  private String checkCreate(Access access, EntrySpec spec, String prefix, Instant now) {
     String trustDomain = EntryValidator.validate(spec, prefix, true, now);
     EntryScope.requireWritable(access, spec, true, null, clusterDomain);
+    return trustDomain;
+  }
+
+  /** A create's checks against stored state: its sites (locked FOR SHARE) and similar entries. */
+  private Uni<PreparedChange> lockCreate(
+      Mutiny.Session s, EntrySpec spec, UUID id, String trustDomain, String prefix) {
     return checkSites(s, spec.siteUuids(), trustDomain, prefix + "site_ids")
         .call(() -> rejectSimilar(s, spec, null))
         .map(

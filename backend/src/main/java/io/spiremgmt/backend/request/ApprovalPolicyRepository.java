@@ -18,26 +18,45 @@ public class ApprovalPolicyRepository {
           + " rule_dns_names, rule_federates_with, revision, updated_by, updated_at"
           + " FROM approval_policy WHERE id = 1";
 
+  private static final String SITES =
+      "SELECT p.site_id, s.name, p.mode, p.approvals_required"
+          + " FROM site_approval_policies p JOIN sites s ON s.id = p.site_id";
+
   /** The policy as committed (a plain read). */
   public Uni<ApprovalPolicy> load(Mutiny.Session s) {
-    return load(s, RULES);
+    return load(s, RULES, null);
+  }
+
+  /**
+   * The policy as committed with only the settings of {@code sites} (what one change needs: every
+   * direct write asks, so it reads no other site's row).
+   */
+  public Uni<ApprovalPolicy> loadFor(Mutiny.Session s, List<UUID> sites) {
+    return load(s, RULES, sites);
   }
 
   /** The policy, its row locked for update (UpdateApprovalPolicy's revision check). */
   public Uni<ApprovalPolicy> lock(Mutiny.Session s) {
-    return load(s, RULES + " FOR UPDATE");
+    return load(s, RULES + " FOR UPDATE", null);
   }
 
-  private Uni<ApprovalPolicy> load(Mutiny.Session s, String rulesQuery) {
+  private Uni<ApprovalPolicy> load(Mutiny.Session s, String rulesQuery, List<UUID> only) {
+    Mutiny.SelectionQuery<Object[]> siteQuery =
+        s.createNativeQuery(
+            SITES
+                + (only == null
+                    ? ""
+                    : " WHERE p.site_id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))")
+                + " ORDER BY s.name COLLATE \"C\"",
+            Object[].class);
+    if (only != null) {
+      siteQuery.setParameter("ids", String.join(",", only.stream().map(UUID::toString).toList()));
+    }
     return s.createNativeQuery(rulesQuery, Object[].class)
         .getSingleResult()
         .chain(
             r ->
-                s.createNativeQuery(
-                        "SELECT p.site_id, s.name, p.mode, p.approvals_required"
-                            + " FROM site_approval_policies p JOIN sites s ON s.id = p.site_id"
-                            + " ORDER BY s.name COLLATE \"C\"",
-                        Object[].class)
+                siteQuery
                     .getResultList()
                     .map(
                         rows ->

@@ -39,19 +39,27 @@ public class ApprovalPolicyService implements ApprovalService {
   }
 
   /** Whether a caller's change counts as a Developer's: its access is namespace-scoped. */
-  static boolean developerChange(Caller caller) {
+  private static boolean developerChange(Caller caller) {
     return caller.access().kind() == Access.Kind.NAMESPACES;
+  }
+
+  /**
+   * The verdict on {@code caller} changing {@code before} into {@code after}, under the policy as
+   * committed (read in the session's transaction, only the touched sites' settings).
+   */
+  public Uni<PolicyEvaluator.Evaluation> evaluate(
+      Mutiny.Session s, Caller caller, EntrySpec before, EntrySpec after) {
+    return policies
+        .loadFor(s, PolicyEvaluator.touchedSites(before, after))
+        .map(policy -> PolicyEvaluator.evaluate(policy, developerChange(caller), before, after));
   }
 
   @Override
   public Uni<List<String>> checkDirect(
       Mutiny.Session s, Caller caller, EntrySpec before, EntrySpec after) {
-    return policies
-        .load(s)
+    return evaluate(s, caller, before, after)
         .map(
-            policy -> {
-              PolicyEvaluator.Evaluation verdict =
-                  PolicyEvaluator.evaluate(policy, developerChange(caller), before, after);
+            verdict -> {
               if (!verdict.required()) {
                 return List.of();
               }

@@ -52,7 +52,7 @@ public class EntryRequestService {
 
   private final Mutiny.SessionFactory sessions;
   private final EntryRequestRepository requests;
-  private final ApprovalPolicyRepository policies;
+  private final ApprovalPolicyService policy;
   private final EntryService entries;
   private final AuditRepository audit;
   private final RequestMetrics metrics;
@@ -61,14 +61,14 @@ public class EntryRequestService {
   EntryRequestService(
       Mutiny.SessionFactory sessions,
       EntryRequestRepository requests,
-      ApprovalPolicyRepository policies,
+      ApprovalPolicyService policy,
       EntryService entries,
       AuditRepository audit,
       RequestMetrics metrics,
       RequestConfig config) {
     this.sessions = sessions;
     this.requests = requests;
-    this.policies = policies;
+    this.policy = policy;
     this.entries = entries;
     this.audit = audit;
     this.metrics = metrics;
@@ -162,16 +162,10 @@ public class EntryRequestService {
                 prepare(s, caller.access(), change, entryId, now)
                     .chain(
                         prepared ->
-                            policies
-                                .load(s)
+                            policy
+                                .evaluate(s, caller, prepared.beforeSpec(), prepared.after())
                                 .chain(
-                                    policy -> {
-                                      PolicyEvaluator.Evaluation verdict =
-                                          PolicyEvaluator.evaluate(
-                                              policy,
-                                              ApprovalPolicyService.developerChange(caller),
-                                              prepared.beforeSpec(),
-                                              prepared.after());
+                                    verdict -> {
                                       EntryRequestEntity r =
                                           newRequest(
                                               caller,
@@ -368,16 +362,7 @@ public class EntryRequestService {
           tx.markForRollback();
           return prepare(s, caller.access(), change, entryId, now)
               .chain(
-                  prepared ->
-                      policies
-                          .load(s)
-                          .map(
-                              policy ->
-                                  PolicyEvaluator.evaluate(
-                                      policy,
-                                      ApprovalPolicyService.developerChange(caller),
-                                      prepared.beforeSpec(),
-                                      prepared.after())))
+                  prepared -> policy.evaluate(s, caller, prepared.beforeSpec(), prepared.after()))
               .map(verdict -> new Preview(List.copyOf(problems), verdict))
               .onFailure(ApiException.class)
               .recoverWithItem(

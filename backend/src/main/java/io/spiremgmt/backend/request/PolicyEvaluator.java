@@ -51,13 +51,7 @@ public final class PolicyEvaluator {
    */
   public static Evaluation evaluate(
       ApprovalPolicy policy, boolean developerChange, EntrySpec before, EntrySpec after) {
-    Set<UUID> sites = new LinkedHashSet<>();
-    if (before != null) {
-      sites.addAll(before.siteUuids());
-    }
-    if (after != null) {
-      sites.addAll(after.siteUuids());
-    }
+    List<UUID> sites = touchedSites(before, after);
     Map<UUID, ApprovalPolicy.SitePolicy> bySite = new HashMap<>();
     policy.sites().forEach(p -> bySite.put(p.siteId(), p));
     List<String> reasons = new ArrayList<>();
@@ -85,6 +79,18 @@ public final class PolicyEvaluator {
       }
     }
     return new Evaluation(List.copyOf(reasons), approvals, List.copyOf(sites));
+  }
+
+  /** The sites a change touches: the entry's before it and after it (either may be null). */
+  public static List<UUID> touchedSites(EntrySpec before, EntrySpec after) {
+    Set<UUID> sites = new LinkedHashSet<>();
+    if (before != null) {
+      sites.addAll(before.siteUuids());
+    }
+    if (after != null) {
+      sites.addAll(after.siteUuids());
+    }
+    return List.copyOf(sites);
   }
 
   private static void rules(

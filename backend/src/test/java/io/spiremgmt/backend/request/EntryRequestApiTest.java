@@ -881,15 +881,21 @@ class EntryRequestApiTest {
   @Test
   void theGaugesCountPendingRequestsPerSite() {
     Site site = siteUnder(ApprovalMode.APPROVAL_MODE_ALL_CHANGES, 1);
-    Api.requests(developer).submitEntryRequest(create(devEntry("/g1", site.getId())));
+    EntryRequest old =
+        Api.requests(developer).submitEntryRequest(create(devEntry("/g1", site.getId())));
     Api.requests(developer).submitEntryRequest(create(devEntry("/g2", site.getId())));
+    // The first was submitted two hours ago (still pending: it expires after 7 days).
+    DbProbe.execute(
+        "UPDATE entry_requests SET created_at = now() - interval '2 hours' WHERE id = '"
+            + old.getId()
+            + "'");
     sweeper.sweep().await().indefinitely();
     assertThat(
             io.spiremgmt.backend.support.Metrics.gauge(
                 "entry_requests_pending{site=\"" + site.getId() + "\"}"))
         .isEqualTo(2.0);
     assertThat(io.spiremgmt.backend.support.Metrics.gauge("entry_requests_oldest_pending_seconds"))
-        .isGreaterThanOrEqualTo(0.0);
+        .isGreaterThanOrEqualTo(7200.0);
   }
 
   @Test
