@@ -11,7 +11,9 @@
 #   at v0.0.0 with replace directives to ./staging that only apply inside that repository. A throwaway module
 #   replaces each of them with the published k8s.io/<name> at the matching v0.<minor>.<patch> release.
 # - etcd's server module is itself the `etcd` command (package main at its root).
-# - A cold build takes about N minutes on 2 shared cores (see README, Testing); binaries are cached after.
+# - Measured cold here (2 cores shared with five other builds): kube-apiserver and kubectl 42 min (13 CPU-
+#   minutes, with part of the Go build cache already warm), etcd 3 min, kustomize 3 min; cached after. The
+#   binaries: kube-apiserver 170 MB, kubectl 88 MB.
 set -euo pipefail
 
 k8s_version="${K8S_VERSION:-v1.37.2}"
@@ -54,7 +56,13 @@ build_kubernetes() {
     go mod edit -require "k8s.io/kubernetes@$k8s_version"
     go mod edit -tool k8s.io/kubernetes/cmd/kube-apiserver -tool k8s.io/kubernetes/cmd/kubectl
     go mod tidy
-    go build -o "$work/kbin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+    # The version the binaries report (a build outside the repository's own scripts has none), for the
+    # API server's /version and kubectl's version check.
+    minor="${k8s_version#v1.}" minor="${minor%%.*}" ldflags=""
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    done
+    go build -ldflags "$ldflags" -o "$work/kbin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
   ) >&2
   mv "$work/kbin/kube-apiserver" "$k8s_dir/kube-apiserver.tmp" && mv "$k8s_dir/kube-apiserver.tmp" "$k8s_dir/kube-apiserver"
   mv "$work/kbin/kubectl" "$k8s_dir/kubectl.tmp" && mv "$k8s_dir/kubectl.tmp" "$k8s_dir/kubectl"
