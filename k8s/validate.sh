@@ -7,8 +7,12 @@
 # `kubectl apply --server-side --dry-run=server`. An overlay fails on any error, and on any warning (the
 # API server warns, for example, about a pod template that breaks the namespace's Pod Security Standard).
 #
+# Every environment variable the backend's and the agent's containers get must be a setting README.md's
+# configuration tables name.
+#
 # Then proves the check can fail: broken copies of the production overlay (a CloudNativePG field outside its
-# schema; a container that may run as root) must be refused with the API server's own message.
+# schema; a setting the service does not have; a container that may run as root) must be refused, with the
+# API server's own message where it is the API server that refuses.
 #
 # usage: k8s/validate.sh [overlay-dir ...]     (default: k8s/overlays/dev, production, site-example)
 # Needs: Go (first run builds the tools, see tools/k8s/install.sh), openssl, unshare and ip (root).
@@ -127,7 +131,28 @@ rest = [d for d in docs if d["kind"] != "Namespace"]
 yaml.safe_dump_all(ns, open(f"{out}/namespaces.yaml", "w"))
 yaml.safe_dump_all(rest, open(f"{out}/objects.yaml", "w"))
 print(f"{len(docs)} objects ({len(ns)} namespaces)", file=open(f"{out}/count", "w"))
+# The environment variables given to the project's own containers (backend, agent): their env and the
+# ConfigMaps they take whole (envFrom). Each must be a setting README.md's configuration tables name.
+maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+names = set()
+for d in docs:
+    pod = d.get("spec", {}).get("template", {}).get("spec", {})
+    for c in pod.get("containers", []):
+        if c["name"] not in ("backend", "agent"):
+            continue
+        names.update(e["name"] for e in c.get("env", []))
+        for ref in c.get("envFrom", []):
+            names.update(maps.get(ref.get("configMapRef", {}).get("name"), {}).keys())
+open(f"{out}/env-names", "w").write("".join(n + "\n" for n in sorted(names)))
 PY
+  local name unknown=()
+  while read -r name; do
+    grep -qF "\`$name\`" README.md || unknown+=("$name")
+  done <"$out/env-names"
+  if ((${#unknown[@]})); then
+    echo "not a setting of the service (README.md's configuration tables name none of these): ${unknown[*]}"
+    return 1
+  fi
   local rc=0
   if [[ -s "$out/namespaces.yaml" ]] && [[ "$(head -c 4 "$out/namespaces.yaml")" != "[]" ]]; then
     k apply --server-side --force-conflicts -f "$out/namespaces.yaml" >"$out/ns.out" 2>&1 || { cat "$out/ns.out"; return 1; }
@@ -170,6 +195,11 @@ if [[ "${VALIDATE_NEGATIVE:-true}" == true ]]; then
       - op: replace
         path: /spec/postgresql/synchronous/method
         value: all'
+  negative unknown-setting 'not a setting of the service (README.md'"'"'s configuration tables name none of these): SPIRE_MGMT_NO_SUCH_SETTING' '  - target: { kind: Deployment, name: spire-mgmt-backend }
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/env/-
+        value: { name: SPIRE_MGMT_NO_SUCH_SETTING, value: "1" }'
   negative pod-security 'would violate PodSecurity "restricted' '  - target: { kind: Deployment, name: spire-mgmt-backend }
     patch: |-
       - op: remove
