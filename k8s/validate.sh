@@ -14,7 +14,8 @@
 # schema; a setting the service does not have; a container that may run as root) must be refused, with the
 # API server's own message where it is the API server that refuses.
 #
-# usage: k8s/validate.sh [overlay-dir ...]     (default: k8s/overlays/dev, production, site-example)
+# usage: k8s/validate.sh [overlay-dir ...]     (default: k8s/overlays/dev, production, production-external-db,
+#                                               site-example)
 # Needs: Go (first run builds the tools, see tools/k8s/install.sh), openssl, unshare and ip (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ shift
 work="$1" apiserver="$2" kubectl="$3" etcd="$4" kustomize="$5"
 shift 5
 overlays=("$@")
-((${#overlays[@]})) || overlays=(k8s/overlays/dev k8s/overlays/production k8s/overlays/site-example)
+((${#overlays[@]})) || overlays=(k8s/overlays/dev k8s/overlays/production k8s/overlays/production-external-db k8s/overlays/site-example)
 pids=()
 cleanup() { # the API server first (it drains while etcd still answers), then etcd; 15 s each at most
   local pid i
