@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks and unit-tests the alert rules with promtool: extracts the rule groups (everything under `spec:`)
 # from the PrometheusRule in k8s/base/monitoring/prometheus-rule.yaml into a plain rule file, runs
-# `promtool check rules` on it and `promtool test rules` with k8s/base/monitoring/tests/*.yaml beside it.
+# `promtool check rules` on it and `promtool test rules` with k8s/base/monitoring/tests/*.yaml beside it; checks
+# that the Grafana dashboard's queries parse (`promtool check rules` on them as recording rules) and that every
+# alert has a `runbook_url` naming its section of docs/runbooks.md.
 #
 # usage: tools/prometheus/test-rules.sh [promtool]     (default: the one tools/prometheus/install.sh builds)
 set -euo pipefail
@@ -22,6 +24,25 @@ awk '
 
 cp "$monitoring"/tests/*.yaml "$work/"
 "$promtool" check rules "$work/spire-mgmt-rules.yaml"
+
+# The dashboard's queries parse too: each panel target's expr becomes a recording rule (JSON is YAML), with
+# Grafana's interval variables as 5m and its other variables ($site) as the regex .*.
+node -e '
+  const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const rules = [];
+  const walk = (panels) => (panels || []).forEach((p) => {
+    (p.targets || []).forEach((t) => t.expr && rules.push({
+      record: "dashboard:panel_" + p.id + "_" + t.refId.toLowerCase(),
+      expr: t.expr.replace(/\$__\w+|\$\{__\w+\}/g, "5m").replace(/\$\{?\w+\}?/g, ".*"),
+    }));
+    walk(p.panels);
+  });
+  walk(d.panels);
+  if (!rules.length) { console.error(process.argv[1] + ": no panel queries"); process.exit(1); }
+  console.log(JSON.stringify({ groups: [{ name: "grafana-dashboard", rules }] }, null, 1));
+' "$monitoring/grafana-dashboard.json" >"$work/dashboard-queries.yaml"
+echo "the dashboard's queries (as recording rules):"
+"$promtool" check rules "$work/dashboard-queries.yaml"
 "$promtool" test rules "$work"/*-test.yaml
 
 # Every alert names its runbook, a `## <AlertName>` section of docs/runbooks.md (anchor: the name in lower case).
