@@ -35,8 +35,6 @@ export interface SpireMgmtTransportOptions {
    * Leave it out when the route in front of the service attaches the token, as the Backstage backend plugin does.
    */
   token?: string | (() => string | undefined | Promise<string | undefined>);
-  /** Binary (default) or text (base64) gRPC-Web. */
-  useBinaryFormat?: boolean;
   /** More Connect interceptors (they see Connect errors; the clients map them afterwards). */
   interceptors?: Interceptor[];
 }
@@ -65,7 +63,8 @@ export function createSpireMgmtTransport(
   return createGrpcWebTransport({
     baseUrl: options.baseUrl,
     fetch: options.fetch,
-    useBinaryFormat: options.useBinaryFormat ?? true,
+    // Binary protobuf: the service speaks no JSON (Connect's other format). Connect has no gRPC-Web text mode.
+    useBinaryFormat: true,
     interceptors: [
       ...(options.token ? [bearerToken(options.token)] : []),
       ...(options.interceptors ?? []),
