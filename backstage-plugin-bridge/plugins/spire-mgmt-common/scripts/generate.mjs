@@ -59,15 +59,16 @@ const source = resolve(
 );
 const target = join(generated, 'errorReasons.ts');
 
-const java = readFileSync(source, 'utf8');
-const body = /public enum ErrorReason \{([\s\S]*?);\s*\n/.exec(java);
+// Comments dropped first, so none can end the constant list early or hide a constant.
+const java = readFileSync(source, 'utf8')
+  .replace(/\/\*[\s\S]*?\*\//g, '')
+  .replace(/\/\/.*$/gm, '');
+const body = /public enum ErrorReason \{([^;]*);/.exec(java);
 if (!body) {
   throw new Error(`${source}: no 'public enum ErrorReason { ... ;' found`);
 }
-// Constants only: drop comments, then every constant must read NAME(Status.Code.CODE).
+// Every constant must read NAME(Status.Code.CODE).
 const constants = body[1]
-  .replace(/\/\*[\s\S]*?\*\//g, '')
-  .replace(/\/\/.*$/gm, '')
   .split(',')
   .map(c => c.trim())
   .filter(c => c.length > 0);
