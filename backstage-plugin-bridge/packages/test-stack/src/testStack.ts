@@ -1,4 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  ChildProcess,
+  execFileSync,
+  spawn,
+  SpawnOptions,
+} from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -96,7 +101,24 @@ async function waitFor(
   }
 }
 
+const spawnErrors = new WeakMap<ChildProcess, Error>();
+
+/** Spawns `command`, keeping a failure to start it (e.g. no such file) for {@link alive} to report. */
+function start(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): ChildProcess {
+  const child = spawn(command, args, options);
+  child.once('error', e => spawnErrors.set(child, e));
+  return child;
+}
+
 function alive(process: ChildProcess, name: string, log: string): void {
+  const error = spawnErrors.get(process);
+  if (error) {
+    throw new ProcessExited(`${name} did not start: ${error.message}`);
+  }
   if (process.exitCode !== null || process.signalCode !== null) {
     throw new ProcessExited(
       `${name} exited (${process.exitCode ?? process.signalCode}); see ${log}`,
@@ -105,7 +127,12 @@ function alive(process: ChildProcess, name: string, log: string): void {
 }
 
 async function stopProcess(process: ChildProcess | undefined): Promise<void> {
-  if (!process || process.exitCode !== null || process.signalCode !== null) {
+  if (
+    !process ||
+    spawnErrors.has(process) ||
+    process.exitCode !== null ||
+    process.signalCode !== null
+  ) {
     return;
   }
   const exited = new Promise<void>(r => process.once('exit', () => r()));
@@ -215,7 +242,7 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
   };
   try {
     const backendOut = openSync(backendLog, 'a');
-    backend = spawn(
+    backend = start(
       java,
       [
         '-Djava.util.logging.manager=org.jboss.logmanager.LogManager',
@@ -254,7 +281,7 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
       envoyConfig(envoyPort, adminPort, backendPort, TEST_STACK_ORIGIN),
     );
     const envoyOut = openSync(envoyLog, 'a');
-    envoy = spawn(
+    envoy = start(
       envoyBinary(),
       [
         '-c',
