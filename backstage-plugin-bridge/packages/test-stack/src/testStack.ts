@@ -296,7 +296,9 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
     closeSync(envoyOut);
     const proxy = envoy;
     const healthy = `spire_mgmt_backend::127.0.0.1:${backendPort}::health_flags::healthy`;
-    await waitFor('Envoy', 30_000, async () => {
+    // Up to 90 s: envoy/envoy.yaml sets no no_traffic_interval, so when Envoy's first health check of a backend
+    // still warming up times out (2 s), the next comes after Envoy's default 60 s.
+    await waitFor('Envoy', 90_000, async () => {
       alive(proxy, 'Envoy', envoyLog);
       const res = await fetch(`http://127.0.0.1:${adminPort}/clusters`);
       return (await res.text()).includes(healthy);
