@@ -13,23 +13,20 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The {@code entry_request_events} log (migration V10), read in (xid, id) order behind the oldest
- * running transaction, as the sync event log is.
+ * The {@code entry_request_events} log (migration V10), read in id order up to its horizon
+ * (migration V12), as the sync event log is.
  */
 @ApplicationScoped
 public class EntryRequestEventRepository implements EventLogTail.Log {
   // Scans the next rows whatever the scope and says which ones the subscriber may see: the caller
   // advances past every row scanned.
   private static final String FETCH =
-      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin),"
-          + " s AS (SELECT * FROM entry_request_events e WHERE (e.xid, e.id) > ($1, $2)"
-          + " ORDER BY e.xid, e.id LIMIT $3)"
-          + " SELECT s.id, s.xid, s.request_id, s.event, s.actor, s.occurred_at,"
-          + " s.xid >= h.xmin AS held,"
+      "WITH s AS (SELECT * FROM entry_request_events e WHERE e.id > $1 ORDER BY e.id LIMIT $3)"
+          + " SELECT s.id, s.request_id, s.event, s.actor, s.occurred_at, s.id > $2 AS held,"
           + " ($4::text IS NULL OR r.requester_person = $4 OR r.namespaces && $5::text[])"
           + " AS wanted"
-          + " FROM s CROSS JOIN h LEFT JOIN entry_requests r ON r.id = s.request_id"
-          + " ORDER BY s.xid, s.id";
+          + " FROM s LEFT JOIN entry_requests r ON r.id = s.request_id"
+          + " ORDER BY s.id";
 
   private final Pool pool;
 
@@ -41,17 +38,16 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
    * One logged change of a request.
    *
    * @param id its id
-   * @param xid the writing transaction's id
    * @param requestId the request
    * @param event what happened
    * @param actor who did it
    * @param occurredAt when it was written
-   * @param heldBack whether an older transaction may still add events before it
+   * @param heldBack whether it lies above the horizon (a running transaction may still add events
+   *     before it)
    * @param wanted whether the subscriber may see the request
    */
   public record Event(
       long id,
-      long xid,
       UUID requestId,
       String event,
       String actor,
@@ -60,27 +56,45 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
       boolean wanted) {}
 
   @Override
-  public Uni<Long> oldestRunningXid() {
-    return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
+  public Uni<Long> horizon() {
+    return pool.query("SELECT event_log_horizon('entry_request_events_id_seq', 82) AS h")
         .execute()
-        .map(rows -> rows.iterator().next().getLong("xmin"));
+        .map(rows -> rows.iterator().next().getLong("h"));
   }
 
   @Override
-  public Uni<Boolean> contains(long xid, long id) {
-    return pool.preparedQuery(
-            "SELECT EXISTS (SELECT 1 FROM entry_request_events WHERE xid = $1 AND id = $2)")
-        .execute(Tuple.of(xid, id))
+  public Uni<Boolean> contains(long id) {
+    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM entry_request_events WHERE id = $1)")
+        .execute(Tuple.of(id))
         .map(rows -> rows.iterator().next().getBoolean(0));
   }
 
+  @Override
+  public Uni<Long> resumeFormer(long xid, long id) {
+    return horizon()
+        .chain(
+            h ->
+                pool.preparedQuery(
+                        "SELECT EXISTS (SELECT 1 FROM entry_request_events"
+                            + " WHERE xid = $1 AND id = $2) AS kept,"
+                            + " least((SELECT min(id) FROM entry_request_events"
+                            + " WHERE (xid, id) > ($1, $2)), $3 + 1) - 1 AS resume")
+                    .execute(Tuple.of(xid, id, h))
+                    .map(
+                        rows -> {
+                          Row r = rows.iterator().next();
+                          return r.getBoolean("kept") ? r.getLong("resume") : null;
+                        }));
+  }
+
   /**
-   * The next {@code limit} events after (xid, id), each marked whether a subscriber who is {@code
-   * person} with Developer namespaces {@code scope} sees it (a null person: every event).
+   * The next {@code limit} events after {@code id}, each marked whether it lies above {@code
+   * horizon} and whether a subscriber who is {@code person} with Developer namespaces {@code scope}
+   * sees it (a null person: every event).
    */
-  public Uni<List<Event>> after(long xid, long id, String person, String[] scope, int limit) {
+  public Uni<List<Event>> after(long id, long horizon, String person, String[] scope, int limit) {
     return pool.preparedQuery(FETCH)
-        .execute(Tuple.of(xid, id, limit, person, scope))
+        .execute(Tuple.of(id, horizon, limit, person, scope))
         .map(
             rows -> {
               List<Event> out = new ArrayList<>();
@@ -88,7 +102,6 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
                 out.add(
                     new Event(
                         r.getLong("id"),
-                        r.getLong("xid"),
                         r.getUUID("request_id"),
                         r.getString("event"),
                         r.getString("actor"),

@@ -55,6 +55,7 @@ public class EntryRequestStream {
                 "spire-mgmt.sync.max-streams-per-caller",
                 "points before the retained entry request log (events are kept 7 days); list"
                     + " the requests again and stream without a cursor"),
+            "r2",
             "r1",
             "entry_request_events",
             BATCH,
@@ -85,8 +86,8 @@ public class EntryRequestStream {
         caller,
         readiness,
         cursor,
-        (after, limit) ->
-            log.after(after.xid(), after.id(), person, namespaces, limit).chain(this::rows));
+        (after, horizon, limit) ->
+            log.after(after.id(), horizon, person, namespaces, limit).chain(this::rows));
   }
 
   /** The fetched events as rows, with the requests of those the subscriber is sent. */
@@ -110,7 +111,7 @@ public class EntryRequestStream {
                     e -> {
                       EntryRequestService.RequestView r = byId.get(e.requestId());
                       return new EventLogTail.Row<EntryRequestUpdate>(
-                          new EventLogTail.Position(e.xid(), e.id()),
+                          new EventLogTail.Position(e.id()),
                           e.heldBack(),
                           e.wanted() && r != null ? cursor -> toUpdate(e, r, cursor) : null);
                     })

@@ -18,11 +18,12 @@ import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * Follows an append-only event log (rows with the writing transaction's id {@code xid} and an
- * identity {@code id}) for each subscriber of a stream, woken by the log's NOTIFY on this replica's
- * LISTEN connection and by a slow timer (a notification lost while that connection reconnects is
- * made up for). Rows are delivered in (xid, id) order once every older transaction has finished,
- * which is what makes a cursor gap-free. StreamSyncUpdates and StreamEntryRequestUpdates are two
+ * Follows an append-only event log (rows with an increasing identity {@code id}) for each
+ * subscriber of a stream, woken by the log's NOTIFY on this replica's LISTEN connection and by a
+ * slow timer (a notification lost while that connection reconnects is made up for). Rows are
+ * delivered in id order up to the log's horizon: the highest id below which every transaction that
+ * wrote to the log has ended (migration V12), which is what makes a cursor gap-free without waiting
+ * for transactions that write no events. StreamSyncUpdates and StreamEntryRequestUpdates are two
  * such streams.
  *
  * <p>Bounded: a subscriber fetches its next batch only while its gRPC transport takes more ({@link
@@ -37,15 +38,15 @@ public final class EventLogTail<U> {
   private static final long SAFETY_POLL_MS = 5000;
   private static final long HELD_BACK_RETRY_MS = 20;
 
-  /** A position in the log: after the row (xid, id). */
-  public record Position(long xid, long id) {}
+  /** A position in the log: after the row {@code id}. */
+  public record Position(long id) {}
 
   /**
    * One row fetched for a subscriber.
    *
    * @param at its position
-   * @param heldBack whether an older transaction may still add rows before it (then it and every
-   *     later row of the batch wait)
+   * @param heldBack whether it lies above the horizon, where a running transaction may still add
+   *     rows before it (then it and every later row of the batch wait)
    * @param update the update to send, given the row's cursor; null when the subscriber is not sent
    *     this row
    */
@@ -54,17 +55,28 @@ public final class EventLogTail<U> {
   /** How a subscriber reads the log: the next rows after a position, at most {@code limit}. */
   @FunctionalInterface
   public interface Fetch<U> {
-    /** The next rows after {@code after}, in (xid, id) order. */
-    Uni<List<Row<U>>> after(Position after, int limit);
+    /**
+     * The next rows after {@code after}, in id order, those above {@code horizon} marked held back.
+     */
+    Uni<List<Row<U>>> after(Position after, long horizon, int limit);
   }
 
   /** What the log answers besides rows. */
   public interface Log {
-    /** The oldest transaction id still running: rows from it or later are in the future. */
-    Uni<Long> oldestRunningXid();
+    /**
+     * The highest id at or below which every transaction that wrote to the log has ended: a query
+     * started after this answer sees each such row or never will.
+     */
+    Uni<Long> horizon();
 
-    /** Whether the row (xid, id) is still in the log (not purged). */
-    Uni<Boolean> contains(long xid, long id);
+    /** Whether the row {@code id} is still in the log (not purged). */
+    Uni<Boolean> contains(long id);
+
+    /**
+     * Where a cursor of the former (xid, id) order resumes in id order: just before the first row
+     * it had not been sent, so it may repeat rows but skips none; null when its row was purged.
+     */
+    Uni<Long> resumeFormer(long xid, long id);
   }
 
   /**
@@ -81,6 +93,7 @@ public final class EventLogTail<U> {
   private final Names names;
   private final String cursorTag;
   private final Pattern cursorPattern;
+  private final Pattern formerCursorPattern;
   private final String channel;
   private final int batch;
   private final int maxPerCaller;
@@ -92,12 +105,13 @@ public final class EventLogTail<U> {
 
   /**
    * A tail of the log behind NOTIFY channel {@code channel}, whose cursors start with {@code
-   * cursorTag} (so one stream's cursor is refused by another), fetching {@code batch} rows at a
-   * time.
+   * cursorTag} (so one stream's cursor is refused by another; {@code formerCursorTag} marks the
+   * (xid, id) cursors before migration V12, still accepted), fetching {@code batch} rows at a time.
    */
   public EventLogTail(
       Names names,
       String cursorTag,
+      String formerCursorTag,
       String channel,
       int batch,
       int maxPerCaller,
@@ -106,8 +120,9 @@ public final class EventLogTail<U> {
       SiteWakeups wakeups) {
     this.names = names;
     this.cursorTag = cursorTag;
-    this.cursorPattern =
-        Pattern.compile(Pattern.quote(cursorTag) + ":(-?[0-9]{1,19}):([0-9]{1,19})");
+    this.cursorPattern = Pattern.compile(Pattern.quote(cursorTag) + ":([0-9]{1,19})");
+    this.formerCursorPattern =
+        Pattern.compile(Pattern.quote(formerCursorTag) + ":(-?[0-9]{1,19}):([0-9]{1,19})");
     this.channel = channel;
     this.batch = batch;
     this.maxPerCaller = maxPerCaller;
@@ -125,18 +140,22 @@ public final class EventLogTail<U> {
   String encode(Position p) {
     return Base64.getUrlEncoder()
         .withoutPadding()
-        .encodeToString(
-            (cursorTag + ":" + p.xid() + ":" + p.id()).getBytes(StandardCharsets.UTF_8));
+        .encodeToString((cursorTag + ":" + p.id()).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The position of a cursor text; INVALID_ARGUMENT naming {@code cursor} when it is not one. */
-  Position decode(String text) {
+  /** Where a cursor resumes; INVALID_ARGUMENT naming {@code cursor} when it is not one. */
+  private Uni<Position> resume(String text) {
     try {
-      Matcher m =
-          cursorPattern.matcher(
-              new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8));
+      String plain = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
+      Matcher m = cursorPattern.matcher(plain);
       if (m.matches()) {
-        return new Position(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+        Position p = new Position(Long.parseLong(m.group(1)));
+        return log.contains(p.id()).map(kept -> retained(kept ? p : null));
+      }
+      Matcher former = formerCursorPattern.matcher(plain);
+      if (former.matches()) {
+        return log.resumeFormer(Long.parseLong(former.group(1)), Long.parseLong(former.group(2)))
+            .map(id -> retained(id == null ? null : new Position(id)));
       }
     } catch (IllegalArgumentException e) {
       // Falls through to the error.
@@ -155,10 +174,10 @@ public final class EventLogTail<U> {
    */
   public Multi<U> follow(
       String caller, StreamReadiness.Readiness readiness, String cursor, Fetch<U> fetch) {
-    Position start = cursor.isEmpty() ? null : decode(cursor);
+    Uni<Position> start = cursor.isEmpty() ? null : resume(cursor);
     return wakeups
         .listenChannel(channel, payload -> followers.forEach(Follower::wake))
-        .chain(() -> start != null ? retained(start) : now())
+        .chain(() -> start != null ? start : now())
         .onItem()
         .transformToMulti(
             from ->
@@ -208,22 +227,19 @@ public final class EventLogTail<U> {
     perCaller.computeIfPresent(caller, (k, n) -> n <= 1 ? null : n - 1);
   }
 
-  /** {@code cursor} if its row is still in the log; else the rows after it were purged. */
-  private Uni<Position> retained(Position cursor) {
-    return log.contains(cursor.xid(), cursor.id())
-        .map(
-            kept -> {
-              if (!kept) {
-                throw ApiException.field(
-                    ErrorReason.CURSOR_EXPIRED, "cursor", names.expiredAdvice());
-              }
-              return cursor;
-            });
+  /**
+   * {@code at}, or CURSOR_EXPIRED when null: the cursor's row and the rows after it were purged.
+   */
+  private Position retained(Position at) {
+    if (at == null) {
+      throw ApiException.field(ErrorReason.CURSOR_EXPIRED, "cursor", names.expiredAdvice());
+    }
+    return at;
   }
 
   private Uni<Position> now() {
-    // Everything from a transaction still running (or yet to start) is in the future.
-    return log.oldestRunningXid().map(xmin -> new Position(xmin - 1, Long.MAX_VALUE));
+    // Every row above the horizon may still be written by a running transaction: the future.
+    return log.horizon().map(Position::new);
   }
 
   /** One subscriber's position and its fetch loop; fetches never overlap. */
@@ -257,7 +273,12 @@ public final class EventLogTail<U> {
       }
       fetching = true;
       again = false;
-      fetch.after(cursor, batch).subscribe().with(this::deliver, this::failed);
+      // The horizon first, then the rows in a later query: every row at or below it is visible
+      // then.
+      log.horizon()
+          .chain(horizon -> fetch.after(cursor, horizon, batch))
+          .subscribe()
+          .with(this::deliver, this::failed);
     }
 
     private void deliver(List<Row<U>> rows) {
@@ -283,7 +304,8 @@ public final class EventLogTail<U> {
       if (more) {
         wake();
       } else if (heldBack) {
-        // An older transaction is still running: look again shortly.
+        // A transaction writing to the log is still running: its commit NOTIFYs, and in case it
+        // rolls back (no NOTIFY) look again shortly.
         vertx.setTimer(HELD_BACK_RETRY_MS, t -> wake());
       }
     }

@@ -14,22 +14,20 @@ import java.util.UUID;
 
 /**
  * The {@code sync_events} log (migration V5), written by a trigger on every sync state change and
- * read in (xid, id) order behind the oldest running transaction.
+ * read in id order up to its horizon (migration V12): behind the transactions still writing events,
+ * not behind every transaction on the server.
  */
 @ApplicationScoped
 public class SyncEventRepository implements EventLogTail.Log {
   // Scans the next rows of the log whatever the filter, and says which ones the filter wants: the
   // caller advances past every row scanned, so a filter that rarely matches does not rescan.
   private static final String FETCH =
-      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin),"
-          + " s AS (SELECT * FROM sync_events e WHERE (e.xid, e.id) > ($1, $2)"
-          + " ORDER BY e.xid, e.id LIMIT $5)"
-          + " SELECT s.id, s.xid, s.entry_id, s.site_id, s.sync_state, s.revision, s.last_error,"
-          + " s.occurred_at, s.xid >= h.xmin AS held,"
+      "SELECT s.id, s.entry_id, s.site_id, s.sync_state, s.revision, s.last_error,"
+          + " s.occurred_at, s.id > $2 AS held,"
           + " (cardinality($3::uuid[]) = 0 OR s.site_id = ANY($3))"
           + " AND (cardinality($4::uuid[]) = 0 OR s.entry_id = ANY($4))"
           + " AND (NOT $6::boolean OR s.namespaces && $7::text[]) AS wanted"
-          + " FROM s, h ORDER BY s.xid, s.id";
+          + " FROM sync_events s WHERE s.id > $1 ORDER BY s.id LIMIT $5";
 
   private final Pool pool;
 
@@ -41,20 +39,19 @@ public class SyncEventRepository implements EventLogTail.Log {
    * One logged state change.
    *
    * @param id its id
-   * @param xid the writing transaction's id
    * @param entryId the entry
    * @param siteId the site
    * @param syncState the new state ({@code PENDING}, … , {@code REMOVED})
    * @param revision the entry's revision
    * @param lastError the site's last error, or null
    * @param occurredAt when it was written
-   * @param heldBack whether an older transaction may still add events before it
+   * @param heldBack whether it lies above the horizon (a running transaction may still add events
+   *     before it)
    * @param wanted whether the subscriber's filter (sites, entries, a Developer's namespaces)
    *     selects it
    */
   public record Event(
       long id,
-      long xid,
       UUID entryId,
       UUID siteId,
       String syncState,
@@ -65,32 +62,49 @@ public class SyncEventRepository implements EventLogTail.Log {
       boolean wanted) {}
 
   @Override
-  public Uni<Long> oldestRunningXid() {
-    return pool.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
+  public Uni<Long> horizon() {
+    return pool.query("SELECT event_log_horizon('sync_events_id_seq', 83) AS h")
         .execute()
-        .map(rows -> rows.iterator().next().getLong("xmin"));
+        .map(rows -> rows.iterator().next().getLong("h"));
   }
 
   @Override
-  public Uni<Boolean> contains(long xid, long id) {
-    return pool.preparedQuery(
-            "SELECT EXISTS (SELECT 1 FROM sync_events WHERE xid = $1 AND id = $2)")
-        .execute(Tuple.of(xid, id))
+  public Uni<Boolean> contains(long id) {
+    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM sync_events WHERE id = $1)")
+        .execute(Tuple.of(id))
         .map(rows -> rows.iterator().next().getBoolean(0));
   }
 
+  @Override
+  public Uni<Long> resumeFormer(long xid, long id) {
+    return horizon()
+        .chain(
+            h ->
+                pool.preparedQuery(
+                        "SELECT EXISTS (SELECT 1 FROM sync_events WHERE xid = $1 AND id = $2)"
+                            + " AS kept,"
+                            + " least((SELECT min(id) FROM sync_events WHERE (xid, id) > ($1, $2)),"
+                            + " $3 + 1) - 1 AS resume")
+                    .execute(Tuple.of(xid, id, h))
+                    .map(
+                        rows -> {
+                          Row r = rows.iterator().next();
+                          return r.getBoolean("kept") ? r.getLong("resume") : null;
+                        }));
+  }
+
   /**
-   * The next {@code limit} events after (xid, id) in (xid, id) order, each marked whether it is of
-   * the given sites and entries (empty: all) and, when {@code namespaces} is not null, of an entry
-   * with one of those namespaces when the event was written.
+   * The next {@code limit} events after {@code id} in id order, each marked whether it lies above
+   * {@code horizon}, whether it is of the given sites and entries (empty: all) and, when {@code
+   * namespaces} is not null, of an entry with one of those namespaces when the event was written.
    */
   public Uni<List<Event>> after(
-      long xid, long id, UUID[] sites, UUID[] entries, String[] namespaces, int limit) {
+      long id, long horizon, UUID[] sites, UUID[] entries, String[] namespaces, int limit) {
     return pool.preparedQuery(FETCH)
         .execute(
             Tuple.tuple()
-                .addLong(xid)
                 .addLong(id)
+                .addLong(horizon)
                 .addArrayOfUUID(sites)
                 .addArrayOfUUID(entries)
                 .addInteger(limit)
@@ -103,7 +117,6 @@ public class SyncEventRepository implements EventLogTail.Log {
                 out.add(
                     new Event(
                         r.getLong("id"),
-                        r.getLong("xid"),
                         r.getUUID("entry_id"),
                         r.getUUID("site_id"),
                         r.getString("sync_state"),

@@ -44,6 +44,7 @@ public class SyncEventStream {
                     + " spire-mgmt.sync.event-retention), so changes after it may be lost;"
                     + " read the current state with GetSyncStatus and stream again without a"
                     + " cursor"),
+            "e2",
             "e1",
             "sync_events",
             BATCH,
@@ -82,8 +83,8 @@ public class SyncEventStream {
         caller,
         readiness,
         cursor,
-        (after, limit) ->
-            log.after(after.xid(), after.id(), siteIds, entryIds, namespaces, limit)
+        (after, horizon, limit) ->
+            log.after(after.id(), horizon, siteIds, entryIds, namespaces, limit)
                 .invoke(events -> read.increment(events.size()))
                 .map(
                     events ->
@@ -91,7 +92,7 @@ public class SyncEventStream {
                             .map(
                                 e ->
                                     new EventLogTail.Row<SyncUpdate>(
-                                        new EventLogTail.Position(e.xid(), e.id()),
+                                        new EventLogTail.Position(e.id()),
                                         e.heldBack(),
                                         e.wanted() ? c -> toUpdate(e, c) : null))
                             .toList()));

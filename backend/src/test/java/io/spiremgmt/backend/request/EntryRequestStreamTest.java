@@ -113,6 +113,27 @@ class EntryRequestStreamTest {
   }
 
   @Test
+  void aTransactionLeftOpenOnAnotherTableDoesNotDelayAChange() throws Exception {
+    // Given an Operator's stream, and a session idle in a transaction holding a transaction id
+    BlockingQueue<Object> updates = subscribe(operator, "");
+    try (java.sql.Connection idle = io.spiremgmt.backend.support.DbProbe.connect()) {
+      idle.setAutoCommit(false);
+      try (java.sql.Statement st = idle.createStatement()) {
+        st.executeQuery("SELECT pg_current_xact_id()").close();
+      }
+
+      // When a Developer submits a request
+      EntryRequest p = submit(payments, "payments", "/open-tx");
+
+      // Then it is streamed while that transaction is still open
+      Object next = updates.poll(5, TimeUnit.SECONDS);
+      assertThat(next).isInstanceOf(EntryRequestUpdate.class);
+      assertThat(((EntryRequestUpdate) next).getEntryRequest().getId()).isEqualTo(p.getId());
+      idle.rollback();
+    }
+  }
+
+  @Test
   void aMalformedCursorIsRefused() throws Exception {
     BlockingQueue<Object> q = subscribe(operator, "not-a-cursor");
     Object first = q.poll(15, TimeUnit.SECONDS);

@@ -18,6 +18,7 @@ import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.api.v1.SyncOutcome;
 import io.spiremgmt.api.v1.SyncResult;
+import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncUpdate;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
@@ -162,6 +163,121 @@ class StreamSyncUpdatesTest {
     assertThat(take(updates, 2))
         .extracting(SyncUpdate::getEntryId)
         .containsExactly(slow.getId(), fast.getId());
+  }
+
+  @Test
+  void aTransactionLeftOpenOnAnotherTableDoesNotDelayDelivery() throws Exception {
+    // Given: a subscriber, and a session idle in a transaction that holds a transaction id and a
+    // write to another table
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()));
+    Site unrelated = Fixtures.site(token, td);
+    try (Connection idle = DbProbe.connect()) {
+      idle.setAutoCommit(false);
+      try (Statement st = idle.createStatement()) {
+        st.executeQuery("SELECT pg_current_xact_id()").close();
+        st.executeUpdate(
+            "UPDATE sites SET region = 'held open' WHERE id = '" + unrelated.getId() + "'");
+      }
+
+      // When
+      Entry e = create(token, entry(td, "/not-held-back", site.getId()));
+
+      // Then: delivered while that transaction is still open
+      SyncUpdate got = take(updates, 1, Duration.ofSeconds(5)).get(0);
+      assertThat(got.getEntryId()).isEqualTo(e.getId());
+      assertThat(got.getSyncState()).isEqualTo(SyncState.SYNC_STATE_PENDING);
+      idle.rollback();
+    }
+  }
+
+  @Test
+  void anEventOfAnOlderTransactionThatCommitsLastIsDeliveredOnceAfterTheOthers() throws Exception {
+    // Given: two entries, a subscriber, and a transaction that began (took its id) before the next
+    Entry early = create(token, entry(td, "/older-tx", site.getId()));
+    Entry later = create(token, entry(td, "/newer-tx", site.getId()));
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()));
+    SyncUpdate first;
+    try (Connection older = DbProbe.connect()) {
+      older.setAutoCommit(false);
+      try (Statement st = older.createStatement()) {
+        st.executeQuery("SELECT pg_current_xact_id()").close();
+
+        // When: a younger transaction changes "later" and commits, then the older one changes
+        // "early" and commits
+        report(later.getId(), 1, SyncOutcome.SYNC_OUTCOME_SYNCED, "y");
+        first = take(updates, 1, Duration.ofSeconds(5)).get(0);
+        st.executeUpdate(
+            "UPDATE workload_entry_sites SET sync_status = 'SYNCED', spire_entry_id = 'x'"
+                + " WHERE workload_entry_id = '"
+                + early.getId()
+                + "'");
+      }
+      older.commit();
+    }
+
+    // Then: each change once, the late commit after the other
+    SyncUpdate second = take(updates, 1).get(0);
+    assertThat(first.getEntryId()).isEqualTo(later.getId());
+    assertThat(second.getEntryId()).isEqualTo(early.getId());
+    assertThat(second.getSyncState()).isEqualTo(SyncState.SYNC_STATE_SYNCED);
+    assertThat(updates.poll(300, TimeUnit.MILLISECONDS)).isNull();
+
+    // And: a client resuming from the first update's cursor gets the late change, once
+    BlockingQueue<Object> resumed =
+        subscribe(request().addSiteIds(site.getId()).setCursor(first.getCursor()));
+    assertThat(take(resumed, 1))
+        .extracting(u -> u.getEntryId() + " " + u.getSyncState())
+        .containsExactly(early.getId() + " SYNC_STATE_SYNCED");
+    assertThat(resumed.poll(300, TimeUnit.MILLISECONDS)).isNull();
+  }
+
+  @Test
+  void aRolledBackWriteOfTheLogDoesNotHoldLaterChangesBack() throws Exception {
+    // Given: a subscriber, and a transaction that changed a site row and rolled back
+    Entry a = create(token, entry(td, "/rolled-back", site.getId()));
+    BlockingQueue<Object> updates = subscribe(request().addSiteIds(site.getId()));
+    try (Connection tx = DbProbe.connect()) {
+      tx.setAutoCommit(false);
+      try (Statement st = tx.createStatement()) {
+        st.executeUpdate(
+            "UPDATE workload_entry_sites SET sync_status = 'SYNCED', spire_entry_id = 'x'"
+                + " WHERE workload_entry_id = '"
+                + a.getId()
+                + "'");
+      }
+      tx.rollback();
+    }
+
+    // When
+    Entry b = create(token, entry(td, "/after-rollback", site.getId()));
+
+    // Then
+    assertThat(take(updates, 1, Duration.ofSeconds(5)))
+        .extracting(SyncUpdate::getEntryId)
+        .containsExactly(b.getId());
+  }
+
+  @Test
+  void aCursorFromBeforeTheIdOrderResumesWithoutSkipping() throws Exception {
+    // Given: a cursor of the former (xid, id) form at a change
+    Entry a = create(token, entry(td, "/former-a", site.getId()));
+    String xidAndId =
+        DbProbe.queryString(
+            "SELECT xid || ':' || id FROM sync_events WHERE entry_id = '" + a.getId() + "'");
+    String former =
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(("e1:" + xidAndId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Entry b = create(token, entry(td, "/former-b", site.getId()));
+
+    // When
+    BlockingQueue<Object> resumed = subscribe(request().addSiteIds(site.getId()).setCursor(former));
+
+    // Then
+    assertThat(take(resumed, 1))
+        .extracting(u -> u.getEntryId() + " " + u.getSyncState())
+        .containsExactly(b.getId() + " SYNC_STATE_PENDING");
+    assertThat(resumed.poll(300, TimeUnit.MILLISECONDS)).isNull();
   }
 
   @Test
@@ -383,9 +499,14 @@ class StreamSyncUpdatesTest {
   }
 
   private static List<SyncUpdate> take(BlockingQueue<Object> queue, int n) throws Exception {
+    return take(queue, n, Duration.ofSeconds(15));
+  }
+
+  private static List<SyncUpdate> take(BlockingQueue<Object> queue, int n, Duration wait)
+      throws Exception {
     List<SyncUpdate> out = new ArrayList<>();
     while (out.size() < n) {
-      Object next = queue.poll(15, TimeUnit.SECONDS);
+      Object next = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(next).as("update %d of %d", out.size() + 1, n).isNotNull();
       if (next instanceof Throwable t) {
         throw new AssertionError("stream failed", t);
