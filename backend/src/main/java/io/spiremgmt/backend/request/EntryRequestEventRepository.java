@@ -21,12 +21,15 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
   // Scans the next rows whatever the scope and says which ones the subscriber may see: the caller
   // advances past every row scanned.
   private static final String FETCH =
-      "WITH s AS (SELECT * FROM entry_request_events e WHERE e.id > $1 ORDER BY e.id LIMIT $3)"
-          + " SELECT s.id, s.request_id, s.event, s.actor, s.occurred_at, s.id > $2 AS held,"
-          + " ($4::text IS NULL OR r.requester_person = $4 OR r.namespaces && $5::text[])"
+      "WITH s AS (SELECT * FROM entry_request_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2)"
+          + " SELECT s.id, s.request_id, s.event, s.actor, s.occurred_at,"
+          + " ($3::text IS NULL OR r.requester_person = $3 OR r.namespaces && $4::text[])"
           + " AS wanted"
           + " FROM s LEFT JOIN entry_requests r ON r.id = s.request_id"
           + " ORDER BY s.id";
+
+  private static final String HORIZON =
+      "SELECT event_log_horizon('entry_request_events_id_seq', 82) AS h";
 
   private final Pool pool;
 
@@ -57,9 +60,7 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
 
   @Override
   public Uni<Long> horizon() {
-    return pool.query("SELECT event_log_horizon('entry_request_events_id_seq', 82) AS h")
-        .execute()
-        .map(rows -> rows.iterator().next().getLong("h"));
+    return pool.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h"));
   }
 
   @Override
@@ -88,29 +89,39 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
   }
 
   /**
-   * The next {@code limit} events after {@code id}, each marked whether it lies above {@code
-   * horizon} and whether a subscriber who is {@code person} with Developer namespaces {@code scope}
+   * The next {@code limit} events after {@code id}, each marked whether it lies above the log's
+   * horizon and whether a subscriber who is {@code person} with Developer namespaces {@code scope}
    * sees it (a null person: every event).
    */
-  public Uni<List<Event>> after(long id, long horizon, String person, String[] scope, int limit) {
-    return pool.preparedQuery(FETCH)
-        .execute(Tuple.of(id, horizon, limit, person, scope))
-        .map(
-            rows -> {
-              List<Event> out = new ArrayList<>();
-              for (Row r : rows) {
-                out.add(
-                    new Event(
-                        r.getLong("id"),
-                        r.getUUID("request_id"),
-                        r.getString("event"),
-                        r.getString("actor"),
-                        r.getOffsetDateTime("occurred_at").toInstant(),
-                        r.getBoolean("held"),
-                        Boolean.TRUE.equals(r.getBoolean("wanted"))));
-              }
-              return out;
-            });
+  public Uni<List<Event>> after(long id, String person, String[] scope, int limit) {
+    // Both sent at once on one connection, so one round trip: the server runs the horizon first,
+    // and the fetch, a later statement with a later snapshot, sees every row at or below it.
+    return pool.withConnection(
+        c ->
+            Uni.combine()
+                .all()
+                .unis(
+                    c.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h")),
+                    c.preparedQuery(FETCH).execute(Tuple.of(id, limit, person, scope)))
+                .asTuple()
+                .map(
+                    t -> {
+                      long horizon = t.getItem1();
+                      List<Event> out = new ArrayList<>();
+                      for (Row r : t.getItem2()) {
+                        long at = r.getLong("id");
+                        out.add(
+                            new Event(
+                                at,
+                                r.getUUID("request_id"),
+                                r.getString("event"),
+                                r.getString("actor"),
+                                r.getOffsetDateTime("occurred_at").toInstant(),
+                                at > horizon,
+                                Boolean.TRUE.equals(r.getBoolean("wanted"))));
+                      }
+                      return out;
+                    }));
   }
 
   /** Deletes events older than {@code retention}; how many. */

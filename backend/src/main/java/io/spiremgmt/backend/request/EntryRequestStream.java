@@ -86,8 +86,7 @@ public class EntryRequestStream {
         caller,
         readiness,
         cursor,
-        (after, horizon, limit) ->
-            log.after(after.id(), horizon, person, namespaces, limit).chain(this::rows));
+        (after, limit) -> log.after(after.id(), person, namespaces, limit).chain(this::rows));
   }
 
   /** The fetched events as rows, with the requests of those the subscriber is sent. */

@@ -56,9 +56,11 @@ public final class EventLogTail<U> {
   @FunctionalInterface
   public interface Fetch<U> {
     /**
-     * The next rows after {@code after}, in id order, those above {@code horizon} marked held back.
+     * The next rows after {@code after}, in id order, those above the log's horizon marked held
+     * back: the horizon read first, the rows by a later statement (whose snapshot sees every row at
+     * or below it).
      */
-    Uni<List<Row<U>>> after(Position after, long horizon, int limit);
+    Uni<List<Row<U>>> after(Position after, int limit);
   }
 
   /** What the log answers besides rows. */
@@ -273,12 +275,7 @@ public final class EventLogTail<U> {
       }
       fetching = true;
       again = false;
-      // The horizon first, then the rows in a later query: every row at or below it is visible
-      // then.
-      log.horizon()
-          .chain(horizon -> fetch.after(cursor, horizon, batch))
-          .subscribe()
-          .with(this::deliver, this::failed);
+      fetch.after(cursor, batch).subscribe().with(this::deliver, this::failed);
     }
 
     private void deliver(List<Row<U>> rows) {

@@ -23,11 +23,13 @@ public class SyncEventRepository implements EventLogTail.Log {
   // caller advances past every row scanned, so a filter that rarely matches does not rescan.
   private static final String FETCH =
       "SELECT s.id, s.entry_id, s.site_id, s.sync_state, s.revision, s.last_error,"
-          + " s.occurred_at, s.id > $2 AS held,"
-          + " (cardinality($3::uuid[]) = 0 OR s.site_id = ANY($3))"
-          + " AND (cardinality($4::uuid[]) = 0 OR s.entry_id = ANY($4))"
-          + " AND (NOT $6::boolean OR s.namespaces && $7::text[]) AS wanted"
-          + " FROM sync_events s WHERE s.id > $1 ORDER BY s.id LIMIT $5";
+          + " s.occurred_at,"
+          + " (cardinality($2::uuid[]) = 0 OR s.site_id = ANY($2))"
+          + " AND (cardinality($3::uuid[]) = 0 OR s.entry_id = ANY($3))"
+          + " AND (NOT $5::boolean OR s.namespaces && $6::text[]) AS wanted"
+          + " FROM sync_events s WHERE s.id > $1 ORDER BY s.id LIMIT $4";
+
+  private static final String HORIZON = "SELECT event_log_horizon('sync_events_id_seq', 83) AS h";
 
   private final Pool pool;
 
@@ -63,9 +65,7 @@ public class SyncEventRepository implements EventLogTail.Log {
 
   @Override
   public Uni<Long> horizon() {
-    return pool.query("SELECT event_log_horizon('sync_events_id_seq', 83) AS h")
-        .execute()
-        .map(rows -> rows.iterator().next().getLong("h"));
+    return pool.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h"));
   }
 
   @Override
@@ -95,39 +95,49 @@ public class SyncEventRepository implements EventLogTail.Log {
 
   /**
    * The next {@code limit} events after {@code id} in id order, each marked whether it lies above
-   * {@code horizon}, whether it is of the given sites and entries (empty: all) and, when {@code
+   * the log's horizon, whether it is of the given sites and entries (empty: all) and, when {@code
    * namespaces} is not null, of an entry with one of those namespaces when the event was written.
    */
   public Uni<List<Event>> after(
-      long id, long horizon, UUID[] sites, UUID[] entries, String[] namespaces, int limit) {
-    return pool.preparedQuery(FETCH)
-        .execute(
-            Tuple.tuple()
-                .addLong(id)
-                .addLong(horizon)
-                .addArrayOfUUID(sites)
-                .addArrayOfUUID(entries)
-                .addInteger(limit)
-                .addBoolean(namespaces != null)
-                .addArrayOfString(namespaces == null ? new String[0] : namespaces))
-        .map(
-            rows -> {
-              List<Event> out = new ArrayList<>();
-              for (Row r : rows) {
-                out.add(
-                    new Event(
-                        r.getLong("id"),
-                        r.getUUID("entry_id"),
-                        r.getUUID("site_id"),
-                        r.getString("sync_state"),
-                        r.getLong("revision"),
-                        r.getString("last_error"),
-                        r.getOffsetDateTime("occurred_at").toInstant(),
-                        r.getBoolean("held"),
-                        r.getBoolean("wanted")));
-              }
-              return out;
-            });
+      long id, UUID[] sites, UUID[] entries, String[] namespaces, int limit) {
+    Tuple args =
+        Tuple.tuple()
+            .addLong(id)
+            .addArrayOfUUID(sites)
+            .addArrayOfUUID(entries)
+            .addInteger(limit)
+            .addBoolean(namespaces != null)
+            .addArrayOfString(namespaces == null ? new String[0] : namespaces);
+    // Both sent at once on one connection, so one round trip: the server runs the horizon first,
+    // and the fetch, a later statement with a later snapshot, sees every row at or below it.
+    return pool.withConnection(
+        c ->
+            Uni.combine()
+                .all()
+                .unis(
+                    c.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h")),
+                    c.preparedQuery(FETCH).execute(args))
+                .asTuple()
+                .map(
+                    t -> {
+                      long horizon = t.getItem1();
+                      List<Event> out = new ArrayList<>();
+                      for (Row r : t.getItem2()) {
+                        long at = r.getLong("id");
+                        out.add(
+                            new Event(
+                                at,
+                                r.getUUID("entry_id"),
+                                r.getUUID("site_id"),
+                                r.getString("sync_state"),
+                                r.getLong("revision"),
+                                r.getString("last_error"),
+                                r.getOffsetDateTime("occurred_at").toInstant(),
+                                at > horizon,
+                                r.getBoolean("wanted")));
+                      }
+                      return out;
+                    }));
   }
 
   /** Deletes events older than {@code retention}; how many. */

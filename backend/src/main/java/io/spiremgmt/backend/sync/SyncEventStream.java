@@ -83,8 +83,8 @@ public class SyncEventStream {
         caller,
         readiness,
         cursor,
-        (after, horizon, limit) ->
-            log.after(after.id(), horizon, siteIds, entryIds, namespaces, limit)
+        (after, limit) ->
+            log.after(after.id(), siteIds, entryIds, namespaces, limit)
                 .invoke(events -> read.increment(events.size()))
                 .map(
                     events ->
