@@ -99,12 +99,21 @@ final class Cluster implements AutoCloseable {
 
   /** Starts another backend replica on the same database; its index in {@link #backend(int)}. */
   int startBackend() throws Exception {
+    return startBackend(Map.of());
+  }
+
+  /**
+   * Like {@link #startBackend()}, with {@code extra} settings (e.g. the SVID mTLS mode's {@code
+   * spire-mgmt.auth.mtls.*}).
+   */
+  int startBackend(Map<String, String> extra) throws Exception {
     Map<String, String> props = backendProperties();
     // Plaintext and a test issuer: not the production profile, whose guard refuses both (proven in
     // PackagedCliTest).
     props.put("quarkus.profile", "e2e");
     // Short leases so a failover happens within seconds.
     props.put("spire-mgmt.sync.lease-ttl", "3s");
+    props.putAll(extra);
     backends.add(
         JavaProcess.start(
             "backend-" + backends.size(), Path.of(System.getProperty("e2e.backend.jar")), props));

@@ -6,10 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
-import io.restassured.config.EncoderConfig;
-import io.restassured.config.RestAssuredConfig;
 import io.restassured.response.Response;
-import io.restassured.specification.RequestSpecification;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.Entry;
@@ -31,8 +28,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,7 +79,7 @@ class EnvoyGrpcWebTest {
 
     // When
     Response r =
-        grpcWeb(GrpcWeb.BINARY)
+        GrpcWeb.request(envoy.url(), GrpcWeb.BINARY)
             .header("authorization", "Bearer " + admin)
             .body(body)
             .post(LIST_SITES);
@@ -118,7 +113,7 @@ class EnvoyGrpcWebTest {
 
     // When
     Response r =
-        grpcWeb(GrpcWeb.TEXT)
+        GrpcWeb.request(envoy.url(), GrpcWeb.TEXT)
             .header("authorization", "Bearer " + admin)
             .body(body.getBytes(StandardCharsets.US_ASCII))
             .post(LIST_SITES);
@@ -142,7 +137,7 @@ class EnvoyGrpcWebTest {
 
     // When
     Response r =
-        grpcWeb(GrpcWeb.BINARY)
+        GrpcWeb.request(envoy.url(), GrpcWeb.BINARY)
             .header("authorization", "Bearer " + admin)
             .header("Origin", ORIGIN)
             .body(body)
@@ -150,10 +145,10 @@ class EnvoyGrpcWebTest {
 
     // Then: INVALID_ARGUMENT with the ErrorInfo naming the reason and the field
     assertThat(r.statusCode()).isEqualTo(200);
-    Map<String, String> status = grpcStatus(r);
+    Map<String, String> status = GrpcWeb.status(r);
     assertThat(status).containsEntry("grpc-status", "3");
     assertThat(status.get("grpc-message")).contains("not-a-uuid");
-    ErrorInfo info = errorInfo(status.get("grpc-status-details-bin"));
+    ErrorInfo info = GrpcWeb.errorInfo(status.get("grpc-status-details-bin"));
     assertThat(info.getReason()).isEqualTo("INVALID_ID");
     assertThat(info.getDomain()).isEqualTo("spire-mgmt.io");
     assertThat(info.getMetadataMap()).containsEntry("field", "id");
@@ -169,10 +164,10 @@ class EnvoyGrpcWebTest {
     byte[] body = GrpcWeb.frame(ListSitesRequest.getDefaultInstance().toByteArray());
 
     // When
-    Response r = grpcWeb(GrpcWeb.BINARY).body(body).post(LIST_SITES);
+    Response r = GrpcWeb.request(envoy.url(), GrpcWeb.BINARY).body(body).post(LIST_SITES);
 
     // Then: UNAUTHENTICATED, no data
-    Map<String, String> status = grpcStatus(r);
+    Map<String, String> status = GrpcWeb.status(r);
     assertThat(status).containsEntry("grpc-status", "16");
     assertThat(GrpcWeb.parse(r.asByteArray()).messages()).isEmpty();
   }
@@ -273,57 +268,6 @@ class EnvoyGrpcWebTest {
         .header("Access-Control-Request-Method", "POST")
         .header("Access-Control-Request-Headers", "content-type,x-grpc-web,authorization")
         .options(LIST_SITES);
-  }
-
-  /** A gRPC-Web request in {@code contentType} as a browser client sends it, to Envoy. */
-  private static RequestSpecification grpcWeb(String contentType) {
-    return given()
-        .config(
-            RestAssuredConfig.config()
-                .encoderConfig(
-                    EncoderConfig.encoderConfig()
-                        .appendDefaultContentCharsetToContentTypeIfUndefined(false)))
-        .baseUri(envoy.url())
-        .contentType(contentType)
-        .accept(contentType)
-        .header("x-grpc-web", "1")
-        .header("x-user-agent", "grpc-web-javascript/0.1");
-  }
-
-  /**
-   * The call's grpc-status, grpc-message and grpc-status-details-bin: from the trailer frame, or
-   * from the response headers when the backend answered with trailers only (a browser client reads
-   * both).
-   */
-  private static Map<String, String> grpcStatus(Response r) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String name : List.of("grpc-status", "grpc-message", "grpc-status-details-bin")) {
-      if (r.header(name) != null) {
-        out.put(name, r.header(name));
-      }
-    }
-    byte[] body = r.asByteArray();
-    String type = r.contentType() == null ? "" : r.contentType();
-    out.putAll(
-        GrpcWeb.parse(
-                type.startsWith(GrpcWeb.TEXT)
-                    ? GrpcWeb.decodeText(new String(body, StandardCharsets.US_ASCII))
-                    : body)
-            .trailers());
-    return out;
-  }
-
-  /** The ErrorInfo in a grpc-status-details-bin value (a base64 google.rpc.Status). */
-  private static ErrorInfo errorInfo(String detailsBin) throws InvalidProtocolBufferException {
-    assertThat(detailsBin).as("grpc-status-details-bin").isNotNull();
-    com.google.rpc.Status status =
-        com.google.rpc.Status.parseFrom(Base64.getDecoder().decode(detailsBin));
-    for (com.google.protobuf.Any detail : status.getDetailsList()) {
-      if (detail.is(ErrorInfo.class)) {
-        return detail.unpack(ErrorInfo.class);
-      }
-    }
-    throw new AssertionError("no ErrorInfo in " + status);
   }
 
   private static Site createSite() {

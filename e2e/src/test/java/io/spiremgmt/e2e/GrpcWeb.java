@@ -1,6 +1,15 @@
 package io.spiremgmt.e2e;
 
+import static io.restassured.RestAssured.given;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.restassured.config.EncoderConfig;
+import io.restassured.config.RestAssuredConfig;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 import java.io.ByteArrayOutputStream;
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,6 +83,65 @@ final class GrpcWeb {
       }
     }
     return new Frames(messages, trailers);
+  }
+
+  /**
+   * A gRPC-Web request in {@code contentType} as a browser client sends it, to {@code baseUri} (an
+   * Envoy listener), with REST Assured.
+   */
+  static RequestSpecification request(String baseUri, String contentType) {
+    return given()
+        .config(
+            RestAssuredConfig.config()
+                .encoderConfig(
+                    EncoderConfig.encoderConfig()
+                        .appendDefaultContentCharsetToContentTypeIfUndefined(false)))
+        .baseUri(baseUri)
+        .contentType(contentType)
+        .accept(contentType)
+        .header("x-grpc-web", "1")
+        .header("x-user-agent", "grpc-web-javascript/0.1");
+  }
+
+  /**
+   * The call's grpc-status, grpc-message and grpc-status-details-bin: from the trailer frame, or
+   * from the response headers when the backend (or Envoy) answered with trailers only (a browser
+   * client reads both).
+   */
+  static Map<String, String> status(Response r) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : List.of("grpc-status", "grpc-message", "grpc-status-details-bin")) {
+      if (r.header(name) != null) {
+        out.put(name, r.header(name));
+      }
+    }
+    byte[] body = r.asByteArray();
+    String type = r.contentType() == null ? "" : r.contentType();
+    out.putAll(
+        parse(
+                type.startsWith(TEXT)
+                    ? decodeText(new String(body, StandardCharsets.US_ASCII))
+                    : body)
+            .trailers());
+    // grpc-message is percent-encoded (gRPC over HTTP/2); '+' stays as it is.
+    out.computeIfPresent(
+        "grpc-message", (k, v) -> URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8));
+    return out;
+  }
+
+  /** The ErrorInfo in a grpc-status-details-bin value (a base64 google.rpc.Status). */
+  static ErrorInfo errorInfo(String detailsBin) throws InvalidProtocolBufferException {
+    if (detailsBin == null) {
+      throw new AssertionError("no grpc-status-details-bin");
+    }
+    com.google.rpc.Status status =
+        com.google.rpc.Status.parseFrom(Base64.getDecoder().decode(detailsBin));
+    for (com.google.protobuf.Any detail : status.getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
+        return detail.unpack(ErrorInfo.class);
+      }
+    }
+    throw new AssertionError("no ErrorInfo in " + status);
   }
 
   /** The data frames' messages and the trailer frame's headers (lower-case names), if any. */

@@ -184,8 +184,9 @@ final class JavaProcess implements AutoCloseable {
 
   /** GET {@code path} on the process's HTTP port; the body. */
   String get(String path) throws IOException, InterruptedException {
-    return HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
+    return (tls() ? PROBE_TLS : HTTP)
+        .send(
+            HttpRequest.newBuilder(URI.create(baseUrl() + path))
                 .timeout(Duration.ofSeconds(5))
                 .build(),
             HttpResponse.BodyHandlers.ofString())
@@ -228,6 +229,15 @@ final class JavaProcess implements AutoCloseable {
             .start();
   }
 
+  /** Whether the process serves HTTPS only (a backend in SVID mTLS mode). */
+  private boolean tls() {
+    return properties.containsKey("spire-mgmt.auth.mtls.workload-api-socket");
+  }
+
+  private String baseUrl() {
+    return (tls() ? "https" : "http") + "://localhost:" + httpPort;
+  }
+
   /** Waits until {@code /q/health/ready} answers 200; fails at once if the process exits. */
   private void awaitReady() throws IOException {
     Path log = log();
@@ -253,11 +263,9 @@ final class JavaProcess implements AutoCloseable {
     if (!process.isAlive()) {
       throw new IllegalStateException(name + " exited; see " + log);
     }
-    boolean tls = properties.containsKey("spire-mgmt.auth.mtls.workload-api-socket");
-    URI health =
-        URI.create((tls ? "https" : "http") + "://localhost:" + httpPort + "/q/health/ready");
+    URI health = URI.create(baseUrl() + "/q/health/ready");
     try {
-      return (tls ? PROBE_TLS : HTTP)
+      return (tls() ? PROBE_TLS : HTTP)
               .send(
                   HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
                   HttpResponse.BodyHandlers.discarding())
