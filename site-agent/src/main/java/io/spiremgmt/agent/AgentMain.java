@@ -1,6 +1,8 @@
 package io.spiremgmt.agent;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -34,6 +36,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class AgentMain implements QuarkusApplication {
   @Inject AgentConfig config;
   @Inject MeterRegistry registry;
+  @Inject OpenTelemetry telemetry;
 
   @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev")
   String version;
@@ -66,8 +69,11 @@ public class AgentMain implements QuarkusApplication {
     }
     String instance = config.instanceId().orElseGet(AgentMain::defaultInstanceId);
     EntryTranslator translator = new EntryTranslator(config.ownedPrefix());
-    try (BackendClient backend = new BackendClient(config.backend(), config.siteId(), instance);
+    Tracer tracer = telemetry.getTracer("spire-mgmt-site-agent");
+    try (BackendClient backend =
+            new BackendClient(config.backend(), config.siteId(), instance, telemetry);
         SpireEntryClient spire = spireClient(config.spire())) {
+      spire.trace(tracer);
       if (dryRun) {
         return new DryRun(backend, new SiteSync(spire, translator, true), System.out)
             .run(config.spire().pageSize());
@@ -79,19 +85,20 @@ public class AgentMain implements QuarkusApplication {
         AgentMetrics metrics = new AgentMetrics(registry, config.siteId(), lease, spireHealth);
         SyncLoop loop =
             new SyncLoop(
-                backend,
-                new SiteSync(spire, translator, false),
-                lease,
-                spireHealth,
-                metrics,
-                new SyncLoop.Settings(
-                    config.pollWait(),
-                    config.fullReconcileInterval(),
-                    config.retryInitial(),
-                    config.retryMax(),
-                    Math.min(config.spire().pageSize(), 1000)),
-                MonotonicClock.system(),
-                Sleeper.system());
+                    backend,
+                    new SiteSync(spire, translator, false),
+                    lease,
+                    spireHealth,
+                    metrics,
+                    new SyncLoop.Settings(
+                        config.pollWait(),
+                        config.fullReconcileInterval(),
+                        config.retryInitial(),
+                        config.retryMax(),
+                        Math.min(config.spire().pageSize(), 1000)),
+                    MonotonicClock.system(),
+                    Sleeper.system())
+                .traced(tracer);
         Thread worker = new Thread(loop, "sync-loop");
         lease.start();
         worker.start();

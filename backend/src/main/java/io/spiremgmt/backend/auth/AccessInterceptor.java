@@ -11,8 +11,10 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
+import io.spiremgmt.backend.logging.LogFields;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.spi.Prioritized;
+import org.jboss.logging.MDC;
 
 /**
  * Enforces {@link AccessPolicy} on every call: a method without a row is closed PERMISSION_DENIED
@@ -69,6 +71,8 @@ public class AccessInterceptor implements ServerInterceptor, Prioritized {
         new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
           @Override
           public void close(Status status, Metadata trailers) {
+            // The call's caller (put by CallerResolver) names no later line of this context.
+            MDC.remove(LogFields.ACTOR);
             if (status.getCode() != Status.Code.PERMISSION_DENIED) {
               super.close(status, trailers);
               return;

@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.CredentialsRejectedException;
 import io.spiremgmt.backend.error.ErrorReason;
+import io.spiremgmt.backend.logging.LogFields;
 import io.spiremgmt.backend.validation.Text;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.json.JsonArray;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.jwt.JsonWebToken;
+import org.jboss.logging.MDC;
 
 /**
  * Resolves the {@link Caller} of the current gRPC call from the request's security identity and
@@ -67,8 +69,9 @@ public class CallerResolver {
   }
 
   /**
-   * The current caller, allowed to make the current call; fails with UNAUTHENTICATED when the call
-   * carries no valid credentials and PERMISSION_DENIED when the authorization table refuses it.
+   * The current caller, allowed to make the current call (from now on the {@code actor} of the
+   * lines logged while serving it); fails with UNAUTHENTICATED when the call carries no valid
+   * credentials and PERMISSION_DENIED when the authorization table refuses it.
    */
   public Uni<Caller> current() {
     AccessInterceptor.CallAccess call = AccessInterceptor.CALL.get();
@@ -82,6 +85,9 @@ public class CallerResolver {
                     ErrorReason.PERMISSION_DENIED, "no authorization context: denied by default");
               }
               call.caller = caller.name();
+              // Lines logged while serving the call name its caller; AccessInterceptor clears it
+              // when the call closes.
+              MDC.put(LogFields.ACTOR, caller.name());
               return caller.withAccess(AccessPolicy.decide(call.method, caller, call.request));
             });
   }

@@ -3,6 +3,8 @@ package io.spiremgmt.agent.backend;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.spiffe.provider.SpiffeKeyManager;
 import io.spiffe.provider.SpiffeTrustManager;
 import io.spiffe.spiffeid.SpiffeId;
@@ -35,13 +37,19 @@ public final class BackendChannel implements AutoCloseable {
     this.svids = svids;
   }
 
-  /** Opens the channel {@code config} describes (waiting for the first SVID with mTLS). */
-  public static BackendChannel open(AgentConfig.Backend config) {
+  /**
+   * Opens the channel {@code config} describes (waiting for the first SVID with mTLS); each call on
+   * it is a client span of {@code telemetry} whose context goes to the backend in the call's
+   * headers (W3C {@code traceparent}).
+   */
+  public static BackendChannel open(AgentConfig.Backend config, OpenTelemetry telemetry) {
     // 4 MiB, gRPC's default, set so it stays explicit: the backend budgets every poll answer and
     // desired-state page to about 1 MiB of entries, and each entry to 32 KiB, so none comes near
     // it.
     NettyChannelBuilder builder =
-        NettyChannelBuilder.forTarget(config.address()).maxInboundMessageSize(MAX_INBOUND_BYTES);
+        NettyChannelBuilder.forTarget(config.address())
+            .maxInboundMessageSize(MAX_INBOUND_BYTES)
+            .intercept(GrpcTelemetry.create(telemetry).newClientInterceptor());
     if (config.spiffeSocket().isEmpty()) {
       if (!config.tls()) {
         builder.usePlaintext();

@@ -4,6 +4,7 @@ import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.opentelemetry.api.OpenTelemetry;
 import io.spiremgmt.agent.config.AgentConfig;
 import io.spiremgmt.api.v1.AcquireLeaseRequest;
 import io.spiremgmt.api.v1.Lease;
@@ -50,8 +51,14 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
    * A client of the backend {@code config} names, for {@code siteId} as instance {@code agentId}.
    */
   public BackendClient(AgentConfig.Backend config, String siteId, String agentId) {
+    this(config, siteId, agentId, OpenTelemetry.noop());
+  }
+
+  /** As above, each call a client span of {@code telemetry} (see {@link BackendChannel#open}). */
+  public BackendClient(
+      AgentConfig.Backend config, String siteId, String agentId, OpenTelemetry telemetry) {
     Optional<Path> tokenFile = config.tokenFile();
-    this.connection = BackendChannel.open(config);
+    this.connection = BackendChannel.open(config, telemetry);
     this.channel = connection.channel();
     SyncServiceGrpc.SyncServiceBlockingStub s = SyncServiceGrpc.newBlockingStub(channel);
     this.stub = tokenFile.isPresent() ? s.withCallCredentials(new FileToken(tokenFile.get())) : s;

@@ -1,6 +1,12 @@
 package io.spiremgmt.agent.run;
 
 import io.grpc.StatusRuntimeException;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.spiremgmt.agent.backend.SyncBackend;
 import io.spiremgmt.agent.spire.SpireEntry;
 import io.spiremgmt.agent.spire.WriteFence;
@@ -29,6 +35,11 @@ import org.jboss.logging.Logger;
  * the agent retries SPIRE with its own backoff; a backend outage is retried with backoff too.
  * Nothing needs an operator to resume. Time comes from an injected clock and every wait from an
  * injected sleeper, so each decision can be tested turn by turn ({@link #step()}).
+ *
+ * <p>Traces: each poll and what it brings (the SPIRE writes and the report) is one span, {@code
+ * sync pass}, and each full reconcile another, {@code full reconcile}; the calls to the backend and
+ * to SPIRE made for it are its children, so one trace holds the poll, the writes to SPIRE and the
+ * report, down to the backend's SQL.
  */
 public final class SyncLoop implements Runnable {
   private static final Logger LOG = Logger.getLogger(SyncLoop.class);
@@ -54,6 +65,7 @@ public final class SyncLoop implements Runnable {
   private long reportRetryAtNanos;
   private Duration reportRetry;
   private final DoubleSupplier random;
+  private Tracer tracer = OpenTelemetry.noop().getTracer("spire-mgmt-site-agent");
   // Reports a full reconcile's parts in order, one at a time, while the loop writes the next part.
   private final ExecutorService reporter =
       Executors.newSingleThreadExecutor(
@@ -116,6 +128,12 @@ public final class SyncLoop implements Runnable {
     this.reportRetry = settings.retryInitial();
   }
 
+  /** Makes each pass and each full reconcile from now on a span of {@code tracer}. */
+  public SyncLoop traced(Tracer tracer) {
+    this.tracer = tracer;
+    return this;
+  }
+
   /** Asks the loop to stop after its current step. */
   public void stop() {
     running = false;
@@ -176,7 +194,7 @@ public final class SyncLoop implements Runnable {
       long now = clock.nanoTime();
       boolean spireBackingOff = spireWaiting && now - spireRetryAtNanos < 0;
       if (!spireBackingOff && (!sync.mirrorCurrent() || now - nextFullNanos >= 0)) {
-        if (fullReconcile()) {
+        if (inSpan("full reconcile", this::fullReconcile)) {
           spireWaiting = false;
           spireRetry = settings.retryInitial();
         } else {
@@ -188,14 +206,18 @@ public final class SyncLoop implements Runnable {
         }
       }
       sendPendingReconcileReport();
-      if (!spireWaiting) {
-        poll(settings.pollWait());
-      } else {
-        // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE
-        // is away, waiting at most until SPIRE is due to be tried again.
-        long left = spireRetryAtNanos - clock.nanoTime();
-        poll(Duration.ofNanos(Math.max(left, 0)));
-      }
+      // Keep answering polls (as FAILED, so the backend backs off and shows why) while SPIRE is
+      // away, waiting at most until SPIRE is due to be tried again.
+      Duration wait =
+          spireWaiting
+              ? Duration.ofNanos(Math.max(spireRetryAtNanos - clock.nanoTime(), 0))
+              : settings.pollWait();
+      inSpan(
+          "sync pass",
+          () -> {
+            poll(wait);
+            return true;
+          });
       backendRetry = settings.retryInitial();
     } catch (WriteFence.Lapsed e) {
       // Nothing more is written or reported; whoever holds the lease next starts from SPIRE's
@@ -210,6 +232,29 @@ public final class SyncLoop implements Runnable {
       LOG.error("unexpected failure in the sync loop; retrying", e);
       pause(backendRetry);
       backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
+    }
+  }
+
+  /** What {@link #inSpan} runs. */
+  private interface Traced {
+    boolean run() throws InterruptedException;
+  }
+
+  /** Runs {@code work} in a new span {@code name}, current while it runs. */
+  private boolean inSpan(String name, Traced work) throws InterruptedException {
+    Span span = tracer.spanBuilder(name).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      boolean ok = work.run();
+      if (!ok) {
+        span.setStatus(StatusCode.ERROR);
+      }
+      return ok;
+    } catch (RuntimeException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
     }
   }
 
@@ -231,7 +276,9 @@ public final class SyncLoop implements Runnable {
                 // Counted as written, even if a later part fails.
                 metrics.outcomes(part.outcomes());
                 if (!part.results().isEmpty()) {
-                  reports.add(reporter.submit(() -> reportWithRetry(part.results())));
+                  reports.add(
+                      reporter.submit(
+                          Context.current().wrap(() -> reportWithRetry(part.results()))));
                 }
               });
       spireHealth.ok();

@@ -10,6 +10,13 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslContext;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import io.spiffe.provider.SpiffeKeyManager;
 import io.spiffe.provider.SpiffeTrustManager;
 import io.spiffe.spiffeid.SpiffeId;
@@ -34,6 +41,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -59,6 +67,21 @@ public final class SpireEntryClient implements AutoCloseable {
 
   private static final int RESOURCE_EXHAUSTED = io.grpc.Status.Code.RESOURCE_EXHAUSTED.value();
 
+  /** The gRPC service of SPIRE's Entry API, as spans name it. */
+  static final String SERVICE = "spire.api.server.entry.v1.Entry";
+
+  /** Most entry ids a span of a batch write names ({@link #ENTRY_IDS}). */
+  static final int MAX_SPAN_IDS = 100;
+
+  /** Span attribute: the SPIRE entry ids a batch write carries (at most {@link #MAX_SPAN_IDS}). */
+  public static final AttributeKey<List<String>> ENTRY_IDS =
+      AttributeKey.stringArrayKey("spire.entry_ids");
+
+  private static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey("spire.batch_size");
+  private static final AttributeKey<Long> FAILED_ITEMS = AttributeKey.longKey("spire.failed_items");
+  private static final AttributeKey<Long> GRPC_STATUS =
+      AttributeKey.longKey("rpc.grpc.status_code");
+
   private final ManagedChannel channel;
   private final EpollEventLoopGroup group;
   private final EntryGrpc.EntryBlockingStub stub;
@@ -68,6 +91,7 @@ public final class SpireEntryClient implements AutoCloseable {
   private final long timeoutSeconds;
   private SslContext tls;
   private volatile WriteFence fence = WriteFence.NONE;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer("spire-mgmt-site-agent");
 
   private SpireEntryClient(
       ManagedChannel channel,
@@ -208,10 +232,9 @@ public final class SpireEntryClient implements AutoCloseable {
     while (true) {
       ListEntriesResponse page;
       try {
-        page =
-            stub()
-                .listEntries(
-                    ListEntriesRequest.newBuilder().setPageSize(size).setPageToken(token).build());
+        ListEntriesRequest request =
+            ListEntriesRequest.newBuilder().setPageSize(size).setPageToken(token).build();
+        page = traced("ListEntries", null, () -> stub().listEntries(request));
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode().value() != RESOURCE_EXHAUSTED || size == 1) {
           throw e;
@@ -236,9 +259,50 @@ public final class SpireEntryClient implements AutoCloseable {
     this.fence = fence;
   }
 
+  /**
+   * Makes every call to SPIRE from now on a client span of {@code tracer}, a child of the caller's
+   * current span: {@code spire.api.server.entry.v1.Entry/<method>}, with the batch size, the entry
+   * ids written and how many items SPIRE refused.
+   */
+  public void trace(Tracer tracer) {
+    this.tracer = tracer;
+  }
+
+  /** Runs {@code call} (one RPC to SPIRE) in a client span named after {@code method}. */
+  private <R> R traced(String method, List<String> ids, Supplier<R> call) {
+    Span span =
+        tracer
+            .spanBuilder(SERVICE + "/" + method)
+            .setSpanKind(SpanKind.CLIENT)
+            .setAttribute("rpc.system", "grpc")
+            .setAttribute("rpc.service", SERVICE)
+            .setAttribute("rpc.method", method)
+            .startSpan();
+    if (ids != null) {
+      span.setAttribute(BATCH_SIZE, (long) ids.size());
+      span.setAttribute(ENTRY_IDS, ids.subList(0, Math.min(ids.size(), MAX_SPAN_IDS)));
+    }
+    try (Scope ignored = span.makeCurrent()) {
+      R result = call.get();
+      span.setAttribute(GRPC_STATUS, 0L);
+      if (result instanceof List<?> items) {
+        long failed = items.stream().filter(i -> i instanceof ItemResult r && !r.ok()).count();
+        span.setAttribute(FAILED_ITEMS, failed);
+      }
+      return result;
+    } catch (StatusRuntimeException e) {
+      span.setAttribute(GRPC_STATUS, (long) e.getStatus().getCode().value());
+      span.setStatus(StatusCode.ERROR, e.getStatus().getCode().name());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
   /** Creates the entries (with their ids) in batches; one result per entry, in order. */
   public List<ItemResult> create(List<SpireEntry> entries) {
     return write(
+        "BatchCreateEntry",
         entries.stream().map(SpireEntryClient::toProto).toList(),
         e -> CodedOutputStream.computeMessageSize(1, e),
         Entry::getId,
@@ -261,6 +325,7 @@ public final class SpireEntryClient implements AutoCloseable {
     }
     EntryMask mask = mask(fields);
     return write(
+        "BatchUpdateEntry",
         entries.stream().map(SpireEntryClient::toProto).toList(),
         e -> CodedOutputStream.computeMessageSize(1, e),
         Entry::getId,
@@ -280,6 +345,7 @@ public final class SpireEntryClient implements AutoCloseable {
   /** Deletes the entries with these ids in batches; one result per id, in order. */
   public List<ItemResult> delete(List<String> ids) {
     return write(
+        "BatchDeleteEntry",
         ids,
         id -> CodedOutputStream.computeStringSize(1, id),
         id -> id,
@@ -300,13 +366,14 @@ public final class SpireEntryClient implements AutoCloseable {
    * bytes ({@code size} of each), each through {@code call}; one result per item, in order.
    */
   private <T> List<ItemResult> write(
+      String method,
       List<T> items,
       ToIntFunction<T> size,
       Function<T, String> id,
       Function<List<T>, List<ItemResult>> call) {
     List<ItemResult> results = new ArrayList<>();
     for (List<T> batch : ByteBudget.split(items, size, maxBatchBytes, batchSize)) {
-      results.addAll(send(batch, size, id, call));
+      results.addAll(send(method, batch, size, id, call));
     }
     return results;
   }
@@ -316,12 +383,13 @@ public final class SpireEntryClient implements AutoCloseable {
    * refused on its own gets a {@link ItemResult#tooLarge()} result naming its size.
    */
   private <T> List<ItemResult> send(
+      String method,
       List<T> batch,
       ToIntFunction<T> size,
       Function<T, String> id,
       Function<List<T>, List<ItemResult>> call) {
     try {
-      return call.apply(batch);
+      return traced(method, batch.stream().map(id).toList(), () -> call.apply(batch));
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode().value() != RESOURCE_EXHAUSTED) {
         throw e;
@@ -340,8 +408,9 @@ public final class SpireEntryClient implements AutoCloseable {
                 id.apply(item)));
       }
       int half = batch.size() / 2;
-      List<ItemResult> results = new ArrayList<>(send(batch.subList(0, half), size, id, call));
-      results.addAll(send(batch.subList(half, batch.size()), size, id, call));
+      List<ItemResult> results =
+          new ArrayList<>(send(method, batch.subList(0, half), size, id, call));
+      results.addAll(send(method, batch.subList(half, batch.size()), size, id, call));
       return results;
     }
   }

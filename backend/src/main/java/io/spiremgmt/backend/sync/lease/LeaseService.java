@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
+import org.jboss.logging.Logger;
 
 /**
  * The per-site lease that lets one agent instance apply changes, and the agent's reported state:
@@ -31,6 +32,8 @@ import org.hibernate.reactive.mutiny.Mutiny;
  */
 @ApplicationScoped
 public class LeaseService implements SiteAgents {
+  private static final Logger LOG = Logger.getLogger(LeaseService.class);
+
   private final Pool pool;
   private final SiteAgentRepository agents;
   private final AuditRepository audit;
@@ -85,6 +88,16 @@ public class LeaseService implements SiteAgents {
                                 r.spireReachable(),
                                 r.spireError())
                             .call(got -> auditTakeover(tx, caller, r, got))))
+        .invoke(
+            got -> {
+              if (got.granted() && got.taken()) {
+                LOG.infof(
+                    "site %s: agent %s took the lease%s",
+                    r.siteId(),
+                    r.agentId(),
+                    got.previous() == null ? "" : " from " + got.previous());
+              }
+            })
         .chain(
             got ->
                 got.granted()

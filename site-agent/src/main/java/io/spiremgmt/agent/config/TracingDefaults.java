@@ -1,0 +1,37 @@
+package io.spiremgmt.agent.config;
+
+import io.smallrye.config.ConfigSourceContext;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.ConfigValue;
+import io.smallrye.config.PropertiesConfigSource;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.spi.ConfigSource;
+
+/**
+ * Tracing is off unless an OTLP endpoint is configured: with neither {@value #TRACES_ENDPOINT} nor
+ * {@value #ENDPOINT} set, this source sets {@value #SDK_DISABLED}{@code =true}, so nothing tries to
+ * export (Quarkus would otherwise send spans to {@code localhost:4317} and log each failed
+ * connect). Its ordinal ({@value #ORDINAL}) is below every user source, so an explicit {@value
+ * #SDK_DISABLED} still wins.
+ */
+public final class TracingDefaults implements ConfigSourceFactory {
+  static final String TRACES_ENDPOINT = "quarkus.otel.exporter.otlp.traces.endpoint";
+  static final String ENDPOINT = "quarkus.otel.exporter.otlp.endpoint";
+  static final String SDK_DISABLED = "quarkus.otel.sdk.disabled";
+  static final int ORDINAL = 50;
+
+  @Override
+  public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+    if (set(context.getValue(TRACES_ENDPOINT)) || set(context.getValue(ENDPOINT))) {
+      return List.of();
+    }
+    return List.of(
+        new PropertiesConfigSource(
+            Map.of(SDK_DISABLED, "true"), "tracing off: no OTLP endpoint configured", ORDINAL));
+  }
+
+  private static boolean set(ConfigValue v) {
+    return v != null && v.getValue() != null && !v.getValue().isBlank();
+  }
+}
