@@ -23,12 +23,16 @@ public final class TracingDefaults implements ConfigSourceFactory {
 
   @Override
   public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-    if (set(context.getValue(TRACES_ENDPOINT)) || set(context.getValue(ENDPOINT))) {
-      return List.of();
-    }
+    boolean endpoint = set(context.getValue(TRACES_ENDPOINT)) || set(context.getValue(ENDPOINT));
+    // Always an explicit value, never nothing: Quarkus records what a source yields at build time
+    // (no endpoint there) as a run-time default, which only an explicit value overrides at start.
     return List.of(
         new PropertiesConfigSource(
-            Map.of(SDK_DISABLED, "true"), "tracing off: no OTLP endpoint configured", ORDINAL));
+            Map.of(SDK_DISABLED, Boolean.toString(!endpoint)),
+            endpoint
+                ? "tracing on: an OTLP endpoint is configured"
+                : "tracing off: no OTLP endpoint",
+            ORDINAL));
   }
 
   private static boolean set(ConfigValue v) {
