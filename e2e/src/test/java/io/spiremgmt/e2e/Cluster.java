@@ -56,6 +56,7 @@ final class Cluster implements AutoCloseable {
   private final Map<String, Path> agentTokens = new HashMap<>();
   private final Map<String, JavaProcess> agents = new LinkedHashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  private final Map<String, String> backendExtra = new HashMap<>();
 
   /** The PostgreSQL of the SPIRE servers, or null when they use sqlite. */
   private final EmbeddedDatabase spireDb;
@@ -87,9 +88,24 @@ final class Cluster implements AutoCloseable {
    */
   static Cluster start(Map<String, String> siteTrustDomains, boolean spireOnPostgres)
       throws Exception {
+    return start(siteTrustDomains, spireOnPostgres, Map.of());
+  }
+
+  /** Like {@link #start(Map)}, every backend started with the {@code backendExtra} settings too. */
+  static Cluster start(Map<String, String> siteTrustDomains, Map<String, String> backendExtra)
+      throws Exception {
+    return start(siteTrustDomains, false, backendExtra);
+  }
+
+  private static Cluster start(
+      Map<String, String> siteTrustDomains,
+      boolean spireOnPostgres,
+      Map<String, String> backendExtra)
+      throws Exception {
     EmbeddedDatabase db = EmbeddedDatabase.start(null);
     TokenIssuer issuer = new TokenIssuer(TokenIssuer.newKeyPair(), TokenIssuer.DEV_ISSUER);
     Cluster c = new Cluster(db, issuer, spireOnPostgres ? EmbeddedDatabase.start(null) : null);
+    c.backendExtra.putAll(backendExtra);
     c.startBackend();
     for (Map.Entry<String, String> site : new TreeMap<>(siteTrustDomains).entrySet()) {
       c.addSite(site.getKey(), site.getValue());
@@ -113,6 +129,7 @@ final class Cluster implements AutoCloseable {
     props.put("quarkus.profile", "e2e");
     // Short leases so a failover happens within seconds.
     props.put("spire-mgmt.sync.lease-ttl", "3s");
+    props.putAll(backendExtra);
     props.putAll(extra);
     backends.add(
         JavaProcess.start(
