@@ -203,7 +203,10 @@ final class JavaProcess implements AutoCloseable {
     return get("/q/metrics")
         .lines()
         .filter(line -> line.startsWith(prefix))
-        .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()).trim()))
+        .map(line -> line.substring(prefix.length()))
+        // A counter's line may end in an OpenMetrics exemplar (" # {trace_id=...} 1.0 <time>").
+        .map(value -> value.contains(" # ") ? value.substring(0, value.indexOf(" # ")) : value)
+        .mapToDouble(value -> Double.parseDouble(value.trim()))
         .findFirst()
         .orElseThrow(() -> new IllegalStateException(name + " exports no " + series));
   }

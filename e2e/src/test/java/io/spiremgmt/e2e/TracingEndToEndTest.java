@@ -169,7 +169,7 @@ class TracingEndToEndTest {
     assertThat(leaseMdc.getString("span_id")).matches("[0-9a-f]{16}");
     assertThat(leaseMdc.fieldNames()).doesNotContain("traceId", "spanId", "sampled");
     Trace leaseTrace = Trace.of(jaeger.trace(leaseMdc.getString("trace_id")));
-    assertThat(leaseTrace).isNotNull();
+    assertThat(leaseTrace).as("the lease call's trace in Jaeger").isNotNull();
     assertThat(leaseTrace.only(BACKEND, SYNC_SERVICE + "AcquireLease")).isNotNull();
 
     assertThat(reconcile.getString("timestamp")).matches(RFC_3339);
@@ -179,10 +179,14 @@ class TracingEndToEndTest {
     assertThat(reconcileMdc.getString("trace_id")).matches("[0-9a-f]{32}");
     assertThat(reconcileMdc.fieldNames()).doesNotContain("actor");
     Trace reconcileTrace = Trace.of(jaeger.trace(reconcileMdc.getString("trace_id")));
+    assertThat(reconcileTrace).as("the reconcile's trace in Jaeger").isNotNull();
     assertThat(reconcileTrace.only(AGENT, "full reconcile")).isNotNull();
   }
 
-  /** The first JSON line of {@code process} whose message contains {@code text} and passes. */
+  /**
+   * The last JSON line of {@code process} whose message contains {@code text} and passes {@code
+   * also} (its log file is appended to by every run).
+   */
   private static JsonObject jsonLine(
       JavaProcess process, String text, java.util.function.Predicate<JsonObject> also)
       throws Exception {
@@ -196,7 +200,7 @@ class TracingEndToEndTest {
       }
     }
     assertThat(lines).as("JSON lines with '%s'", text).isNotEmpty();
-    return lines.get(0);
+    return lines.get(lines.size() - 1);
   }
 
   private static String hex(int bytes) {

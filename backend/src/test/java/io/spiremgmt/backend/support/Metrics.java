@@ -28,13 +28,22 @@ public final class Metrics {
     }
   }
 
-  /** The value of an unlabelled gauge, or 0 when absent. */
+  /** The value of an unlabelled gauge or counter, or 0 when absent. */
   public static double gauge(String name) {
     return scrape()
         .lines()
         .filter(l -> l.startsWith(name + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+        .mapToDouble(l -> Double.parseDouble(sample(l).substring(l.indexOf(' ') + 1)))
         .findFirst()
         .orElse(0);
+  }
+
+  /**
+   * A series line without its exemplar: with OpenTelemetry present, a counter's line ends in {@code
+   * # {span_id="…",trace_id="…"} 1.0 <time>} (OpenMetrics), naming the trace of its last update.
+   */
+  public static String sample(String line) {
+    int exemplar = line.indexOf(" # ");
+    return exemplar < 0 ? line : line.substring(0, exemplar);
   }
 }

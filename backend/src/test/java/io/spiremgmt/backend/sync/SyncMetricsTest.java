@@ -215,6 +215,7 @@ class SyncMetricsTest {
     return metrics
         .lines()
         .filter(l -> l.startsWith(prefix))
+        .map(Metrics::sample)
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .findFirst()
         .orElseThrow(() -> new AssertionError(prefix + " not in /q/metrics"));
