@@ -37,14 +37,32 @@ export interface SpireMgmtTestStack {
   envoyUrl: string;
   /** The backend's own port (gRPC and /q/health). */
   backendPort: number;
-  /** The dev profile's admin token (role Admin), for `authorization: Bearer <token>`. */
-  adminToken: string;
+  /**
+   * The dev profile's admin token (role Admin), for `authorization: Bearer <token>`; undefined when
+   * `backendEnv` gave the backend a key or JWKS of its own (the dev profile then mints none).
+   */
+  adminToken: string | undefined;
   /** The CORS origin Envoy allows. */
   origin: string;
   /** Where the processes' logs and Envoy's config copy are. */
   logDir: string;
   /** Stops Envoy, then the backend and its database; removes the data directory. */
   stop(): Promise<void>;
+}
+
+/**
+ * How to start the stack.
+ *
+ * @public
+ */
+export interface SpireMgmtTestStackOptions {
+  /**
+   * More environment for the backend, e.g. `MP_JWT_VERIFY_PUBLICKEY_LOCATION` and `MP_JWT_VERIFY_ISSUER` to make
+   * it trust a JWKS (the Backstage backend plugin's) instead of the dev signing key.
+   */
+  backendEnv?: Record<string, string>;
+  /** Envoy's listener port, when the caller must know it before the stack starts; default a free port. */
+  envoyPort?: number;
 }
 
 /**
@@ -61,7 +79,12 @@ const BACKEND_JAR = join(
 const DEV_CLASSES = join(REPO_ROOT, 'dev/target/classes');
 const DEV_CLASSPATH = join(REPO_ROOT, 'dev/target/classpath.txt');
 
-function freePort(): Promise<number> {
+/**
+ * A TCP port free on loopback now.
+ *
+ * @public
+ */
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', fail);
@@ -212,7 +235,9 @@ export function envoyConfig(
  *
  * @public
  */
-export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
+export async function startSpireMgmtTestStack(
+  options: SpireMgmtTestStackOptions = {},
+): Promise<SpireMgmtTestStack> {
   for (const file of [BACKEND_JAR, DEV_CLASSES, DEV_CLASSPATH]) {
     if (!existsSync(file)) {
       throw new Error(
@@ -224,9 +249,15 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
   const dataDir = join(logDir, 'data');
   const [backendPort, envoyPort, adminPort] = [
     await freePort(),
-    await freePort(),
+    options.envoyPort ?? (await freePort()),
     await freePort(),
   ];
+  // The dev profile mints its admin token only when no key or JWKS is configured.
+  const backendEnv = options.backendEnv ?? {};
+  const devKey = !(
+    'MP_JWT_VERIFY_PUBLICKEY_LOCATION' in backendEnv ||
+    'MP_JWT_VERIFY_PUBLICKEY' in backendEnv
+  );
   const java = process.env.JAVA_HOME
     ? join(process.env.JAVA_HOME, 'bin/java')
     : 'java';
@@ -259,6 +290,7 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
           ...process.env,
           QUARKUS_HTTP_PORT: String(backendPort),
           SPIRE_MGMT_DEV_DATA_DIR: dataDir,
+          ...backendEnv,
         },
         stdio: ['ignore', backendOut, backendOut],
       },
@@ -268,12 +300,14 @@ export async function startSpireMgmtTestStack(): Promise<SpireMgmtTestStack> {
     await waitFor('the backend (QuickStart)', 120_000, async () => {
       alive(started, 'the backend (QuickStart)', backendLog);
       const res = await fetch(`http://127.0.0.1:${backendPort}/q/health/ready`);
-      return res.status === 200 && existsSync(join(dataDir, 'admin.token'));
+      return (
+        res.status === 200 &&
+        (!devKey || existsSync(join(dataDir, 'admin.token')))
+      );
     });
-    const adminToken = readFileSync(
-      join(dataDir, 'admin.token'),
-      'utf8',
-    ).trim();
+    const adminToken = devKey
+      ? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()
+      : undefined;
 
     const config = join(logDir, 'envoy.yaml');
     writeFileSync(
