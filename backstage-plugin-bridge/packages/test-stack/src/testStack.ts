@@ -194,8 +194,40 @@ function replaceOnce(yaml: string, line: string, replacement: string): string {
 }
 
 /**
- * A copy of `envoy/envoy.yaml` with only its `EDIT:` lines rewritten (as the Java end-to-end tests' EnvoyProcess
- * does): loopback ports for the listener and the admin interface, the backend's port, the allowed origin.
+ * The config without the lines from `# mTLS to the backend: begin` to `...: end` (the backend cluster's TLS
+ * transport socket and the SPIRE agent's SDS cluster), as the Java end-to-end tests' EnvoyProcess does: this stack
+ * has no SPIRE agent, and its backend speaks plaintext.
+ */
+function withoutMtls(yaml: string): string {
+  const begin = '# mTLS to the backend: begin';
+  const end = '# mTLS to the backend: end';
+  const b = yaml.indexOf(begin);
+  const e = yaml.indexOf(end);
+  if (
+    b < 0 ||
+    e < b ||
+    yaml.indexOf(begin, b + 1) >= 0 ||
+    yaml.indexOf(end, e + 1) >= 0
+  ) {
+    throw new Error(
+      `envoy/envoy.yaml must hold its mTLS blocks between one '${begin}' and one '${end}' line`,
+    );
+  }
+  const plain =
+    yaml.slice(0, yaml.lastIndexOf('\n', b) + 1) +
+    yaml.slice(yaml.indexOf('\n', e) + 1);
+  if (plain.includes('transport_socket') || plain.includes('spire_agent')) {
+    throw new Error(
+      `envoy/envoy.yaml has mTLS settings outside '${begin}' ... '${end}'`,
+    );
+  }
+  return plain;
+}
+
+/**
+ * A copy of `envoy/envoy.yaml` without its mTLS blocks and with only its `EDIT:` lines rewritten (as the Java
+ * end-to-end tests' EnvoyProcess does): loopback ports for the listener and the admin interface, the backend's
+ * port, the allowed origin.
  *
  * @public
  */
@@ -205,7 +237,9 @@ export function envoyConfig(
   backendPort: number,
   origin: string,
 ): string {
-  let yaml = readFileSync(join(REPO_ROOT, 'envoy/envoy.yaml'), 'utf8');
+  let yaml = withoutMtls(
+    readFileSync(join(REPO_ROOT, 'envoy/envoy.yaml'), 'utf8'),
+  );
   yaml = replaceOnce(
     yaml,
     'socket_address: { address: 127.0.0.1, port_value: 9901 }',
@@ -330,9 +364,9 @@ export async function startSpireMgmtTestStack(
     closeSync(envoyOut);
     const proxy = envoy;
     const healthy = `spire_mgmt_backend::127.0.0.1:${backendPort}::health_flags::healthy`;
-    // Up to 90 s: envoy/envoy.yaml sets no no_traffic_interval, so when Envoy's first health check of a backend
-    // still warming up times out (2 s), the next comes after Envoy's default 60 s.
-    await waitFor('Envoy', 90_000, async () => {
+    // envoy/envoy.yaml health-checks every 5 s, also before the first call (no_traffic_interval): a backend still
+    // warming up at the first check is found healthy a few seconds later.
+    await waitFor('Envoy', 60_000, async () => {
       alive(proxy, 'Envoy', envoyLog);
       const res = await fetch(`http://127.0.0.1:${adminPort}/clusters`);
       return (await res.text()).includes(healthy);
