@@ -1,0 +1,71 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import {
+  Entry,
+  EntryRequest,
+  SyncUpdate,
+} from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+
+/**
+ * Which entries belong to a catalog component: those of its spire-mgmt annotations (see
+ * `getSpireMgmtAnnotations` in the common package).
+ *
+ * @public
+ */
+export interface SpireMgmtComponentScope {
+  /** Entries whose SPIFFE ID is this prefix or below it by whole path segments. */
+  spiffeIdPrefix?: string;
+  /** Entries with a `k8s:ns` selector naming one of these namespaces. */
+  kubernetesNamespaces: string[];
+}
+
+/**
+ * Options of {@link SpireMgmtApi.streamSyncUpdates}.
+ *
+ * @public
+ */
+export interface SpireMgmtSyncUpdatesOptions {
+  /** Only changes of these entries (at most 1000). */
+  entryIds: string[];
+  /** Resume after this cursor (from a previous update); absent starts with changes from now on. */
+  cursor?: string;
+  /** Ends the stream (the iteration then ends without an error). */
+  signal: AbortSignal;
+}
+
+/**
+ * The spire-mgmt calls the frontend plugin makes. Every call fails with the `@backstage/errors` type of the
+ * service's gRPC code, carrying the code, the `ErrorInfo` reason and the field at fault (read them with
+ * `getSpireMgmtErrorDetails` from the common package).
+ *
+ * @public
+ */
+export interface SpireMgmtApi {
+  /**
+   * The workload entries of a component: those under its SPIFFE ID prefix and those selecting one of its
+   * Kubernetes namespaces (`k8s:ns`), each once, ordered by SPIFFE ID. Empty when the scope names nothing.
+   */
+  listComponentEntries(scope: SpireMgmtComponentScope): Promise<Entry[]>;
+
+  /**
+   * Sync state changes of the given entries as they commit, for as long as `signal` is not aborted. A stream
+   * that breaks (the connection drops, the service restarts) is opened again after a short backoff from the
+   * last cursor seen, so no change is lost or repeated. Ends with an error when the service refuses the
+   * stream itself (e.g. PERMISSION_DENIED, or OUT_OF_RANGE `CURSOR_EXPIRED`: read the state again and stream
+   * without a cursor).
+   */
+  streamSyncUpdates(
+    options: SpireMgmtSyncUpdatesOptions,
+  ): AsyncIterable<SyncUpdate>;
+
+  /** The PENDING entry requests about an entry, newest first. */
+  listPendingEntryRequests(entryId: string): Promise<EntryRequest[]>;
+}
+
+/**
+ * The {@link SpireMgmtApi} of the app.
+ *
+ * @public
+ */
+export const spireMgmtApiRef = createApiRef<SpireMgmtApi>({
+  id: 'plugin.spire-mgmt.service',
+});

@@ -1,0 +1,2 @@
+export * from './SpireMgmtApi';
+export * from './SpireMgmtClient';

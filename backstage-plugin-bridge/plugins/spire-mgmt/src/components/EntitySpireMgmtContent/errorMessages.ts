@@ -1,0 +1,49 @@
+import { getSpireMgmtErrorDetails } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+
+/** What went wrong, in words a developer can act on. */
+export interface ErrorDescription {
+  title: string;
+  message: string;
+}
+
+/** Describes an error of a spire-mgmt call (mapped by the common package) for the page. */
+export function describeError(error: unknown): ErrorDescription {
+  const details = getSpireMgmtErrorDetails(error);
+  const said = details?.message || (error as Error)?.message || String(error);
+  if (!details) {
+    return { title: 'Something went wrong', message: said };
+  }
+  switch (details.code) {
+    case 'PERMISSION_DENIED':
+      return {
+        title: 'You have no spire-mgmt role that allows this',
+        message: `spire-mgmt refused the call: ${said}. Viewing a component's identities needs the Viewer, Developer (for the component's namespaces), Operator or Admin role. Roles come from your Backstage groups: ask an administrator to map one of your groups to a role (spireMgmt.roles in the app configuration).`,
+      };
+    case 'UNAUTHENTICATED':
+      return {
+        title: 'You are not signed in to spire-mgmt',
+        message: `spire-mgmt did not accept your credentials: ${said}. Sign in to Backstage again; if it persists, ask an administrator to check the spire-mgmt backend plugin's token settings.`,
+      };
+    case 'UNAVAILABLE':
+      return {
+        title: 'spire-mgmt cannot be reached',
+        message: `${said}. The spire-mgmt service or its gRPC-Web proxy is down or unreachable from Backstage; try again in a moment, and tell the operators if it persists.`,
+      };
+    case 'INVALID_ARGUMENT':
+      return {
+        title: 'spire-mgmt refused the request',
+        message: `${said}${
+          details.field ? ` (field ${details.field})` : ''
+        }. Check the component's spire-mgmt annotations.`,
+      };
+    default:
+      return {
+        title: `spire-mgmt failed (${details.code})`,
+        message: `${said}${
+          details.correlationId
+            ? ` Give the operators the id ${details.correlationId} to find it in the logs.`
+            : ''
+        }`,
+      };
+  }
+}

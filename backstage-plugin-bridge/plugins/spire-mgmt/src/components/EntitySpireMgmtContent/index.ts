@@ -1,0 +1,1 @@
+export { EntitySpireMgmtContent } from './EntitySpireMgmtContent';

@@ -1,0 +1,47 @@
+import {
+  createApiFactory,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { SpireMgmtClient, spireMgmtApiRef } from './api';
+import { rootRouteRef } from './routes';
+
+/**
+ * The spire-mgmt frontend plugin, for apps on the legacy frontend system (the new one: the `/alpha` export).
+ *
+ * @public
+ */
+export const spireMgmtPlugin = createPlugin({
+  id: 'spire-mgmt',
+  apis: [
+    createApiFactory({
+      api: spireMgmtApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new SpireMgmtClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: {
+    root: rootRouteRef,
+  },
+});
+
+/**
+ * The catalog entity tab, for `EntityLayout.Route` on the legacy frontend system: the entity's workload
+ * entries, their live sync state per site and the pending requests touching them.
+ *
+ * @public
+ */
+export const EntitySpireMgmtContent: () => JSX.Element =
+  spireMgmtPlugin.provide(
+    createRoutableExtension({
+      name: 'EntitySpireMgmtContent',
+      component: () =>
+        import('./components/EntitySpireMgmtContent').then(
+          m => m.EntitySpireMgmtContent,
+        ),
+      mountPoint: rootRouteRef,
+    }),
+  );
