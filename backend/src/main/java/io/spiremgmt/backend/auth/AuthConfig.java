@@ -82,8 +82,9 @@ public interface AuthConfig {
 
     /**
      * Callers by SPIFFE ID, e.g. {@code
-     * spire-mgmt.auth.mtls.principals."spiffe://example.org/agent/eu-1".role=SiteAgent}. A valid
-     * SVID that is not listed authenticates but holds no role.
+     * spire-mgmt.auth.mtls.principals."spiffe://example.org/agent/eu-1".role=SiteAgent} (a -D
+     * option; in a properties file the colon is escaped, {@code "spiffe\://..."}). A valid SVID
+     * that is not listed authenticates but holds no role.
      */
     Map<String, Principal> principals();
 
