@@ -1,6 +1,7 @@
 package io.spiremgmt.backend.request;
 
 import io.smallrye.mutiny.Uni;
+import io.spiremgmt.backend.sync.EventLogRepository;
 import io.spiremgmt.backend.sync.EventLogTail;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -17,7 +18,7 @@ import java.util.UUID;
  * (migration V12), as the sync event log is.
  */
 @ApplicationScoped
-public class EntryRequestEventRepository implements EventLogTail.Log {
+public class EntryRequestEventRepository {
   // Scans the next rows whatever the scope and says which ones the subscriber may see: the caller
   // advances past every row scanned.
   private static final String FETCH =
@@ -28,13 +29,18 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
           + " FROM s LEFT JOIN entry_requests r ON r.id = s.request_id"
           + " ORDER BY s.id";
 
-  private static final String HORIZON =
-      "SELECT event_log_horizon('entry_request_events_id_seq', 82) AS h";
-
   private final Pool pool;
+  private final EventLogRepository queries;
 
   EntryRequestEventRepository(Pool pool) {
     this.pool = pool;
+    this.queries =
+        new EventLogRepository(pool, "entry_request_events", "entry_request_events_id_seq", 82);
+  }
+
+  /** The log's horizon and cursor queries, for its {@link EventLogTail}. */
+  public EventLogRepository queries() {
+    return queries;
   }
 
   /**
@@ -58,36 +64,6 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
       boolean heldBack,
       boolean wanted) {}
 
-  @Override
-  public Uni<Long> horizon() {
-    return pool.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h"));
-  }
-
-  @Override
-  public Uni<Boolean> contains(long id) {
-    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM entry_request_events WHERE id = $1)")
-        .execute(Tuple.of(id))
-        .map(rows -> rows.iterator().next().getBoolean(0));
-  }
-
-  @Override
-  public Uni<Long> resumeFormer(long xid, long id) {
-    return horizon()
-        .chain(
-            h ->
-                pool.preparedQuery(
-                        "SELECT EXISTS (SELECT 1 FROM entry_request_events"
-                            + " WHERE xid = $1 AND id = $2) AS kept,"
-                            + " least((SELECT min(id) FROM entry_request_events"
-                            + " WHERE (xid, id) > ($1, $2)), $3 + 1) - 1 AS resume")
-                    .execute(Tuple.of(xid, id, h))
-                    .map(
-                        rows -> {
-                          Row r = rows.iterator().next();
-                          return r.getBoolean("kept") ? r.getLong("resume") : null;
-                        }));
-  }
-
   /**
    * The next {@code limit} events after {@code id}, each marked whether it lies above the log's
    * horizon and whether a subscriber who is {@code person} with Developer namespaces {@code scope}
@@ -101,7 +77,7 @@ public class EntryRequestEventRepository implements EventLogTail.Log {
             Uni.combine()
                 .all()
                 .unis(
-                    c.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h")),
+                    queries.horizon(c),
                     c.preparedQuery(FETCH).execute(Tuple.of(id, limit, person, scope)))
                 .asTuple()
                 .map(

@@ -60,7 +60,7 @@ public class EntryRequestStream {
             "entry_request_events",
             BATCH,
             config.maxStreamsPerCaller(),
-            log,
+            log.queries(),
             vertx,
             wakeups);
     Gauge.builder("entry_request_update_streams", tail, EventLogTail::live)

@@ -18,7 +18,7 @@ import java.util.UUID;
  * not behind every transaction on the server.
  */
 @ApplicationScoped
-public class SyncEventRepository implements EventLogTail.Log {
+public class SyncEventRepository {
   // Scans the next rows of the log whatever the filter, and says which ones the filter wants: the
   // caller advances past every row scanned, so a filter that rarely matches does not rescan.
   private static final String FETCH =
@@ -29,12 +29,17 @@ public class SyncEventRepository implements EventLogTail.Log {
           + " AND (NOT $5::boolean OR s.namespaces && $6::text[]) AS wanted"
           + " FROM sync_events s WHERE s.id > $1 ORDER BY s.id LIMIT $4";
 
-  private static final String HORIZON = "SELECT event_log_horizon('sync_events_id_seq', 83) AS h";
-
   private final Pool pool;
+  private final EventLogRepository queries;
 
   SyncEventRepository(Pool pool) {
     this.pool = pool;
+    this.queries = new EventLogRepository(pool, "sync_events", "sync_events_id_seq", 83);
+  }
+
+  /** The log's horizon and cursor queries, for its {@link EventLogTail}. */
+  public EventLogRepository queries() {
+    return queries;
   }
 
   /**
@@ -63,36 +68,6 @@ public class SyncEventRepository implements EventLogTail.Log {
       boolean heldBack,
       boolean wanted) {}
 
-  @Override
-  public Uni<Long> horizon() {
-    return pool.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h"));
-  }
-
-  @Override
-  public Uni<Boolean> contains(long id) {
-    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM sync_events WHERE id = $1)")
-        .execute(Tuple.of(id))
-        .map(rows -> rows.iterator().next().getBoolean(0));
-  }
-
-  @Override
-  public Uni<Long> resumeFormer(long xid, long id) {
-    return horizon()
-        .chain(
-            h ->
-                pool.preparedQuery(
-                        "SELECT EXISTS (SELECT 1 FROM sync_events WHERE xid = $1 AND id = $2)"
-                            + " AS kept,"
-                            + " least((SELECT min(id) FROM sync_events WHERE (xid, id) > ($1, $2)),"
-                            + " $3 + 1) - 1 AS resume")
-                    .execute(Tuple.of(xid, id, h))
-                    .map(
-                        rows -> {
-                          Row r = rows.iterator().next();
-                          return r.getBoolean("kept") ? r.getLong("resume") : null;
-                        }));
-  }
-
   /**
    * The next {@code limit} events after {@code id} in id order, each marked whether it lies above
    * the log's horizon, whether it is of the given sites and entries (empty: all) and, when {@code
@@ -114,9 +89,7 @@ public class SyncEventRepository implements EventLogTail.Log {
         c ->
             Uni.combine()
                 .all()
-                .unis(
-                    c.query(HORIZON).execute().map(rows -> rows.iterator().next().getLong("h")),
-                    c.preparedQuery(FETCH).execute(args))
+                .unis(queries.horizon(c), c.preparedQuery(FETCH).execute(args))
                 .asTuple()
                 .map(
                     t -> {

@@ -49,7 +49,7 @@ public class SyncEventStream {
             "sync_events",
             BATCH,
             config.maxStreamsPerCaller(),
-            log,
+            log.queries(),
             vertx,
             wakeups);
     Gauge.builder("sync_update_streams", tail, EventLogTail::live)
