@@ -163,22 +163,20 @@ class TracingEndToEndTest {
     assertThat(lease.getString("level")).isEqualTo("INFO");
     assertThat(lease.getString("component")).isEqualTo("backend");
     assertThat(lease.getString("logger")).endsWith("LeaseService");
-    JsonObject leaseMdc = lease.getJsonObject("mdc");
-    assertThat(leaseMdc.getString("actor")).isEqualTo("e2e-agent-a");
-    assertThat(leaseMdc.getString("trace_id")).matches("[0-9a-f]{32}");
-    assertThat(leaseMdc.getString("span_id")).matches("[0-9a-f]{16}");
-    assertThat(leaseMdc.fieldNames()).doesNotContain("traceId", "spanId", "sampled");
-    Trace leaseTrace = Trace.of(jaeger.trace(leaseMdc.getString("trace_id")));
+    assertThat(lease.getString("actor")).isEqualTo("e2e-agent-a");
+    assertThat(lease.getString("trace_id")).matches("[0-9a-f]{32}");
+    assertThat(lease.getString("span_id")).matches("[0-9a-f]{16}");
+    assertThat(lease.fieldNames()).doesNotContain("mdc", "traceId", "spanId", "sampled");
+    Trace leaseTrace = Trace.of(jaeger.trace(lease.getString("trace_id")));
     assertThat(leaseTrace).as("the lease call's trace in Jaeger").isNotNull();
     assertThat(leaseTrace.only(BACKEND, SYNC_SERVICE + "AcquireLease")).isNotNull();
 
     assertThat(reconcile.getString("timestamp")).matches(RFC_3339);
     assertThat(reconcile.getString("level")).isEqualTo("INFO");
     assertThat(reconcile.getString("component")).isEqualTo("site-agent");
-    JsonObject reconcileMdc = reconcile.getJsonObject("mdc");
-    assertThat(reconcileMdc.getString("trace_id")).matches("[0-9a-f]{32}");
-    assertThat(reconcileMdc.fieldNames()).doesNotContain("actor");
-    Trace reconcileTrace = Trace.of(jaeger.trace(reconcileMdc.getString("trace_id")));
+    assertThat(reconcile.getString("trace_id")).matches("[0-9a-f]{32}");
+    assertThat(reconcile.fieldNames()).doesNotContain("mdc", "actor");
+    Trace reconcileTrace = Trace.of(jaeger.trace(reconcile.getString("trace_id")));
     assertThat(reconcileTrace).as("the reconcile's trace in Jaeger").isNotNull();
     assertThat(reconcileTrace.only(AGENT, "full reconcile")).isNotNull();
   }

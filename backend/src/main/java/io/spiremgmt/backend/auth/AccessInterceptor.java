@@ -11,7 +11,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
-import io.spiremgmt.backend.logging.LogFields;
+import io.spiremgmt.runtime.logging.LogFields;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.spi.Prioritized;
 import org.jboss.logging.MDC;

@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.auth;
+package io.spiremgmt.runtime.spiffe;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.spiffe.workloadapi.grpc.Workload;

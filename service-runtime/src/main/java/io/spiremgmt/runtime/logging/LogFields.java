@@ -1,4 +1,4 @@
-package io.spiremgmt.backend.logging;
+package io.spiremgmt.runtime.logging;
 
 import io.quarkus.logging.LoggingFilter;
 import java.util.logging.Filter;
@@ -9,8 +9,9 @@ import org.jboss.logmanager.ExtLogRecord;
  * The log fields the operators' tooling reads, in the names it reads them by: OpenTelemetry's
  * {@code traceId} and {@code spanId} (which Quarkus puts in the MDC while a span is current) become
  * {@code trace_id} and {@code span_id}, and its {@code sampled} and {@code parentId} are dropped.
- * The JSON format prints the MDC as the {@code mdc} object of each line (application.properties:
- * quarkus.log.console.filter).
+ * The backend adds {@link #ACTOR} while it serves an authenticated call; the site agent serves no
+ * calls, so its lines carry none. {@link JsonLogFieldsFormatter} prints these MDC entries at the
+ * top level of each JSON line (application.properties: quarkus.log.console.filter).
  */
 @LoggingFilter(name = "log-fields")
 public final class LogFields implements Filter {

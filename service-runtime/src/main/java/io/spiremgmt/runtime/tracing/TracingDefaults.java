@@ -1,4 +1,4 @@
-package io.spiremgmt.agent.config;
+package io.spiremgmt.runtime.tracing;
 
 import io.smallrye.config.ConfigSourceContext;
 import io.smallrye.config.ConfigSourceFactory;

@@ -1,4 +1,4 @@
-package io.spiremgmt.agent.config;
+package io.spiremgmt.runtime.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
