@@ -13,7 +13,7 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
  * {@value #ENDPOINT} set, this source sets {@value #SDK_DISABLED}{@code =true}, so nothing tries to
  * export (Quarkus would otherwise send spans to {@code localhost:4317} and log each failed
  * connect). Its ordinal ({@value #ORDINAL}) is below every user source, so an explicit {@value
- * #SDK_DISABLED} still wins.
+ * #SDK_DISABLED} still wins; an endpoint counts only when a source above it sets one.
  */
 public final class TracingDefaults implements ConfigSourceFactory {
   static final String TRACES_ENDPOINT = "quarkus.otel.exporter.otlp.traces.endpoint";
@@ -35,7 +35,16 @@ public final class TracingDefaults implements ConfigSourceFactory {
             ORDINAL));
   }
 
+  /**
+   * Whether a source above this one sets {@code v}. Quarkus' own default of the OTLP endpoint
+   * ({@code http://localhost:4317}) is visible here at run time, from a source below every other
+   * one: it must not count as configured, or tracing would be on (and failing to export) wherever
+   * nobody set an endpoint.
+   */
   private static boolean set(ConfigValue v) {
-    return v != null && v.getValue() != null && !v.getValue().isBlank();
+    return v != null
+        && v.getValue() != null
+        && !v.getValue().isBlank()
+        && v.getConfigSourceOrdinal() > ORDINAL;
   }
 }

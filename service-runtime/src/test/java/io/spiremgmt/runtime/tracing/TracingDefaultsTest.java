@@ -14,6 +14,12 @@ class TracingDefaultsTest {
     SmallRyeConfig config =
         new SmallRyeConfigBuilder()
             .withSources(new PropertiesConfigSource(settings, "settings", 250))
+            // Quarkus' defaults, as the run time sees them: below every other source.
+            .withSources(
+                new PropertiesConfigSource(
+                    Map.of("quarkus.otel.exporter.otlp.endpoint", "http://localhost:4317"),
+                    "defaults",
+                    Integer.MIN_VALUE))
             .withSources(new TracingDefaults())
             .build();
     return config.getOptionalValue("quarkus.otel.sdk.disabled", String.class);
