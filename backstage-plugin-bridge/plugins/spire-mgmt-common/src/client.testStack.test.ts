@@ -1,4 +1,5 @@
 import {
+  eventually,
   SpireMgmtTestStack,
   startSpireMgmtTestStack,
 } from '@internal/spire-mgmt-test-stack';
@@ -21,20 +22,6 @@ const CALL_TIMEOUT_MS = 60_000;
 
 const describeWithStack =
   process.env.SPIRE_MGMT_TEST_STACK === '1' ? describe : describe.skip;
-
-async function until(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not after ${timeoutMs} ms`);
-    }
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
 
 describeWithStack(
   'the generated client against the real backend through a real Envoy',
@@ -103,12 +90,16 @@ describeWithStack(
             updates.push(update);
           }
         })().catch((e: unknown) => e);
-        await until('the stream open on the backend', 15_000, async () => {
-          const metrics = await fetch(
-            `http://127.0.0.1:${stack.backendPort}/q/metrics`,
-          );
-          return (await metrics.text()).includes('sync_update_streams 1.0');
-        });
+        await eventually(
+          'the stream open on the backend',
+          async () => {
+            const metrics = await fetch(
+              `http://127.0.0.1:${stack.backendPort}/q/metrics`,
+            );
+            return (await metrics.text()).includes('sync_update_streams 1.0');
+          },
+          15_000,
+        );
 
         // When: an entry is created on the site
         const entry = await clients.entries.createEntry({
@@ -121,8 +112,10 @@ describeWithStack(
         });
 
         // Then: its update arrives on the stream
-        await until('the update', 15_000, async () =>
-          updates.some(u => u.entryId === entry.id),
+        await eventually(
+          'the update',
+          () => updates.some(u => u.entryId === entry.id),
+          15_000,
         );
         const update = updates.find(u => u.entryId === entry.id)!;
         expect(update.siteId).toBe(site.id);
