@@ -47,5 +47,31 @@ export interface Config {
       Developer?: string[];
       Viewer?: string[];
     };
+    /**
+     * Backstage notifications about entry requests: to the approvers when a request awaits approval, to the
+     * requester when its request is applied, rejected, in conflict, failed or expired. Off unless `enabled` is
+     * true; they need the notifications backend (`@backstage/plugin-notifications-backend`) in the same
+     * Backstage, and the spire-mgmt backend trusting this plugin's keys (as for users).
+     */
+    notifications?: {
+      /**
+       * Follow the entry request stream and send the notifications. Default false.
+       * @visibility backend
+       */
+      enabled?: boolean;
+      /**
+       * Who is told of a request awaiting approval: user or group entity refs (a ref without kind is a group).
+       * Default: the groups mapped to `roles.Admin` and `roles.Operator` (the roles that approve). The requester
+       * is never told of its own request.
+       * @visibility backend
+       */
+      approvers?: string[];
+      /**
+       * The app path of the request pages the notifications link to (`<path>/<request id>`). Default
+       * `/spire-mgmt/requests`.
+       * @visibility backend
+       */
+      requestPagePath?: string;
+    };
   };
 }

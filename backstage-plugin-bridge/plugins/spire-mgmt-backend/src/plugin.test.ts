@@ -352,6 +352,49 @@ describe('spireMgmtPlugin configuration', () => {
       }),
       "spireMgmt.roles.Admin has 'user:default/alice', which is not a group entity ref",
     ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        notifications: { enabled: 'sometimes' },
+      }),
+      'spireMgmt.notifications.enabled must be true or false',
+    ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        roles: { Developer: ['group:default/payments'] },
+        notifications: { enabled: true },
+      }),
+      'spireMgmt.notifications.approvers names nobody: list the approvers there, or map groups to roles.Admin or roles.Operator',
+    ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        notifications: {
+          enabled: true,
+          approvers: ['component:default/payments-api'],
+        },
+      }),
+      "spireMgmt.notifications.approvers has 'component:default/payments-api', which is not a group or user entity ref",
+    ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        notifications: { enabled: true, approvers: 'group:default/platform' },
+      }),
+      'spireMgmt.notifications.approvers must be a list of user or group entity refs',
+    ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        notifications: {
+          enabled: true,
+          requestPagePath: 'spire-mgmt/requests',
+        },
+      }),
+      "spireMgmt.notifications.requestPagePath 'spire-mgmt/requests' must be a path of the app starting with '/'",
+    ],
+    [
+      spireMgmtConfig('http://envoy:8090', {
+        notifications: { enabled: true, requestPagePath: '//evil.example/x' },
+      }),
+      "spireMgmt.notifications.requestPagePath '//evil.example/x' must be a path of the app",
+    ],
   ])('refusesToStartWithABadSetting %#', async (config, message) => {
     // Given a bad or missing setting
     // When the backend starts

@@ -4,15 +4,22 @@ import {
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { createSpireMgmtTransport } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { readSpireMgmtConfig } from './service/config';
 import { IdentityBridge } from './service/IdentityBridge';
 import { KeyStore } from './service/KeyStore';
+import { EntryRequestFollower } from './service/notifications/EntryRequestFollower';
+import { scheduleEntryRequestNotifications } from './service/notifications/scheduleEntryRequestNotifications';
+import { StreamCursorStore } from './service/notifications/StreamCursorStore';
 import { createRouter, JWKS_PATH } from './service/router';
 
 /**
  * The spire-mgmt backend plugin: mints short-lived tokens for signed-in Backstage users (keys in the plugin's
  * database, published at `/api/spire-mgmt/.well-known/jwks.json`) and forwards their gRPC-Web calls from
- * `/api/spire-mgmt/grpc/spire.mgmt.v1.<Service>/<Method>` to Envoy with such a token.
+ * `/api/spire-mgmt/grpc/spire.mgmt.v1.<Service>/<Method>` to Envoy with such a token. With
+ * `spireMgmt.notifications.enabled`, it follows the entry request stream and sends Backstage notifications to
+ * the approvers of a request that awaits them and to the requester of a request that was decided.
  *
  * @public
  */
@@ -28,6 +35,9 @@ export const spireMgmtPlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         auth: coreServices.auth,
         catalog: catalogServiceRef,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
+        notifications: notificationService,
       },
       async init({
         config,
@@ -37,6 +47,9 @@ export const spireMgmtPlugin = createBackendPlugin({
         httpAuth,
         auth,
         catalog,
+        scheduler,
+        lifecycle,
+        notifications,
       }) {
         const settings = readSpireMgmtConfig(config);
         const db = await database.getClient();
@@ -75,6 +88,24 @@ export const spireMgmtPlugin = createBackendPlugin({
         logger.info(
           `spire-mgmt: forwarding gRPC-Web to ${settings.envoyUrl}; tokens for ${settings.audience} from ${settings.issuer}`,
         );
+        if (settings.notifications) {
+          await scheduleEntryRequestNotifications({
+            scheduler,
+            lifecycle,
+            logger,
+            follower: new EntryRequestFollower({
+              // Straight to Envoy, as the gRPC-Web route goes, with the plugin's own token.
+              transport: createSpireMgmtTransport({
+                baseUrl: settings.envoyUrl,
+                token: () => bridge.mintForPlugin(),
+              }),
+              cursors: new StreamCursorStore(db, 'entry-requests'),
+              notifications,
+              settings: settings.notifications,
+              logger,
+            }),
+          });
+        }
       },
     });
   },

@@ -11,6 +11,15 @@ import { getSpireMgmtAnnotations } from '@spire-mgmt/backstage-plugin-spire-mgmt
 import { GrantableRole, GRANTABLE_ROLES, SpireMgmtConfig } from './config';
 import { KeyStore } from './KeyStore';
 
+/**
+ * The principal the plugin calls the spire-mgmt API as for itself (to follow the entry request stream for the
+ * notifications). It is not a user entity ref, so no Backstage user can be it.
+ */
+export const PLUGIN_PRINCIPAL = 'plugin:spire-mgmt/notifications';
+
+/** The role of the plugin's own calls: Viewer, the least role that sees every entry request. */
+export const PLUGIN_ROLE: GrantableRole = 'Viewer';
+
 /** What a minted token says about its user. */
 export interface SpireMgmtIdentity {
   /** The user's entity ref: the token's `sub` and `upn` (the backend's principal name). */
@@ -103,6 +112,17 @@ export class IdentityBridge {
       ? await this.namespacesOwnedBy(groups)
       : [];
     return { userEntityRef: ref, groups, roles, namespaces };
+  }
+
+  /** A token for the plugin's own calls: {@link PLUGIN_PRINCIPAL} with the {@link PLUGIN_ROLE} role only. */
+  async mintForPlugin(): Promise<string> {
+    return this.keys.sign({
+      iss: this.config.issuer,
+      aud: this.config.audience,
+      sub: PLUGIN_PRINCIPAL,
+      upn: PLUGIN_PRINCIPAL,
+      groups: [PLUGIN_ROLE],
+    });
   }
 
   /** A token for the spire-mgmt backend that names the user, its roles and (for a Developer) its namespaces. */

@@ -23,6 +23,16 @@ export interface SpireMgmtConfig {
   keyRotationIntervalMs: number;
   /** Group entity ref (normalized, e.g. `group:default/payments`) to the roles its members get. */
   rolesByGroup: Map<string, GrantableRole[]>;
+  /** The Backstage notifications about entry requests; undefined when they are off (the default). */
+  notifications?: SpireMgmtNotificationsConfig;
+}
+
+/** The `spireMgmt.notifications` settings, checked (present only when `enabled` is true). */
+export interface SpireMgmtNotificationsConfig {
+  /** Who hears of a request awaiting approval: user or group entity refs (normalized). */
+  approvers: string[];
+  /** The app path of the request pages, without a trailing slash; a request's page is `<path>/<id>`. */
+  requestPagePath: string;
 }
 
 const MINUTE = 60_000;
@@ -73,6 +83,32 @@ function duration(
   }
 }
 
+/** `ref` as a normalized entity ref of one of `kinds` (the first is assumed when it names none); else throws. */
+function entityRefOf(
+  ref: string,
+  kinds: string[],
+  key: string,
+  example: string,
+): string {
+  try {
+    const parsed = parseEntityRef(ref, {
+      defaultKind: kinds[0],
+      defaultNamespace: 'default',
+    });
+    if (!kinds.includes(parsed.kind.toLocaleLowerCase('en-US'))) {
+      throw new Error(`kind ${parsed.kind}`);
+    }
+    return stringifyEntityRef(parsed).toLocaleLowerCase('en-US');
+  } catch (e) {
+    throw new SpireMgmtConfigError(
+      key,
+      `has '${ref}', which is not a ${kinds.join(' or ')} entity ref (${
+        (e as Error).message
+      }), e.g. ${example}`,
+    );
+  }
+}
+
 function readRoles(config: Config): Map<string, GrantableRole[]> {
   const rolesByGroup = new Map<string, GrantableRole[]>();
   const roles = config.getOptionalConfig('roles');
@@ -102,30 +138,94 @@ function readRoles(config: Config): Map<string, GrantableRole[]> {
       );
     }
     for (const group of groups) {
-      let ref: string;
-      try {
-        const parsed = parseEntityRef(group, {
-          defaultKind: 'group',
-          defaultNamespace: 'default',
-        });
-        if (parsed.kind.toLocaleLowerCase('en-US') !== 'group') {
-          throw new Error(`kind ${parsed.kind}`);
-        }
-        ref = stringifyEntityRef(parsed).toLocaleLowerCase('en-US');
-      } catch (e) {
-        throw new SpireMgmtConfigError(
-          `roles.${role}`,
-          `has '${group}', which is not a group entity ref (${
-            (e as Error).message
-          }), e.g. group:default/platform-team`,
-        );
-      }
+      const ref = entityRefOf(
+        group,
+        ['group'],
+        `roles.${role}`,
+        'group:default/platform-team',
+      );
       const list = rolesByGroup.get(ref) ?? [];
       list.push(role as GrantableRole);
       rolesByGroup.set(ref, list);
     }
   }
   return rolesByGroup;
+}
+
+/** The roles whose holders decide entry requests (the service's approvers). */
+const APPROVER_ROLES: GrantableRole[] = ['Admin', 'Operator'];
+
+/** The path of the request pages of the spire-mgmt frontend plugin, where it is mounted by default. */
+const DEFAULT_REQUEST_PAGE_PATH = '/spire-mgmt/requests';
+
+function readNotifications(
+  config: Config,
+  rolesByGroup: Map<string, GrantableRole[]>,
+): SpireMgmtNotificationsConfig | undefined {
+  const notifications = config.getOptionalConfig('notifications');
+  if (!notifications) {
+    return undefined;
+  }
+  let enabled: boolean | undefined;
+  try {
+    enabled = notifications.getOptionalBoolean('enabled');
+  } catch {
+    throw new SpireMgmtConfigError(
+      'notifications.enabled',
+      'must be true or false',
+    );
+  }
+  if (!enabled) {
+    return undefined;
+  }
+  let approvers: string[];
+  if (notifications.has('approvers')) {
+    let refs: string[];
+    try {
+      refs = notifications.getStringArray('approvers');
+    } catch {
+      throw new SpireMgmtConfigError(
+        'notifications.approvers',
+        'must be a list of user or group entity refs, e.g. [group:default/platform-team, user:default/jane]',
+      );
+    }
+    approvers = refs.map(ref =>
+      entityRefOf(
+        ref,
+        ['group', 'user'],
+        'notifications.approvers',
+        'group:default/platform-team or user:default/jane',
+      ),
+    );
+  } else {
+    approvers = [...rolesByGroup]
+      .filter(([, roles]) => roles.some(r => APPROVER_ROLES.includes(r)))
+      .map(([group]) => group);
+  }
+  if (approvers.length === 0) {
+    throw new SpireMgmtConfigError(
+      'notifications.approvers',
+      'names nobody: list the approvers there, or map groups to roles.Admin or roles.Operator (their members approve)',
+    );
+  }
+  const requestPagePath = notifications.has('requestPagePath')
+    ? requiredString(
+        config,
+        'notifications.requestPagePath',
+        DEFAULT_REQUEST_PAGE_PATH,
+      )
+    : DEFAULT_REQUEST_PAGE_PATH;
+  // A path of this app only: '//host/...' would link to another site.
+  if (!/^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(requestPagePath)) {
+    throw new SpireMgmtConfigError(
+      'notifications.requestPagePath',
+      `'${requestPagePath}' must be a path of the app starting with '/', e.g. ${DEFAULT_REQUEST_PAGE_PATH}`,
+    );
+  }
+  return {
+    approvers: [...new Set(approvers)].sort(),
+    requestPagePath: requestPagePath.replace(/\/+$/, ''),
+  };
 }
 
 /**
@@ -193,12 +293,14 @@ export function readSpireMgmtConfig(root: Config): SpireMgmtConfig {
       } s) and at most 90 days (got ${keyRotationIntervalMs / 1000} s)`,
     );
   }
+  const rolesByGroup = readRoles(config);
   return {
     envoyUrl: envoyUrl.replace(/\/+$/, ''),
     issuer,
     audience,
     tokenLifetimeMs,
     keyRotationIntervalMs,
-    rolesByGroup: readRoles(config),
+    rolesByGroup,
+    notifications: readNotifications(config, rolesByGroup),
   };
 }
