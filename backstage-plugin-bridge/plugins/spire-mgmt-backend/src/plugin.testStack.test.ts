@@ -1,3 +1,5 @@
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import {
   mockCredentials,
   mockServices,
@@ -6,15 +8,21 @@ import {
 } from '@backstage/backend-test-utils';
 import { NotAllowedError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { create } from '@bufbuild/protobuf';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import {
+  eventually,
   freePort,
   SpireMgmtTestStack,
   startSpireMgmtTestStack,
 } from '@internal/spire-mgmt-test-stack';
 import {
+  ApprovalMode,
   createSpireMgmtClients,
   createSpireMgmtTransport,
+  EntryRequestState,
   getSpireMgmtErrorDetails,
+  SiteApprovalPolicySchema,
   SpireMgmtClients,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spireMgmtPlugin } from './plugin';
 import { component, group, user } from './testing/catalog';
+import { RecordingNotificationServiceDouble } from './testing/RecordingNotificationServiceDouble';
 
 // The real stack (packaged backend on an embedded PostgreSQL, a real Envoy) needs the backend packaged by Maven
 // first: these tests run when SPIRE_MGMT_TEST_STACK=1, as .ci/run sets it.
@@ -42,26 +51,14 @@ const entities = [
   component('payments-api', 'payments', 'payments'),
 ];
 
-async function until(
-  what: string,
-  timeoutMs: number,
-  check: () => boolean,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not after ${timeoutMs} ms`);
-    }
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
-
 describeWithStack(
   'the plugin in front of the real backend and Envoy, the backend trusting its JWKS',
   () => {
     let plugin: TestBackend;
     let stack: SpireMgmtTestStack;
     let grpcUrl: string;
+    // Stands in for the notifications backend, which is not part of this stack.
+    const notifications = new RecordingNotificationServiceDouble();
 
     beforeAll(async () => {
       // Envoy's port first: the plugin's config names it, and the backend's names the plugin's JWKS.
@@ -69,6 +66,13 @@ describeWithStack(
       plugin = await startTestBackend({
         features: [
           spireMgmtPlugin,
+          // The real scheduler runs the notifications follower as a global task.
+          schedulerServiceFactory,
+          createServiceFactory({
+            service: notificationService,
+            deps: {},
+            factory: () => notifications,
+          }),
           mockServices.rootConfig.factory({
             data: {
               spireMgmt: {
@@ -79,6 +83,7 @@ describeWithStack(
                   Developer: ['group:default/payments'],
                   Viewer: ['group:default/viewers'],
                 },
+                notifications: { enabled: true },
               },
             },
           }),
@@ -188,9 +193,8 @@ describeWithStack(
         .sites.getSite({ id: randomUUID() })
         .catch(e => e);
       await clientsOf('user:default/bob').sites.listSites({});
-      await until(
+      await eventually(
         'the signed-in call in Envoy access log',
-        10_000,
         () => lines('/spire.mgmt.v1.SiteService/ListSites') > 0,
       );
 
@@ -198,5 +202,85 @@ describeWithStack(
       expect(getSpireMgmtErrorDetails(error)?.code).toBe('UNAUTHENTICATED');
       expect(lines('/spire.mgmt.v1.SiteService/GetSite')).toBe(0);
     });
+
+    /** How many StreamEntryRequestUpdates subscribers the backend follows (its Prometheus gauge). */
+    async function requestStreams(): Promise<number> {
+      const metrics = await fetch(
+        `http://127.0.0.1:${stack.backendPort}/q/metrics`,
+      ).then(res => res.text());
+      const line = metrics.match(
+        /^entry_request_update_streams(?:\{[^}]*\})? ([0-9.]+)/m,
+      );
+      return line ? Number(line[1]) : 0;
+    }
+
+    it('tellsTheApproversWhenADevelopersRequestAwaitsThem', async () => {
+      // Given a site whose Developer changes need approval, and the plugin's follower on the request stream
+      const admin = clientsOf('user:default/admin');
+      const site = await admin.sites.createSite({
+        site: {
+          name: `notify-${randomUUID().slice(0, 8)}`,
+          trustDomain: 'example.org',
+        },
+      });
+      const policy = await admin.entryRequests.getApprovalPolicy({});
+      await admin.entryRequests.updateApprovalPolicy({
+        policy: {
+          ...policy,
+          sites: [
+            ...policy.sites,
+            create(SiteApprovalPolicySchema, {
+              siteId: site.id,
+              mode: ApprovalMode.DEVELOPER_CHANGES,
+              approvalsRequired: 1,
+            }),
+          ],
+        },
+      });
+      // (it retried with backoff while the stack was starting: up to a minute)
+      let streams = 0;
+      await eventually(
+        'the follower streaming',
+        async () => (streams = await requestStreams()) > 0,
+        90_000,
+      );
+      expect(streams).toBe(1);
+
+      // When alice, a Developer of payments, submits an entry for that site through the plugin
+      const submitted = await clientsOf(
+        'user:default/alice',
+      ).entryRequests.submitEntryRequest({
+        change: {
+          change: {
+            case: 'create',
+            value: { ...entry('payments'), siteIds: [site.id] },
+          },
+        },
+        justification: 'payments-api needs an identity',
+      });
+      expect(submitted.state).toBe(EntryRequestState.PENDING);
+
+      // Then the Admins (the approvers: no Operator group is mapped) are told, alice excluded, with a link
+      await eventually('the approvers notified', () =>
+        notifications.sent.some(n => n.payload.link?.endsWith(submitted.id)),
+      );
+      const sent = notifications.sent.find(n =>
+        n.payload.link?.endsWith(submitted.id),
+      )!;
+      expect(sent.recipients).toEqual({
+        type: 'entity',
+        entityRef: ['group:default/platform-admins'],
+        excludeEntityRef: 'user:default/alice',
+      });
+      expect(sent.payload).toMatchObject({
+        title: `Awaits your approval: create the entry ${
+          submitted.proposedEntry!.spiffeId
+        }`,
+        link: `/spire-mgmt/requests/${submitted.id}`,
+      });
+      expect(sent.payload.description).toContain(
+        'alice asks for it: payments-api needs an identity. It needs 1 approval',
+      );
+    }, 150_000);
   },
 );
