@@ -1,7 +1,6 @@
 import {
   coreServices,
   createBackendModule,
-  createServiceFactory,
   SchedulerServiceTaskDescriptor,
 } from '@backstage/backend-plugin-api';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
@@ -11,7 +10,6 @@ import {
   TestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { notificationService } from '@backstage/plugin-notifications-node';
 import { create } from '@bufbuild/protobuf';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { eventually } from '@internal/spire-mgmt-test-stack';
@@ -101,11 +99,7 @@ describe('spireMgmtPlugin notifications', () => {
         schedulerProbe(tasks),
         // The real scheduler (global tasks locked in the plugin's database), not the test utils' mock.
         schedulerServiceFactory,
-        createServiceFactory({
-          service: notificationService,
-          deps: {},
-          factory: () => notifications,
-        }),
+        notifications.factory(),
         mockServices.rootConfig.factory({
           data: {
             spireMgmt: {

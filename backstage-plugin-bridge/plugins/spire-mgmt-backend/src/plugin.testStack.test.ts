@@ -1,4 +1,3 @@
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import {
   mockCredentials,
@@ -9,7 +8,6 @@ import {
 import { NotAllowedError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { create } from '@bufbuild/protobuf';
-import { notificationService } from '@backstage/plugin-notifications-node';
 import {
   eventually,
   freePort,
@@ -68,11 +66,7 @@ describeWithStack(
           spireMgmtPlugin,
           // The real scheduler runs the notifications follower as a global task.
           schedulerServiceFactory,
-          createServiceFactory({
-            service: notificationService,
-            deps: {},
-            factory: () => notifications,
-          }),
+          notifications.factory(),
           mockServices.rootConfig.factory({
             data: {
               spireMgmt: {

@@ -1,6 +1,8 @@
+import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   NotificationSendOptions,
   NotificationService,
+  notificationService,
 } from '@backstage/plugin-notifications-node';
 
 /**
@@ -13,6 +15,15 @@ export class RecordingNotificationServiceDouble implements NotificationService {
   /** How many sends failed on purpose. */
   failed = 0;
   private failures = 0;
+
+  /** A factory that installs this double as the `notificationService` of a test backend. */
+  factory() {
+    return createServiceFactory({
+      service: notificationService,
+      deps: {},
+      factory: () => this,
+    });
+  }
 
   /** The next `count` sends fail (and record nothing). */
   failNextSends(count: number): void {
