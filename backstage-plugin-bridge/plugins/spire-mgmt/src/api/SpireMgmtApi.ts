@@ -1,7 +1,12 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
+  ApprovalPolicy,
   Entry,
   EntryRequest,
+  EntryRequestUpdate,
+  PreviewEntryRequestResponse,
+  RequestedChange,
+  Site,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 
@@ -33,6 +38,18 @@ export interface SpireMgmtSyncUpdatesOptions {
 }
 
 /**
+ * An entry request as a person fills it in: the change and why (see `SubmitEntryRequestRequest`).
+ *
+ * @public
+ */
+export interface SpireMgmtEntryRequestDraft {
+  /** The change of one entry: create, update (with its mask) or delete. */
+  change: RequestedChange;
+  /** Why the requester wants it; 1 to 2000 characters. */
+  justification: string;
+}
+
+/**
  * The spire-mgmt calls the frontend plugin makes. Every call fails with the `@backstage/errors` type of the
  * service's gRPC code, carrying the code, the `ErrorInfo` reason and the field at fault (read them with
  * `getSpireMgmtErrorDetails` from the common package).
@@ -59,6 +76,47 @@ export interface SpireMgmtApi {
 
   /** The PENDING entry requests about an entry, newest first. */
   listPendingEntryRequests(entryId: string): Promise<EntryRequest[]>;
+
+  /** One entry with its per-site sync statuses (NOT_FOUND once it is gone). */
+  getEntry(id: string): Promise<Entry>;
+
+  /** Every site, ordered by name (all pages). */
+  listSites(): Promise<Site[]>;
+
+  /** The approval policy: which sites need approval for whose changes, and the rules that apply everywhere. */
+  getApprovalPolicy(): Promise<ApprovalPolicy>;
+
+  /**
+   * Checks a draft as a submit would, writing nothing: every problem with its reason and field (e.g.
+   * `change.create.spiffe_id`, `justification`), whether approval would be required, where and why. A
+   * malformed draft is not an error here: its problems are the answer. `signal` abandons the call.
+   */
+  previewEntryRequest(
+    draft: SpireMgmtEntryRequestDraft,
+    options?: { signal?: AbortSignal },
+  ): Promise<PreviewEntryRequestResponse>;
+
+  /**
+   * Submits a draft: the request as it stands (PENDING, or APPLIED when no rule needs approval). A retry with
+   * the same `requestId` (an idempotency key, at most 128 characters) returns the first call's request.
+   */
+  submitEntryRequest(
+    draft: SpireMgmtEntryRequestDraft & { requestId?: string },
+  ): Promise<EntryRequest>;
+
+  /** One request, with the entry as it was, as proposed and as it is now (`entry_current`). */
+  getEntryRequest(id: string): Promise<EntryRequest>;
+
+  /**
+   * Every change of the requests the caller may see (a submit, an approval, a new state) as it commits, for as
+   * long as `signal` is not aborted; resumed after a broken connection from the last cursor seen, as
+   * {@link SpireMgmtApi.streamSyncUpdates} is. Ends with an error when the service refuses the stream (e.g.
+   * PERMISSION_DENIED, or OUT_OF_RANGE `CURSOR_EXPIRED`: read the requests again and stream without a cursor).
+   */
+  streamEntryRequestUpdates(options: {
+    cursor?: string;
+    signal: AbortSignal;
+  }): AsyncIterable<EntryRequestUpdate>;
 }
 
 /**

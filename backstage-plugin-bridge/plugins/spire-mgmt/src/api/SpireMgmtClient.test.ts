@@ -3,12 +3,22 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
-import { NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import {
+  ApprovalMode,
+  EntryRequestProblemSchema,
   EntryRequestSchema,
   EntryRequestService,
   EntryRequestState,
+  EntryRequestUpdate,
+  EntryRequestUpdateSchema,
   EntrySchema,
+  PreviewEntryRequestRequest,
+  RequestedChangeSchema,
+  SiteSchema,
+  SiteService,
+  StreamEntryRequestUpdatesRequest,
+  SubmitEntryRequestRequest,
   getSpireMgmtErrorDetails,
   ListEntriesRequest,
   ListEntryRequestsRequest,
@@ -35,6 +45,21 @@ function update(cursor: string, siteId = 'site-a'): SyncUpdate {
     cursor,
   });
 }
+
+function requestUpdate(cursor: string): EntryRequestUpdate {
+  return create(EntryRequestUpdateSchema, {
+    entryRequest: create(EntryRequestSchema, { id: 'r1' }),
+    event: 'approve',
+    cursor,
+  });
+}
+
+const createChange = create(RequestedChangeSchema, {
+  change: {
+    case: 'create',
+    value: create(EntrySchema, { spiffeId: 'spiffe://td/ns/pay/api' }),
+  },
+});
 
 async function collect<T>(
   iterable: AsyncIterable<T>,
@@ -223,5 +248,186 @@ describe('SpireMgmtClient', () => {
     );
     expect(error).toBeInstanceOf(NotAllowedError);
     expect(error.message).toBe('caller has no role');
+  });
+
+  it('reopens a broken entry request stream from the last cursor it saw, starting from the given one', async () => {
+    // Given a stream that breaks after one update, and then serves the rest
+    const calls: StreamEntryRequestUpdatesRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        async *streamEntryRequestUpdates(req) {
+          calls.push(req);
+          if (calls.length === 1) {
+            yield requestUpdate('c8');
+            throw new ConnectError('replica going away', Code.Unavailable);
+          }
+          yield requestUpdate('c9');
+          await new Promise(() => {});
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport, streamRetryDelayMs: 1 });
+    const controller = new AbortController();
+
+    // When
+    const updates = await collect(
+      client.streamEntryRequestUpdates({
+        cursor: 'c7',
+        signal: controller.signal,
+      }),
+      2,
+      controller,
+    );
+
+    // Then
+    expect(updates.map(u => u.cursor)).toEqual(['c8', 'c9']);
+    expect(calls.map(c => c.cursor)).toEqual(['c7', 'c8']);
+  });
+
+  it('ends the entry request stream with the mapped error when its cursor expired', async () => {
+    // Given
+    let calls = 0;
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        // eslint-disable-next-line require-yield
+        async *streamEntryRequestUpdates() {
+          calls++;
+          throw new ConnectError('cursor expired', Code.OutOfRange);
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport, streamRetryDelayMs: 1 });
+
+    // When
+    const error = await collect(
+      client.streamEntryRequestUpdates({
+        cursor: 'old',
+        signal: new AbortController().signal,
+      }),
+      1,
+      new AbortController(),
+    ).catch(e => e);
+
+    // Then
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('OUT_OF_RANGE');
+    expect(calls).toBe(1);
+  });
+
+  it('previews a draft and returns its problems', async () => {
+    // Given
+    let seen: PreviewEntryRequestRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        previewEntryRequest(req) {
+          seen = req;
+          return {
+            valid: false,
+            problems: [
+              create(EntryRequestProblemSchema, {
+                field: 'change.create.parent_id',
+                reason: 'INVALID_SPIFFE_ID',
+                message: 'parent ID is required',
+              }),
+            ],
+            approvalRequired: true,
+            approvalReasons: ['rule: DNS names need approval'],
+          };
+        },
+      });
+    });
+
+    // When
+    const preview = await new SpireMgmtClient({
+      transport,
+    }).previewEntryRequest({ change: createChange, justification: 'why' });
+
+    // Then
+    expect(seen?.change?.change.case).toBe('create');
+    expect(seen?.justification).toBe('why');
+    expect(preview.valid).toBe(false);
+    expect(preview.problems.map(p => p.field)).toEqual([
+      'change.create.parent_id',
+    ]);
+    expect(preview.approvalReasons).toEqual(['rule: DNS names need approval']);
+  });
+
+  it('submits a draft with its idempotency key, and maps a refusal to an InputError naming the field', async () => {
+    // Given a service that takes the first submit and refuses the second
+    const seen: SubmitEntryRequestRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        submitEntryRequest(req) {
+          seen.push(req);
+          if (seen.length > 1) {
+            throw new ConnectError(
+              'justification: is required',
+              Code.InvalidArgument,
+            );
+          }
+          return create(EntryRequestSchema, {
+            id: 'r1',
+            state: EntryRequestState.PENDING,
+          });
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const request = await client.submitEntryRequest({
+      change: createChange,
+      justification: 'why',
+      requestId: 'k1',
+    });
+    const error = await client
+      .submitEntryRequest({ change: createChange, justification: '' })
+      .catch(e => e);
+
+    // Then
+    expect(request.id).toBe('r1');
+    expect(seen.map(r => r.requestId)).toEqual(['k1', '']);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe('justification: is required');
+  });
+
+  it('reads a request, an entry, the approval policy and every page of sites', async () => {
+    // Given
+    const pageTokens: string[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        getEntryRequest: req => create(EntryRequestSchema, { id: req.id }),
+        getApprovalPolicy: () => ({
+          revision: 2n,
+          sites: [{ siteId: 's1', mode: ApprovalMode.ALL_CHANGES }],
+        }),
+      });
+      service(WorkloadEntryService, {
+        getEntry: req => entry(req.id, 'spiffe://td/a'),
+      });
+      service(SiteService, {
+        listSites(req) {
+          pageTokens.push(req.pageToken);
+          return req.pageToken === ''
+            ? { sites: [create(SiteSchema, { id: 's1' })], nextPageToken: 'p2' }
+            : { sites: [create(SiteSchema, { id: 's2' })] };
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const [request, read, policy, sites] = await Promise.all([
+      client.getEntryRequest('r7'),
+      client.getEntry('e7'),
+      client.getApprovalPolicy(),
+      client.listSites(),
+    ]);
+
+    // Then
+    expect(request.id).toBe('r7');
+    expect(read.id).toBe('e7');
+    expect(policy.sites.map(s => s.mode)).toEqual([ApprovalMode.ALL_CHANGES]);
+    expect(sites.map(s => s.id)).toEqual(['s1', 's2']);
+    expect(pageTokens).toEqual(['', 'p2']);
   });
 });

@@ -2,22 +2,27 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { create } from '@bufbuild/protobuf';
 import { Transport } from '@connectrpc/connect';
 import {
+  ApprovalPolicy,
   createSpireMgmtClients,
   createSpireMgmtTransport,
   Entry,
   EntryRequest,
   EntryRequestState,
-  getSpireMgmtErrorDetails,
+  EntryRequestUpdate,
   isUnderSpiffeIdPrefix,
+  PreviewEntryRequestResponse,
   Selector,
   SelectorMatch,
   SelectorSchema,
+  Site,
   SpireMgmtClients,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { resumableStream, StreamRetryDelays } from './resumableStream';
 import {
   SpireMgmtApi,
   SpireMgmtComponentScope,
+  SpireMgmtEntryRequestDraft,
   SpireMgmtSyncUpdatesOptions,
 } from './SpireMgmtApi';
 
@@ -37,28 +42,6 @@ export type SpireMgmtClientOptions = (
   /** The longest wait between attempts to reopen a broken stream. Default 30000. */
   streamMaxRetryDelayMs?: number;
 };
-
-// Failures of the connection or of a replica, not of the request: the stream is opened again from its cursor.
-const RESUMABLE_CODES = new Set([
-  'UNAVAILABLE',
-  'UNKNOWN',
-  'INTERNAL',
-  'DEADLINE_EXCEEDED',
-  'CANCELLED',
-  'ABORTED',
-]);
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 /**
  * The {@link SpireMgmtApi} over the spire-mgmt backend plugin's gRPC-Web route.
@@ -142,43 +125,37 @@ export class SpireMgmtClient implements SpireMgmtApi {
     );
   }
 
+  private streamRetryDelays(): StreamRetryDelays {
+    return {
+      firstMs: this.options.streamRetryDelayMs ?? 1000,
+      maxMs: this.options.streamMaxRetryDelayMs ?? 30000,
+    };
+  }
+
   async *streamSyncUpdates(
     options: SpireMgmtSyncUpdatesOptions,
   ): AsyncIterable<SyncUpdate> {
-    const { entryIds, signal } = options;
-    const firstDelay = this.options.streamRetryDelayMs ?? 1000;
-    const maxDelay = this.options.streamMaxRetryDelayMs ?? 30000;
-    const clients = await this.clients();
-    let cursor = options.cursor ?? '';
-    let delay = firstDelay;
-    let unauthenticatedInARow = 0;
-    while (!signal.aborted) {
-      try {
-        for await (const update of clients.sync.streamSyncUpdates(
-          { entryIds, cursor },
-          { signal },
-        )) {
-          cursor = update.cursor || cursor;
-          delay = firstDelay;
-          unauthenticatedInARow = 0;
-          yield update;
-        }
-      } catch (e) {
-        if (signal.aborted) {
-          return;
-        }
-        const code = getSpireMgmtErrorDetails(e)?.code ?? 'UNKNOWN';
-        // The service ends open streams with UNAUTHENTICATED when the token they started with expires; the
-        // next call carries a fresh one. Twice in a row means the user's credentials are refused.
-        const expiredToken =
-          code === 'UNAUTHENTICATED' && ++unauthenticatedInARow < 2;
-        if (!RESUMABLE_CODES.has(code) && !expiredToken) {
-          throw e;
-        }
-      }
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, maxDelay);
-    }
+    const { sync } = await this.clients();
+    const { entryIds } = options;
+    yield* resumableStream(
+      (cursor, signal) =>
+        sync.streamSyncUpdates({ entryIds, cursor }, { signal }),
+      options,
+      this.streamRetryDelays(),
+    );
+  }
+
+  async *streamEntryRequestUpdates(options: {
+    cursor?: string;
+    signal: AbortSignal;
+  }): AsyncIterable<EntryRequestUpdate> {
+    const { entryRequests } = await this.clients();
+    yield* resumableStream(
+      (cursor, signal) =>
+        entryRequests.streamEntryRequestUpdates({ cursor }, { signal }),
+      options,
+      this.streamRetryDelays(),
+    );
   }
 
   async listPendingEntryRequests(entryId: string): Promise<EntryRequest[]> {
@@ -189,5 +166,54 @@ export class SpireMgmtClient implements SpireMgmtApi {
       pageSize: 100,
     });
     return response.entryRequests;
+  }
+
+  async getEntry(id: string): Promise<Entry> {
+    const { entries } = await this.clients();
+    return entries.getEntry({ id });
+  }
+
+  async listSites(): Promise<Site[]> {
+    const { sites } = await this.clients();
+    const all: Site[] = [];
+    let pageToken = '';
+    do {
+      const page = await sites.listSites({ pageSize: 1000, pageToken });
+      all.push(...page.sites);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return all;
+  }
+
+  async getApprovalPolicy(): Promise<ApprovalPolicy> {
+    const { entryRequests } = await this.clients();
+    return entryRequests.getApprovalPolicy({});
+  }
+
+  async previewEntryRequest(
+    draft: SpireMgmtEntryRequestDraft,
+    options?: { signal?: AbortSignal },
+  ): Promise<PreviewEntryRequestResponse> {
+    const { entryRequests } = await this.clients();
+    return entryRequests.previewEntryRequest(
+      { change: draft.change, justification: draft.justification },
+      { signal: options?.signal },
+    );
+  }
+
+  async submitEntryRequest(
+    draft: SpireMgmtEntryRequestDraft & { requestId?: string },
+  ): Promise<EntryRequest> {
+    const { entryRequests } = await this.clients();
+    return entryRequests.submitEntryRequest({
+      change: draft.change,
+      justification: draft.justification,
+      requestId: draft.requestId ?? '',
+    });
+  }
+
+  async getEntryRequest(id: string): Promise<EntryRequest> {
+    const { entryRequests } = await this.clients();
+    return entryRequests.getEntryRequest({ id });
   }
 }
