@@ -25,6 +25,7 @@ import {
   SpireMgmtSyncUpdatesOptions,
   spireMgmtApiRef,
 } from '../../api';
+import { rootRouteRef } from '../../routes';
 import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
 
 /**
@@ -380,5 +381,59 @@ describe('EntitySpireMgmtContent', () => {
     expect(
       screen.getByRole('button', { name: 'Reload and follow again' }),
     ).toBeInTheDocument();
+  });
+
+  it('links to the request wizard when the plugin page is mounted', async () => {
+    // Given an app with the plugin's page at /spire-mgmt
+    const api = new MockSpireMgmtApi(async () => [apiEntry]);
+    await renderInTestApp(
+      <TestApiProvider apis={[[spireMgmtApiRef, api]]}>
+        <EntityProvider entity={annotated}>
+          <EntitySpireMgmtContent />
+        </EntityProvider>
+      </TestApiProvider>,
+      { mountedRoutes: { '/spire-mgmt': rootRouteRef } },
+    );
+
+    // Then
+    expect(
+      // A link styled as a button (Backstage's LinkButton)
+      await screen.findByRole('button', { name: 'Request an identity' }),
+    ).toHaveAttribute(
+      'href',
+      '/spire-mgmt/requests/new?entity=component%3Adefault%2Fpayments',
+    );
+    expect(
+      screen.getByRole('link', {
+        name: 'Request a change of spiffe://example.org/ns/payments/api',
+      }),
+    ).toHaveAttribute(
+      'href',
+      '/spire-mgmt/requests/new?action=update&entryId=e1',
+    );
+    expect(
+      screen.getByRole('link', {
+        name: 'Request deletion of spiffe://example.org/ns/payments/api',
+      }),
+    ).toHaveAttribute(
+      'href',
+      '/spire-mgmt/requests/new?action=delete&entryId=e1',
+    );
+  });
+
+  it('leaves the request links out in an app without the plugin page', async () => {
+    // Given
+    const api = new MockSpireMgmtApi(async () => [apiEntry]);
+
+    // When
+    await renderTab(api);
+
+    // Then
+    await screen.findByText('spiffe://example.org/ns/payments/api');
+    expect(
+      screen.queryByText(
+        /Request an identity|Request a change|Request deletion/,
+      ),
+    ).not.toBeInTheDocument();
   });
 });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Entity } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { EmptyState, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
@@ -24,10 +24,14 @@ import {
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
-import { describeError } from './errorMessages';
+import {
+  EntryRequestLinks,
+  NewIdentityLink,
+} from '../EntryRequestWizard/RequestLinks';
+import { describeError, ErrorContext } from './errorMessages';
 import { syncErrorHint } from './syncErrorHint';
 
-const SYNC_STATE_LABELS: Record<SyncState, string> = {
+export const SYNC_STATE_LABELS: Record<SyncState, string> = {
   [SyncState.UNSPECIFIED]: 'unknown',
   [SyncState.PENDING]: 'pending',
   [SyncState.SYNCED]: 'synced',
@@ -104,11 +108,13 @@ export function applySyncUpdate(entries: Entry[], update: SyncUpdate): Entry[] {
   });
 }
 
-function ErrorPanel(props: {
+/** An error of a spire-mgmt call in words (see describeError), announced, with an optional action. */
+export function ErrorPanel(props: {
   error: unknown;
+  context?: ErrorContext;
   action?: { label: string; onClick: () => void };
 }) {
-  const { title, message } = describeError(props.error);
+  const { title, message } = describeError(props.error, props.context);
   return (
     <Box
       role="alert"
@@ -136,7 +142,8 @@ function ErrorPanel(props: {
   );
 }
 
-function SiteStatusList(props: { statuses: EntrySiteStatus[] }) {
+/** An entry's sync state per site, with a failing site's error and what to do about it. */
+export function SiteStatusList(props: { statuses: EntrySiteStatus[] }) {
   if (props.statuses.length === 0) {
     return (
       <Typography variant="body2">No site (kept centrally only)</Typography>
@@ -226,7 +233,10 @@ function MissingAnnotations() {
   );
 }
 
-function EntriesView(props: { annotations: SpireMgmtAnnotations }) {
+function EntriesView(props: {
+  annotations: SpireMgmtAnnotations;
+  entityRef: string;
+}) {
   const api = useApi(spireMgmtApiRef);
   const { spiffeIdPrefix, kubernetesNamespaces } = props.annotations;
   const [state, setState] = useState<LoadState>({ status: 'loading' });
@@ -326,6 +336,7 @@ function EntriesView(props: { annotations: SpireMgmtAnnotations }) {
       <EmptyState
         missing="data"
         title="This component has no workload entries yet"
+        action={<NewIdentityLink entityRef={props.entityRef} />}
         description={`No entry matches ${[
           spiffeIdPrefix ? `the SPIFFE ID prefix ${spiffeIdPrefix}` : '',
           kubernetesNamespaces.length > 0
@@ -339,6 +350,7 @@ function EntriesView(props: { annotations: SpireMgmtAnnotations }) {
   }
   return (
     <Box>
+      <NewIdentityLink entityRef={props.entityRef} />
       {streamError ? (
         <ErrorPanel
           error={streamError}
@@ -386,6 +398,7 @@ function EntriesView(props: { annotations: SpireMgmtAnnotations }) {
               </TableCell>
               <TableCell>
                 <PendingRequestList pending={pending.get(entry.id)} />
+                <EntryRequestLinks entry={entry} />
               </TableCell>
             </TableRow>
           ))}
@@ -416,7 +429,12 @@ export function SpireMgmtEntityView(props: { entity: Entity }) {
   ) {
     return <MissingAnnotations />;
   }
-  return <EntriesView annotations={annotations} />;
+  return (
+    <EntriesView
+      annotations={annotations}
+      entityRef={stringifyEntityRef(props.entity)}
+    />
+  );
 }
 
 /**

@@ -6,8 +6,26 @@ export interface ErrorDescription {
   message: string;
 }
 
+/** What the page was doing, for the words of its errors; the defaults are the entity tab's. */
+export interface ErrorContext {
+  /** Which roles the action needs, said when it is refused (PERMISSION_DENIED). */
+  needs?: string;
+  /** What to check when the service refuses the input (INVALID_ARGUMENT). */
+  check?: string;
+}
+
+const ENTITY_TAB: Required<ErrorContext> = {
+  needs:
+    "Viewing a component's identities needs the Viewer, Developer (for the component's namespaces), Operator or Admin role.",
+  check: "Check the component's spire-mgmt annotations.",
+};
+
 /** Describes an error of a spire-mgmt call (mapped by the common package) for the page. */
-export function describeError(error: unknown): ErrorDescription {
+export function describeError(
+  error: unknown,
+  context: ErrorContext = {},
+): ErrorDescription {
+  const { needs, check } = { ...ENTITY_TAB, ...context };
   const details = getSpireMgmtErrorDetails(error);
   const said = details?.message || (error as Error)?.message || String(error);
   if (!details) {
@@ -17,7 +35,7 @@ export function describeError(error: unknown): ErrorDescription {
     case 'PERMISSION_DENIED':
       return {
         title: 'You have no spire-mgmt role that allows this',
-        message: `spire-mgmt refused the call: ${said}. Viewing a component's identities needs the Viewer, Developer (for the component's namespaces), Operator or Admin role. Roles come from your Backstage groups: ask an administrator to map one of your groups to a role (spireMgmt.roles in the app configuration).`,
+        message: `spire-mgmt refused the call: ${said}. ${needs} Roles come from your Backstage groups: ask an administrator to map one of your groups to a role (spireMgmt.roles in the app configuration).`,
       };
     case 'UNAUTHENTICATED':
       return {
@@ -34,7 +52,7 @@ export function describeError(error: unknown): ErrorDescription {
         title: 'spire-mgmt refused the request',
         message: `${said}${
           details.field ? ` (field ${details.field})` : ''
-        }. Check the component's spire-mgmt annotations.`,
+        }. ${check}`,
       };
     default:
       return {
