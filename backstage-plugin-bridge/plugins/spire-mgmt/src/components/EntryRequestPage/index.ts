@@ -1,0 +1,1 @@
+export { EntryRequestPage } from './EntryRequestPage';

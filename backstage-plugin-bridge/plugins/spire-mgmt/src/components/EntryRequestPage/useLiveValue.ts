@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+/** A value read once and kept up to date from a stream of changes. */
+export interface LiveValue<T> {
+  /** Undefined while the first read is under way. */
+  value?: T;
+  /** The read failed: there is no value. */
+  error?: unknown;
+  /** The stream was refused or ended with an error: the value stands as last updated. */
+  streamError?: unknown;
+  /** Reads and follows again. */
+  reload: () => void;
+}
+
+/** How {@link useLiveValue} reads, follows and ends. */
+export interface LiveValueSource<T, U> {
+  /** Reads the value. */
+  read: () => Promise<T>;
+  /** Opens the stream of changes (it ends when `signal` aborts). */
+  follow: (signal: AbortSignal) => AsyncIterable<U>;
+  /** The value after a change; returns `value` itself when the change is not about it. */
+  apply: (value: T, update: U) => T;
+  /** Whether the value will not change any more: the stream is then closed. */
+  settled: (value: T) => boolean;
+}
+
+/**
+ * Reads a value and follows its changes: the stream is opened first and the changes it brings before the
+ * read answers are applied over the read, so a change committed while the value was being read is not
+ * lost. The stream closes when the value is settled, when `key` changes and on unmount. The source's
+ * functions are taken from the latest render; `key` says when to start again.
+ */
+export function useLiveValue<T, U>(
+  key: string,
+  source: LiveValueSource<T, U>,
+): LiveValue<T> {
+  const sourceRef = useRef(source);
+  sourceRef.current = source;
+  const [state, setState] = useState<Omit<LiveValue<T>, 'reload'>>({});
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const { read, follow, apply, settled } = sourceRef.current;
+    const controller = new AbortController();
+    let value: T | undefined;
+    const early: U[] = [];
+    setState({});
+    const show = (next: T) => {
+      value = next;
+      setState(current => ({ ...current, value: next }));
+      if (settled(next)) {
+        controller.abort();
+      }
+    };
+    (async () => {
+      for await (const update of follow(controller.signal)) {
+        if (value === undefined) {
+          early.push(update);
+        } else {
+          const next = apply(value, update);
+          if (next !== value) {
+            show(next);
+          }
+        }
+      }
+    })().catch(streamError => {
+      if (!controller.signal.aborted) {
+        setState(current => ({ ...current, streamError }));
+      }
+    });
+    read().then(
+      first => {
+        if (!controller.signal.aborted) {
+          show(early.splice(0).reduce(apply, first));
+        }
+      },
+      error => {
+        if (!controller.signal.aborted) {
+          controller.abort();
+          setState({ error });
+        }
+      },
+    );
+    return () => controller.abort();
+  }, [key, attempt]);
+
+  const reload = useCallback(() => setAttempt(a => a + 1), []);
+  return { ...state, reload };
+}
