@@ -555,6 +555,29 @@ describe('EntryRequestWizard', () => {
     );
   });
 
+  it('tells a Viewer that checking a request needs another role', async () => {
+    // Given a user who may read the sites and the policy but not ask for changes
+    const api = new MockSpireMgmtApi();
+    api.previewEntryRequest = async () => {
+      throw serviceError(
+        Code.PermissionDenied,
+        'PreviewEntryRequest needs one of Admin, Operator, Developer',
+        { reason: 'ROLE_NOT_ALLOWED' },
+      );
+    };
+
+    // When
+    await renderWizard(api, '');
+
+    // Then
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'You have no spire-mgmt role that allows this',
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'PreviewEntryRequest needs one of Admin, Operator, Developer. Requesting a change needs the Developer (for your namespaces), Operator or Admin role',
+    );
+  });
+
   it('says what is wrong with a link that names no entry to change', async () => {
     // Given
     const api = new MockSpireMgmtApi();
