@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -102,6 +103,26 @@ final class BenchSupport {
   private static double pct(List<Long> sorted, double p) {
     int i = (int) Math.ceil(p * sorted.size()) - 1;
     return sorted.get(Math.max(0, i)) / 1e6;
+  }
+
+  /**
+   * The machine's load average (1, 5, 15 minutes) and CPU count: a figure only means something next
+   * to how busy the machine was.
+   */
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return parts[0]
+          + " "
+          + parts[1]
+          + " "
+          + parts[2]
+          + " on "
+          + Runtime.getRuntime().availableProcessors()
+          + " CPUs";
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   static String arg(String[] args, int i, String fallback) {

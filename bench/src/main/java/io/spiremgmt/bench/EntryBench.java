@@ -4,9 +4,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
-import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.CreateSiteRequest;
-import io.spiremgmt.api.v1.Entry;
 import io.spiremgmt.api.v1.ListEntriesRequest;
 import io.spiremgmt.api.v1.ListEntriesResponse;
 import io.spiremgmt.api.v1.ListSitesRequest;
@@ -25,19 +23,16 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
  * Loads N entries across 3 sites into a real PostgreSQL and measures, over real gRPC against the
- * real backend, ListEntries pages of 100 (no filter, by site, by selector, by SPIFFE ID prefix) and
- * CreateEntry throughput. Run by {@code bench/entries.sh}; prints each query's cold first page,
- * p50/p99 latencies of pages sampled at random depths through the whole result, and the create
- * rate.
+ * real backend, ListEntries pages of 100 (no filter, by site, by selector, by SPIFFE ID prefix),
+ * then the write path ({@link WriteBench}: CreateEntry from concurrent clients, BatchCreateEntries
+ * of 500). Run by {@code bench/entries.sh}; prints each query's cold first page, p50/p99 latencies
+ * of pages sampled at random depths through the whole result, and the write rates with their SQL
+ * cost.
  */
 public final class EntryBench {
   private static final String TD = "bench.example.org";
@@ -49,7 +44,9 @@ public final class EntryBench {
     int entries = Integer.parseInt(BenchSupport.arg(args, 0, "1000000"));
     int pagesPerQuery = Integer.parseInt(BenchSupport.arg(args, 1, "300"));
     int creates = Integer.parseInt(BenchSupport.arg(args, 2, "3000"));
-    int concurrency = Integer.parseInt(BenchSupport.arg(args, 3, "8"));
+    int concurrency = Integer.parseInt(BenchSupport.arg(args, 3, "16"));
+    int batches = Integer.parseInt(BenchSupport.arg(args, 4, "20"));
+    int batchClients = Integer.parseInt(BenchSupport.arg(args, 5, "4"));
     Path data = Path.of(".data/bench").toAbsolutePath();
     Files.createDirectories(data);
 
@@ -73,23 +70,27 @@ public final class EntryBench {
         load(db, sites, entries);
         analyze(db);
 
-        System.out.printf(
-            Locale.ROOT,
-            "%n== ListEntries, page_size 100, %d entries, up to %d pages per query at random depths"
-                + " ==%n",
-            count(db),
-            pagesPerQuery);
-        measureList("no filter", entriesApi, r -> r, pagesPerQuery);
-        measureList("by site", entriesApi, r -> r.setSiteId(sites.get(1)), pagesPerQuery);
-        measureList(
-            "by selector k8s:ns=ns-7 (1%)",
-            entriesApi,
-            r -> r.addSelectors(Selector.newBuilder().setType("k8s:ns").setValue("ns-7")),
-            pagesPerQuery);
-        measureList(
-            "by SPIFFE ID prefix /ns-42/ (1%)",
-            entriesApi, r -> r.setSpiffeIdPrefix("spiffe://" + TD + "/ns-42/"), pagesPerQuery);
-        measureCreates(entriesApi, sites, creates, concurrency);
+        if (pagesPerQuery > 0) {
+          System.out.printf(
+              Locale.ROOT,
+              "%n== ListEntries, page_size 100, %d entries, up to %d pages per query at random depths"
+                  + " ==%n",
+              count(db),
+              pagesPerQuery);
+          measureList("no filter", entriesApi, r -> r, pagesPerQuery);
+          measureList("by site", entriesApi, r -> r.setSiteId(sites.get(1)), pagesPerQuery);
+          measureList(
+              "by selector k8s:ns=ns-7 (1%)",
+              entriesApi,
+              r -> r.addSelectors(Selector.newBuilder().setType("k8s:ns").setValue("ns-7")),
+              pagesPerQuery);
+          measureList(
+              "by SPIFFE ID prefix /ns-42/ (1%)",
+              entriesApi, r -> r.setSpiffeIdPrefix("spiffe://" + TD + "/ns-42/"), pagesPerQuery);
+        }
+        WriteBench.Cpu cpu = new WriteBench.Cpu(backend.toHandle(), data.resolve("pg"));
+        WriteBench.measureCreates(entriesApi, db, cpu, sites, creates, concurrency);
+        WriteBench.measureBatchCreates(entriesApi, db, cpu, sites, batches, batchClients);
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       } finally {
         BenchSupport.stop(backend);
@@ -257,52 +258,6 @@ public final class EntryBench {
                 .setPageSize(100)
                 .setPageToken(token)
                 .build());
-  }
-
-  private static void measureCreates(
-      WorkloadEntryServiceGrpc.WorkloadEntryServiceBlockingStub api,
-      List<String> sites,
-      int n,
-      int concurrency)
-      throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-    List<Long> nanos = Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger next = new AtomicInteger();
-    String run = Long.toString(System.currentTimeMillis(), 36);
-    long start = System.nanoTime();
-    List<Future<?>> workers = new ArrayList<>();
-    for (int w = 0; w < concurrency; w++) {
-      workers.add(
-          pool.submit(
-              () -> {
-                int i;
-                while ((i = next.getAndIncrement()) < n) {
-                  Entry entry =
-                      Entry.newBuilder()
-                          .setSpiffeId("spiffe://" + TD + "/created/" + run + "/" + i)
-                          .setParentId("spiffe://" + TD + "/spire/agent/k8s_psat/node-1")
-                          .addSelectors(Selector.newBuilder().setType("k8s:ns").setValue("created"))
-                          .addSelectors(
-                              Selector.newBuilder().setType("k8s:sa").setValue(run + "-" + i))
-                          .addSiteIds(sites.get(i % 3))
-                          .build();
-                  long t0 = System.nanoTime();
-                  api.withDeadlineAfter(30, TimeUnit.SECONDS)
-                      .createEntry(CreateEntryRequest.newBuilder().setEntry(entry).build());
-                  nanos.add(System.nanoTime() - t0);
-                }
-                return null;
-              }));
-    }
-    for (Future<?> w : workers) {
-      w.get();
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    pool.shutdown();
-    System.out.printf(
-        Locale.ROOT, "%n== CreateEntry, %d entries, %d concurrent clients ==%n", n, concurrency);
-    BenchSupport.report("create", nanos, n);
-    System.out.printf(Locale.ROOT, "%-34s %.0f entries/s%n", "create throughput", n / seconds);
   }
 
   private static long count(EmbeddedDatabase db) throws SQLException {

@@ -13,7 +13,6 @@ import io.spiremgmt.api.v1.ListEntryRequestsResponse;
 import io.spiremgmt.api.v1.Selector;
 import io.spiremgmt.backend.auth.TokenIssuer;
 import io.spiremgmt.dev.EmbeddedDatabase;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
@@ -212,7 +211,7 @@ public final class RequestBench {
       page(call.caller(), filter, call.token());
     }
     Collections.shuffle(plan, random);
-    System.out.printf(Locale.ROOT, "  (load average %s)%n", loadAverage());
+    System.out.printf(Locale.ROOT, "  (load average %s)%n", BenchSupport.loadAverage());
     Caller busiest = callers.get(0);
     List<Long> first = new ArrayList<>();
     List<Long> deep = new ArrayList<>();
@@ -285,25 +284,8 @@ public final class RequestBench {
         nanos.add(System.nanoTime() - start);
       }
     }
-    System.out.printf(Locale.ROOT, "baseline (load average %s)%n", loadAverage());
+    System.out.printf(Locale.ROOT, "baseline (load average %s)%n", BenchSupport.loadAverage());
     BenchSupport.report("  GetApprovalPolicy", nanos, 0);
-  }
-
-  /** The machine's load: the figures only mean something on an otherwise idle machine. */
-  private static String loadAverage() {
-    try {
-      String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
-      return parts[0]
-          + " "
-          + parts[1]
-          + " "
-          + parts[2]
-          + " on "
-          + Runtime.getRuntime().availableProcessors()
-          + " CPUs";
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
   }
 
   private static ListEntryRequestsResponse page(

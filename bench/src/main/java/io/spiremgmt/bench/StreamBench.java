@@ -129,7 +129,7 @@ public final class StreamBench {
               "%n== StreamSyncUpdates delivery, commit -> subscriber, %d changes one at a time"
                   + " (load average %s) ==%n",
               changes,
-              loadAverage());
+              BenchSupport.loadAverage());
           changer.commits().clear();
           report("idle server", measure(changer, received, receivedAt, revision, changes));
           BenchSupport.report("  of which the COMMIT itself", changer.commits(), 1);
@@ -238,14 +238,6 @@ public final class StreamBench {
           late,
           nanos.size(),
           WAIT_MS);
-    }
-  }
-
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (Exception e) {
-      return "?";
     }
   }
 }

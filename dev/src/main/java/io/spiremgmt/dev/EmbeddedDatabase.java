@@ -64,6 +64,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
             .setServerConfig("max_connections", "200")
             .setServerConfig("shared_buffers", temporary ? "128MB" : "1GB")
             .setServerConfig("fsync", temporary ? "off" : "on")
+            // Lets the benchmarks and tests count the statements a call costs
+            // (CREATE EXTENSION pg_stat_statements in the database they look at).
+            .setServerConfig("shared_preload_libraries", "pg_stat_statements")
             .setDataDirectory(directory)
             .setCleanDataDirectory(false);
     if (port != 0) {
