@@ -2,7 +2,10 @@ package io.spiremgmt.backend.entry;
 
 import io.smallrye.mutiny.Uni;
 import io.spiremgmt.backend.auth.Caller;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
@@ -18,4 +21,20 @@ public interface ApprovalService {
    * an Admin's write bypasses (empty when none applies).
    */
   Uni<List<String>> checkDirect(Mutiny.Session s, Caller caller, EntrySpec before, EntrySpec after);
+
+  /**
+   * The policy as committed for direct writes of {@code caller} touching only {@code sites}, read
+   * once on the Vert.x transaction {@code tx} (without a lock, as {@link #checkDirect} reads it):
+   * then each write is decided as {@link #checkDirect} decides it.
+   */
+  Uni<DirectGate> gate(SqlClient tx, Caller caller, Collection<UUID> sites);
+
+  /** Decides direct writes under one reading of the policy. */
+  interface DirectGate {
+    /**
+     * As {@link #checkDirect}: fails with {@code APPROVAL_REQUIRED}, or returns the reasons an
+     * Admin's write bypasses (empty when none applies).
+     */
+    List<String> check(EntrySpec before, EntrySpec after);
+  }
 }

@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
 
 /**
  * The read side of entries, on the Vert.x PostgreSQL client: one SQL round trip per page or entry,
- * with the selectors and per-site states aggregated next to each row. Writes go through Hibernate
- * Reactive ({@link EntryService}); reads here need no persistence context.
+ * with the selectors and per-site states aggregated next to each row. Updates and deletes go
+ * through Hibernate Reactive, creates through {@link EntryInsertRepository} ({@link EntryService});
+ * reads here need no persistence context.
  */
 @ApplicationScoped
 public class EntryReader {

@@ -24,19 +24,25 @@ import io.spiremgmt.backend.site.SiteRepository;
 import io.spiremgmt.backend.validation.Ids;
 import io.spiremgmt.backend.validation.SpiffeId;
 import io.spiremgmt.backend.validation.UuidV7;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -46,7 +52,9 @@ import org.hibernate.reactive.mutiny.Mutiny;
 /**
  * The entry write path and reads. Every mutation runs in one transaction: the entry and its
  * selectors, the revision bump, each site's row (PENDING, or DELETING for a removed site), the
- * audit event and a NOTIFY per affected site. Any failure rolls all of it back.
+ * audit event and a NOTIFY per affected site. Any failure rolls all of it back. Updates, deletes
+ * and the writes of approved entry requests run in a Hibernate Reactive session; direct creates,
+ * one or a batch, on the Vert.x client with one statement per table ({@link #createEach}).
  */
 @ApplicationScoped
 public class EntryService {
@@ -64,10 +72,14 @@ public class EntryService {
   private final SiteNotifier notifier;
   private final DenialRecorder denials;
   private final ApprovalService gate;
+  private final Pool pool;
+  private final EntryInsertRepository inserts;
 
   EntryService(
       Mutiny.SessionFactory sessions,
+      Pool pool,
       EntryRepository entries,
+      EntryInsertRepository inserts,
       EntryReader reader,
       SiteRepository sites,
       AuditRepository audit,
@@ -77,7 +89,9 @@ public class EntryService {
       AuthConfig auth) {
     this.clusterDomain = clusterDomain(auth.clusterDomain());
     this.sessions = sessions;
+    this.pool = pool;
     this.entries = entries;
+    this.inserts = inserts;
     this.reader = reader;
     this.sites = sites;
     this.audit = audit;
@@ -169,20 +183,22 @@ public class EntryService {
   /** The outcome of a committed change: the entry as it stands after it, and whether it is gone. */
   public record Committed(EntryView entry, boolean purged) {}
 
-  /** Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. */
+  /**
+   * Creates an entry; see {@code WorkloadEntryService.CreateEntry} for the rules. Written as a
+   * batch of one ({@link #createEach}).
+   */
   public Uni<EntryView> create(Caller caller, EntrySpec spec, String requestId) {
-    Instant now = now();
-    // Checked before a transaction is opened: bad input costs no connection.
-    String trustDomain = checkCreate(caller.access(), spec, "entry.", now);
-    UUID id = UuidV7.next();
-    return sessions
-        .withTransaction(
-            (s, tx) ->
-                lockCreate(s, spec, id, trustDomain, "entry.")
-                    .chain(prepared -> commitDirect(s, prepared, caller, requestId, now)))
-        .map(Committed::entry)
-        .onFailure(PgErrors.isUniqueViolation(UNIQUE_SIMILAR))
-        .transform(e -> similarExists(null));
+    return createEach(caller, List.of(new BatchCreateItem(() -> spec, requestId)))
+        .map(
+            outcomes -> {
+              Outcome outcome = outcomes.get(0);
+              if (outcome.failure() != null) {
+                throw outcome.failure() instanceof RuntimeException e
+                    ? e
+                    : new IllegalStateException(outcome.failure());
+              }
+              return outcome.entry();
+            });
   }
 
   /** Reads one entry the caller may see. */
@@ -547,19 +563,291 @@ public class EntryService {
   /** One result of a batch item: the value, or the failure the single call would have had. */
   public record ItemResult<T>(T value, ApiException error) {}
 
-  /** Creates each item in its own transaction; one result per item, in order. */
+  /**
+   * Creates each item as CreateEntry would, with one result per item, in order: the items that pass
+   * every check are written together ({@link #createEach}).
+   */
   public Uni<List<ItemResult<EntryView>>> batchCreate(Caller caller, List<BatchCreateItem> items) {
     checkBatchSize(items.size(), "requests");
-    return each(
-            items,
-            item ->
-                create(caller, item.spec().get(), Ids.requestId(item.requestId(), "request_id")))
+    return createEach(caller, items)
+        .map(
+            outcomes ->
+                outcomes.stream()
+                    .map(
+                        o ->
+                            o.failure() == null
+                                ? new ItemResult<EntryView>(o.entry(), null)
+                                : new ItemResult<EntryView>(
+                                    null, GrpcErrorMapper.asApiException(o.failure())))
+                    .toList())
         .call(
             results ->
                 recordDenials(
                     caller,
                     WorkloadEntryServiceGrpc.getBatchCreateEntriesMethod().getFullMethodName(),
                     results));
+  }
+
+  /** The outcome of one create: the entry created, or why it was not. */
+  private record Outcome(EntryView entry, Throwable failure) {}
+
+  /**
+   * An item that passed the checks needing no database (content, scope), with the id it gets.
+   *
+   * @param index its position in the call
+   */
+  private record NewEntry(
+      int index, UUID id, EntrySpec spec, String trustDomain, String requestId) {}
+
+  /** Raised inside a write to roll it back: these entries' "similar" keys were taken. */
+  private static final class SimilarTaken extends RuntimeException {
+    private final transient List<NewEntry> taken;
+
+    SimilarTaken(List<NewEntry> taken) {
+      super(null, null, false, false);
+      this.taken = taken;
+    }
+  }
+
+  /**
+   * Creates the items with as few statements as their number allows, each checked as CreateEntry
+   * checks it: first, with no database, its content and the caller's scope; then, in one
+   * transaction on the Vert.x client, every site of every item locked {@code FOR SHARE} in one
+   * statement and the approval policy read once (pipelined), each item's sites and approval decided
+   * in turn, items repeating an earlier item's "similar" key refused, and the rest written with one
+   * statement per table (entry rows, selector rows, site rows, audit events, NOTIFYs, pipelined).
+   * An entry whose similar key turns out taken rolls that transaction back; it is refused
+   * ALREADY_EXISTS and the others are written again. Any other failure of a transaction of several
+   * entries rolls it back and writes each entry alone, so a bad item fails only itself; a database
+   * that is unreachable fails the call.
+   */
+  private Uni<List<Outcome>> createEach(Caller caller, List<BatchCreateItem> items) {
+    Instant now = now();
+    Outcome[] outcomes = new Outcome[items.size()];
+    List<NewEntry> pending = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        BatchCreateItem item = items.get(i);
+        EntrySpec spec = item.spec().get();
+        String requestId = Ids.requestId(item.requestId(), "request_id");
+        String trustDomain = checkCreate(caller.access(), spec, "entry.", now);
+        pending.add(new NewEntry(i, UuidV7.next(), spec, trustDomain, requestId));
+      } catch (RuntimeException e) {
+        outcomes[i] = new Outcome(null, e);
+      }
+    }
+    return write(caller, pending, now, outcomes).map(done -> Arrays.asList(outcomes));
+  }
+
+  /** Writes {@code pending} as {@link #createEach} says, filling in their outcomes. */
+  private Uni<Void> write(Caller caller, List<NewEntry> pending, Instant now, Outcome[] outcomes) {
+    if (pending.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return pool.withTransaction(tx -> writeIn(tx, caller, pending, now))
+        .invoke(decided -> decided.forEach((i, outcome) -> outcomes[i] = outcome))
+        .replaceWithVoid()
+        .onFailure(SimilarTaken.class)
+        .recoverWithUni(
+            e -> {
+              List<NewEntry> taken = ((SimilarTaken) e).taken;
+              List<NewEntry> rest = new ArrayList<>(pending);
+              rest.removeAll(taken);
+              return refuseTaken(taken, outcomes).chain(() -> write(caller, rest, now, outcomes));
+            })
+        .onFailure(e -> !(e instanceof SimilarTaken) && !PgErrors.isDatabaseUnavailable(e))
+        .recoverWithUni(
+            e -> {
+              if (pending.size() == 1) {
+                outcomes[pending.get(0).index()] = new Outcome(null, e);
+                return Uni.createFrom().voidItem();
+              }
+              return Multi.createFrom()
+                  .iterable(pending)
+                  .onItem()
+                  .transformToUniAndConcatenate(p -> write(caller, List.of(p), now, outcomes))
+                  .collect()
+                  .last()
+                  .replaceWithVoid();
+            });
+  }
+
+  /** Refuses entries whose similar key was taken, naming the entry that holds it. */
+  private Uni<Void> refuseTaken(List<NewEntry> taken, Outcome[] outcomes) {
+    return inserts
+        .similar(pool, taken.stream().map(p -> p.spec().similarKey()).toList())
+        .invoke(
+            holders ->
+                taken.forEach(
+                    p ->
+                        outcomes[p.index()] =
+                            new Outcome(null, similarExists(holders.get(p.spec().similarKey())))))
+        .replaceWithVoid();
+  }
+
+  /**
+   * One transaction of {@link #createEach}: the outcome of each pending item by index, or a failure
+   * that rolls it back.
+   */
+  private Uni<Map<Integer, Outcome>> writeIn(
+      SqlClient tx, Caller caller, List<NewEntry> pending, Instant now) {
+    Set<UUID> siteIds = new LinkedHashSet<>();
+    pending.forEach(p -> siteIds.addAll(p.spec().siteUuids()));
+    Uni<Map<UUID, SiteEntity>> locked = sites.lockShared(tx, siteIds);
+    Uni<ApprovalService.DirectGate> policy = gate.gate(tx, caller, siteIds);
+    return Uni.combine()
+        .all()
+        .unis(locked, policy)
+        .asTuple()
+        .chain(
+            checks -> {
+              Map<Integer, Outcome> decided = new HashMap<>();
+              List<Accepted> accepted = new ArrayList<>();
+              Map<String, NewEntry> keys = new HashMap<>();
+              for (NewEntry p : pending) {
+                try {
+                  List<SiteEntity> at =
+                      requireSites(checks.getItem1(), p.spec().siteUuids(), p.trustDomain());
+                  List<String> bypassed = checks.getItem2().check(null, p.spec());
+                  NewEntry first = keys.putIfAbsent(p.spec().similarKey(), p);
+                  if (first != null) {
+                    throw similarExists(first.id());
+                  }
+                  accepted.add(accepted(p, at, bypassed, caller, now));
+                } catch (RuntimeException e) {
+                  decided.put(p.index(), new Outcome(null, e));
+                }
+              }
+              return insert(tx, accepted, now)
+                  .map(
+                      done -> {
+                        accepted.forEach(
+                            a -> decided.put(a.entry().index(), new Outcome(a.view(), null)));
+                        return decided;
+                      });
+            });
+  }
+
+  /**
+   * A checked entry ready to be written: its row, its view as created, its audit events (the
+   * create, and an Admin's policy bypass) and its notifications.
+   */
+  private record Accepted(
+      NewEntry entry,
+      WorkloadEntryEntity row,
+      EntryView view,
+      List<AuditRecord> events,
+      List<SiteNotifier.Notice> notices) {}
+
+  private static Accepted accepted(
+      NewEntry p, List<SiteEntity> at, List<String> bypassed, Caller caller, Instant now) {
+    WorkloadEntryEntity row = new WorkloadEntryEntity(p.id(), p.spec(), caller.name(), now);
+    EntryView view = newView(row, p.spec(), at);
+    String id = p.id().toString();
+    List<AuditRecord> events = new ArrayList<>();
+    events.add(
+        new AuditRecord(
+            caller.name(),
+            AuditAction.ENTRY_CREATE,
+            id,
+            p.requestId(),
+            null,
+            EntryMapper.json(view)));
+    if (!bypassed.isEmpty()) {
+      events.add(
+          new AuditRecord(
+              caller.name(),
+              AuditAction.ENTRY_POLICY_BYPASS,
+              id,
+              p.requestId(),
+              null,
+              bypassJson(ChangeKind.CREATE, bypassed)));
+    }
+    List<SiteNotifier.Notice> notices =
+        p.spec().siteUuids().stream()
+            .map(site -> new SiteNotifier.Notice(site, payload(view)))
+            .toList();
+    return new Accepted(p, row, view, events, notices);
+  }
+
+  /**
+   * Writes accepted entries with one statement per table, sent together: entry rows (skipping a
+   * taken similar key), selector rows before site rows (the sync event trigger labels each event
+   * with the entry's namespaces as its selector rows stand, V11), audit events, NOTIFYs. Fails with
+   * {@link SimilarTaken} when an entry row was skipped.
+   */
+  private Uni<Void> insert(SqlClient tx, List<Accepted> accepted, Instant now) {
+    if (accepted.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    Map<UUID, List<SelectorValue>> selectors = new LinkedHashMap<>();
+    Map<UUID, List<UUID>> siteRows = new LinkedHashMap<>();
+    List<AuditRecord> events = new ArrayList<>();
+    List<SiteNotifier.Notice> notices = new ArrayList<>();
+    for (Accepted a : accepted) {
+      selectors.put(a.entry().id(), a.entry().spec().selectors());
+      siteRows.put(a.entry().id(), a.entry().spec().siteUuids());
+      events.addAll(a.events());
+      notices.addAll(a.notices());
+    }
+    AtomicReference<Set<UUID>> inserted = new AtomicReference<>();
+    Uni<Set<UUID>> rows =
+        inserts
+            .insertEntries(tx, accepted.stream().map(Accepted::row).toList())
+            .invoke(inserted::set);
+    return Uni.combine()
+        .all()
+        .unis(
+            rows,
+            inserts.insertSelectors(tx, selectors),
+            inserts.insertSiteRows(tx, siteRows, 1, now),
+            audit.appendAll(tx, events),
+            notifier.notifyEach(tx, notices))
+        .discardItems()
+        // A skipped entry row makes its selector rows fail their foreign key: the skip is the
+        // cause, and rolls the transaction back.
+        .onItemOrFailure()
+        .transformToUni(
+            (done, failure) -> {
+              Optional<SimilarTaken> taken = taken(accepted, inserted.get());
+              if (taken.isPresent()) {
+                return Uni.createFrom().failure(taken.get());
+              }
+              return failure == null
+                  ? Uni.createFrom().voidItem()
+                  : Uni.createFrom().failure(failure);
+            });
+  }
+
+  private static Optional<SimilarTaken> taken(List<Accepted> accepted, Set<UUID> inserted) {
+    if (inserted == null || inserted.size() == accepted.size()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new SimilarTaken(
+            accepted.stream()
+                .map(Accepted::entry)
+                .filter(p -> !inserted.contains(p.id()))
+                .toList()));
+  }
+
+  /**
+   * The sites an entry is created at, from the sites locked for its batch: they exist, are not
+   * INACTIVE and serve its trust domain (checked as {@link #checkSites} checks them).
+   */
+  private static List<SiteEntity> requireSites(
+      Map<UUID, SiteEntity> locked, List<UUID> siteIds, String trustDomain) {
+    String field = "entry.site_ids";
+    List<SiteEntity> at = new ArrayList<>();
+    for (UUID siteId : siteIds) {
+      SiteEntity site = locked.get(siteId);
+      if (site == null) {
+        throw ApiException.field(ErrorReason.SITE_NOT_FOUND, field, "no site has id " + siteId);
+      }
+      requireCreatable(site, trustDomain, field);
+      at.add(site);
+    }
+    return at;
   }
 
   /** Deletes each id in its own transaction; one result per id, in order. */
@@ -638,19 +926,18 @@ public class EntryService {
    */
   private Uni<List<SiteEntity>> checkSites(
       Mutiny.Session s, List<UUID> siteIds, String trustDomain, String field) {
-    return forEachSite(
-        s,
-        siteIds,
-        field,
-        site -> {
-          if (site.getStatus() == SiteEntity.Status.INACTIVE) {
-            throw ApiException.field(
-                ErrorReason.SITE_INACTIVE,
-                field,
-                "site '" + site.getName() + "' is INACTIVE and takes no new entries");
-          }
-          requireTrustDomain(site, trustDomain, field);
-        });
+    return forEachSite(s, siteIds, field, site -> requireCreatable(site, trustDomain, field));
+  }
+
+  /** A site about to receive an entry: not INACTIVE, and serving the entry's trust domain. */
+  private static void requireCreatable(SiteEntity site, String trustDomain, String field) {
+    if (site.getStatus() == SiteEntity.Status.INACTIVE) {
+      throw ApiException.field(
+          ErrorReason.SITE_INACTIVE,
+          field,
+          "site '" + site.getName() + "' is INACTIVE and takes no new entries");
+    }
+    requireTrustDomain(site, trustDomain, field);
   }
 
   /** Sites the entry stays at must still serve its (maybe changed) trust domain. */

@@ -157,6 +157,14 @@ public class WorkloadEntryEntity {
     return spiffeId;
   }
 
+  public String getSelectorsHash() {
+    return selectorsHash;
+  }
+
+  public String getSimilarKey() {
+    return similarKey;
+  }
+
   /**
    * Advances the revision by one. Revisions are managed explicitly, not with {@code @Version}:
    * writers lock the row ({@code SELECT ... FOR UPDATE}) and compare the caller's revision first.

@@ -1,15 +1,21 @@
 package io.spiremgmt.backend.request;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
  * The approval policy's tables ({@code approval_policy}, one row, and {@code
- * site_approval_policies}), in the session's transaction.
+ * site_approval_policies}), in the session's transaction (or a Vert.x transaction's, for a batch of
+ * direct writes).
  */
 @ApplicationScoped
 public class ApprovalPolicyRepository {
@@ -40,6 +46,33 @@ public class ApprovalPolicyRepository {
     return load(s, RULES + " FOR UPDATE", null);
   }
 
+  /**
+   * {@link #loadFor(Mutiny.Session, List)} on a Vert.x transaction, for a batch of writes: both of
+   * its statements sent at once (pipelined on the connection).
+   */
+  public Uni<ApprovalPolicy> loadFor(SqlClient tx, Collection<UUID> sites) {
+    Uni<Object[]> rules =
+        tx.preparedQuery(RULES).execute().map(rows -> values(rows.iterator().next()));
+    Uni<List<Object[]>> siteRows =
+        tx.preparedQuery(SITES + " WHERE p.site_id = ANY($1::uuid[]) ORDER BY s.name COLLATE \"C\"")
+            .execute(Tuple.of(sites.toArray(UUID[]::new)))
+            .map(
+                rows -> {
+                  List<Object[]> list = new ArrayList<>();
+                  rows.forEach(row -> list.add(values(row)));
+                  return list;
+                });
+    return Uni.combine().all().unis(rules, siteRows).with(ApprovalPolicyRepository::policy);
+  }
+
+  private static Object[] values(Row row) {
+    Object[] values = new Object[row.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = row.getValue(i);
+    }
+    return values;
+  }
+
   private Uni<ApprovalPolicy> load(Mutiny.Session s, String rulesQuery, List<UUID> only) {
     Mutiny.SelectionQuery<Object[]> siteQuery =
         s.createNativeQuery(
@@ -54,31 +87,30 @@ public class ApprovalPolicyRepository {
     }
     return s.createNativeQuery(rulesQuery, Object[].class)
         .getSingleResult()
-        .chain(
-            r ->
-                siteQuery
-                    .getResultList()
-                    .map(
-                        rows ->
-                            new ApprovalPolicy(
-                                new ApprovalPolicy.Rules(
-                                    (Boolean) r[0],
-                                    (Boolean) r[1],
-                                    ((Number) r[2]).intValue(),
-                                    (Boolean) r[3],
-                                    (Boolean) r[4]),
-                                rows.stream()
-                                    .map(
-                                        p ->
-                                            new ApprovalPolicy.SitePolicy(
-                                                (UUID) p[0],
-                                                (String) p[1],
-                                                ApprovalPolicy.Mode.valueOf((String) p[2]),
-                                                ((Number) p[3]).intValue()))
-                                    .toList(),
-                                ((Number) r[5]).longValue(),
-                                (String) r[6],
-                                SqlTime.instant(r[7]))));
+        .chain(r -> siteQuery.getResultList().map(rows -> policy(r, rows)));
+  }
+
+  /** The policy from its rules row and its site rows (the columns of RULES and SITES). */
+  private static ApprovalPolicy policy(Object[] r, List<Object[]> rows) {
+    return new ApprovalPolicy(
+        new ApprovalPolicy.Rules(
+            (Boolean) r[0],
+            (Boolean) r[1],
+            ((Number) r[2]).intValue(),
+            (Boolean) r[3],
+            (Boolean) r[4]),
+        rows.stream()
+            .map(
+                p ->
+                    new ApprovalPolicy.SitePolicy(
+                        (UUID) p[0],
+                        (String) p[1],
+                        ApprovalPolicy.Mode.valueOf((String) p[2]),
+                        ((Number) p[3]).intValue()))
+            .toList(),
+        ((Number) r[5]).longValue(),
+        (String) r[6],
+        SqlTime.instant(r[7]));
   }
 
   /** The ids among {@code ids} that name no site. */

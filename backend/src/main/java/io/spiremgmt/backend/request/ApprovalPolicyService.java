@@ -12,10 +12,13 @@ import io.spiremgmt.backend.entry.EntrySpec;
 import io.spiremgmt.backend.error.ApiException;
 import io.spiremgmt.backend.error.ErrorReason;
 import io.spiremgmt.backend.validation.UuidV7;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
@@ -57,21 +60,37 @@ public class ApprovalPolicyService implements ApprovalService {
   @Override
   public Uni<List<String>> checkDirect(
       Mutiny.Session s, Caller caller, EntrySpec before, EntrySpec after) {
-    return evaluate(s, caller, before, after)
+    return evaluate(s, caller, before, after).map(verdict -> directVerdict(caller, verdict));
+  }
+
+  @Override
+  public Uni<DirectGate> gate(SqlClient tx, Caller caller, Collection<UUID> sites) {
+    return policies
+        .loadFor(tx, sites)
         .map(
-            verdict -> {
-              if (!verdict.required()) {
-                return List.of();
-              }
-              if (caller.roles().contains(Role.ADMIN)) {
-                return verdict.reasons();
-              }
-              throw ApiException.of(
-                  ErrorReason.APPROVAL_REQUIRED,
-                  "this change needs approval ("
-                      + String.join("; ", verdict.reasons())
-                      + "): submit it with EntryRequestService.SubmitEntryRequest");
-            });
+            policy ->
+                (before, after) ->
+                    directVerdict(
+                        caller,
+                        PolicyEvaluator.evaluate(policy, developerChange(caller), before, after)));
+  }
+
+  /**
+   * A direct write's fate under {@code verdict}: the reasons an Admin bypasses (empty when approval
+   * is not needed), or APPROVAL_REQUIRED for anyone else.
+   */
+  private static List<String> directVerdict(Caller caller, PolicyEvaluator.Evaluation verdict) {
+    if (!verdict.required()) {
+      return List.of();
+    }
+    if (caller.roles().contains(Role.ADMIN)) {
+      return verdict.reasons();
+    }
+    throw ApiException.of(
+        ErrorReason.APPROVAL_REQUIRED,
+        "this change needs approval ("
+            + String.join("; ", verdict.reasons())
+            + "): submit it with EntryRequestService.SubmitEntryRequest");
   }
 
   /** The policy. */

@@ -71,6 +71,17 @@ public class SiteEntity {
     apply(spec, now);
   }
 
+  /**
+   * A detached copy of a stored row, for readers on the Vert.x client; never persisted or merged.
+   */
+  public static SiteEntity stored(
+      UUID id, SiteSpec spec, long revision, Instant createdAt, Instant updatedAt) {
+    SiteEntity site = new SiteEntity(id, spec, createdAt);
+    site.revision = revision;
+    site.updatedAt = updatedAt;
+    return site;
+  }
+
   /** Overwrites the settable fields with {@code spec}. */
   public void apply(SiteSpec spec, Instant now) {
     this.name = spec.name();

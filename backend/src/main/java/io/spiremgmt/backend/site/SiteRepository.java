@@ -1,11 +1,17 @@
 package io.spiremgmt.backend.site;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.hibernate.reactive.mutiny.Mutiny;
@@ -25,6 +31,46 @@ public class SiteRepository {
    */
   public Uni<SiteEntity> lockShared(Mutiny.Session s, UUID id) {
     return s.find(SiteEntity.class, id, LockModeType.PESSIMISTIC_READ);
+  }
+
+  /**
+   * The sites among {@code ids} that exist, by id, locked {@code FOR SHARE} in id order, in one
+   * statement on a Vert.x transaction: what {@link #lockShared(Mutiny.Session, UUID)} does for one
+   * site, for every site of a batch of writes.
+   */
+  public Uni<Map<UUID, SiteEntity>> lockShared(SqlClient tx, Collection<UUID> ids) {
+    if (ids.isEmpty()) {
+      return Uni.createFrom().item(Map.of());
+    }
+    return tx.preparedQuery(
+            "SELECT id, name, region, trust_domain, spire_server_addr, status, tier, parent_site_id,"
+                + " revision, created_at, updated_at FROM sites WHERE id = ANY($1::uuid[])"
+                + " ORDER BY id FOR SHARE")
+        .execute(Tuple.of(ids.toArray(UUID[]::new)))
+        .map(
+            rows -> {
+              Map<UUID, SiteEntity> sites = new HashMap<>();
+              for (Row r : rows) {
+                SiteSpec spec =
+                    new SiteSpec(
+                        r.getString(1),
+                        r.getString(2),
+                        r.getString(3),
+                        r.getString(4),
+                        SiteEntity.Status.valueOf(r.getString(5)),
+                        SiteEntity.Tier.valueOf(r.getString(6)),
+                        r.getUUID(7));
+                sites.put(
+                    r.getUUID(0),
+                    SiteEntity.stored(
+                        r.getUUID(0),
+                        spec,
+                        r.getLong(8),
+                        r.getOffsetDateTime(9).toInstant(),
+                        r.getOffsetDateTime(10).toInstant()));
+              }
+              return sites;
+            });
   }
 
   /** The site locked {@code FOR UPDATE}, or null. */

@@ -80,6 +80,42 @@ class BatchApiTest {
   }
 
   @Test
+  void anItemDuplicatingAStoredEntryFailsAloneNamingIt() {
+    // Given
+    Entry stored = create(token, entry(td, "/stored", site.getId()));
+    BatchCreateEntriesRequest request =
+        BatchCreateEntriesRequest.newBuilder()
+            .addRequests(item(entry(td, "/fresh/1", site.getId())))
+            .addRequests(item(entry(td, "/stored", site.getId()).setTtl(60)))
+            .addRequests(item(entry(td, "/fresh/2", site.getId())))
+            .build();
+
+    // When
+    BatchCreateEntriesResponse response = Api.entries(token).batchCreateEntries(request);
+
+    // Then
+    assertThat(response.getResultsList())
+        .extracting(r -> r.getStatus().getReason())
+        .containsExactly("", "ENTRY_ALREADY_EXISTS", "");
+    assertThat(response.getResults(1).getStatus().getMessage())
+        .contains("(id " + stored.getId() + ")");
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM workload_entries WHERE spiffe_id LIKE 'spiffe://"
+                    + td
+                    + "/%'"))
+        .isEqualTo(3);
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE action = 'entry.create' AND target_id IN ('"
+                    + response.getResults(0).getEntry().getId()
+                    + "', '"
+                    + response.getResults(2).getEntry().getId()
+                    + "')"))
+        .isEqualTo(2);
+  }
+
+  @Test
   void aTimestampOutOfRangeFailsOnlyItsItem() {
     // Given
     BatchCreateEntriesRequest request =

@@ -25,7 +25,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.RepeatedTest;
 
-/** Concurrent writers of one entry: the optimistic lock lets exactly one win per revision. */
+/**
+ * Concurrent writers of one entry: the optimistic lock lets exactly one win per revision, and the
+ * "similar" key exactly one create.
+ */
 @QuarkusTest
 @QuarkusTestResource(TestDatabase.class)
 class EntryRaceTest {
@@ -82,6 +85,63 @@ class EntryRaceTest {
                 "SELECT count(*) FROM audit_events WHERE action = 'entry.update' AND target_id = '"
                     + created.getId()
                     + "'"))
+        .isEqualTo(1);
+  }
+
+  @RepeatedTest(3)
+  void exactlyOneOfSixteenConcurrentCreatesOfTheSameEntryWins() throws Exception {
+    // Given: sixteen creates of one SPIFFE ID, parent ID and selector set, the same "similar" key
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(token, td);
+    ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<StatusRuntimeException>> outcomes = new ArrayList<>();
+
+    // When
+    for (int i = 0; i < WRITERS; i++) {
+      int ttl = 100 + i;
+      outcomes.add(
+          pool.submit(
+              () -> {
+                start.await();
+                try {
+                  create(token, entry(td, "/twin", site.getId()).setTtl(ttl));
+                  return null;
+                } catch (StatusRuntimeException e) {
+                  return e;
+                }
+              }));
+    }
+    start.countDown();
+    List<StatusRuntimeException> failures = new ArrayList<>();
+    for (Future<StatusRuntimeException> outcome : outcomes) {
+      failures.add(outcome.get());
+    }
+    pool.shutdown();
+
+    // Then: one is created; every other is ALREADY_EXISTS naming it, and wrote nothing
+    String winner =
+        DbProbe.queryString(
+            "SELECT id::text FROM workload_entries WHERE spiffe_id = 'spiffe://" + td + "/twin'");
+    assertThat(failures).filteredOn(e -> e == null).hasSize(1);
+    assertThat(failures)
+        .filteredOn(e -> e != null)
+        .hasSize(WRITERS - 1)
+        .allSatisfy(
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+              assertThat(Api.reason(e)).isEqualTo("ENTRY_ALREADY_EXISTS");
+              assertThat(e.getStatus().getDescription()).contains("(id " + winner + ")");
+            });
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE action = 'entry.create' AND target_id = '"
+                    + winner
+                    + "'"))
+        .isEqualTo(1);
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM workload_entry_sites WHERE site_id = '" + site.getId() + "'"))
         .isEqualTo(1);
   }
 }

@@ -9,6 +9,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.spiremgmt.api.v1.BatchCreateEntriesRequest;
+import io.spiremgmt.api.v1.BatchCreateEntriesResponse;
+import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.backend.support.Api;
 import io.spiremgmt.backend.support.DbProbe;
@@ -37,6 +40,22 @@ import org.postgresql.PGNotification;
 class WriteAtomicityTest {
   /** Audit inserts by this actor fail inside the database, after every other write of the call. */
   private static final String AUDIT_BREAKER = "audit-breaker";
+
+  /** Entry rows with a SPIFFE ID ending in this fail inside the database, past every check. */
+  private static final String POISONED = "/poisoned";
+
+  @BeforeAll
+  static void installEntryFault() {
+    DbProbe.execute(
+        "CREATE OR REPLACE FUNCTION test_reject_entry() RETURNS trigger LANGUAGE plpgsql AS $$"
+            + " BEGIN IF NEW.spiffe_id LIKE '%"
+            + POISONED
+            + "' THEN RAISE EXCEPTION 'entry store refused'; END IF;"
+            + " RETURN NEW; END $$");
+    DbProbe.execute("DROP TRIGGER IF EXISTS test_reject_entry ON workload_entries");
+    DbProbe.execute(
+        "CREATE TRIGGER test_reject_entry BEFORE INSERT ON workload_entries FOR EACH ROW EXECUTE FUNCTION test_reject_entry()");
+  }
 
   @BeforeAll
   static void installAuditFault() {
@@ -88,6 +107,45 @@ class WriteAtomicityTest {
               });
       assertThat(payloads).containsExactly(committed + ":1");
     }
+  }
+
+  @Test
+  void aBatchItemTheDatabaseRefusesFailsAloneAndTheOthersAreWritten() {
+    // Given: the middle item passes every check and fails only in the database
+    String admin = Api.adminToken("admin@example.org");
+    String td = Fixtures.trustDomain();
+    Site site = Fixtures.site(admin, td);
+    BatchCreateEntriesRequest request =
+        BatchCreateEntriesRequest.newBuilder()
+            .addRequests(
+                CreateEntryRequest.newBuilder().setEntry(entry(td, "/first", site.getId())))
+            .addRequests(
+                CreateEntryRequest.newBuilder().setEntry(entry(td, POISONED, site.getId())))
+            .addRequests(CreateEntryRequest.newBuilder().setEntry(entry(td, "/last", site.getId())))
+            .build();
+
+    // When
+    BatchCreateEntriesResponse response = Api.entries(admin).batchCreateEntries(request);
+
+    // Then
+    assertThat(response.getResultsList())
+        .extracting(r -> r.getStatus().getReason())
+        .containsExactly("", "INTERNAL", "");
+    assertThat(response.getResults(1).getStatus().getMessage()).doesNotContain("refused");
+    assertThat(
+            DbProbe.queryString(
+                "SELECT string_agg(spiffe_id, ',' ORDER BY spiffe_id) FROM workload_entries"
+                    + " WHERE spiffe_id LIKE 'spiffe://"
+                    + td
+                    + "/%'"))
+        .isEqualTo("spiffe://" + td + "/first,spiffe://" + td + "/last");
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE action = 'entry.create'"
+                    + " AND after_state ->> 'spiffe_id' LIKE 'spiffe://"
+                    + td
+                    + "/%'"))
+        .isEqualTo(2);
   }
 
   @Test
