@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.RepeatedTest;
 
 /**
@@ -42,36 +43,19 @@ class EntryRaceTest {
     String td = Fixtures.trustDomain();
     Site site = Fixtures.site(token, td);
     Entry created = create(token, entry(td, "/contended", site.getId()));
-    ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
-    CountDownLatch start = new CountDownLatch(1);
-    List<Future<Status.Code>> outcomes = new ArrayList<>();
 
     // When
-    for (int i = 0; i < WRITERS; i++) {
-      int ttl = 100 + i;
-      outcomes.add(
-          pool.submit(
-              () -> {
-                start.await();
-                try {
-                  Api.entries(token)
-                      .updateEntry(
-                          UpdateEntryRequest.newBuilder()
-                              .setEntry(created.toBuilder().setTtl(ttl))
-                              .setUpdateMask(FieldMask.newBuilder().addPaths("ttl"))
-                              .build());
-                  return Status.Code.OK;
-                } catch (StatusRuntimeException e) {
-                  return e.getStatus().getCode();
-                }
-              }));
-    }
-    start.countDown();
-    List<Status.Code> codes = new ArrayList<>();
-    for (Future<Status.Code> outcome : outcomes) {
-      codes.add(outcome.get());
-    }
-    pool.shutdown();
+    List<StatusRuntimeException> failures =
+        race(
+            i ->
+                Api.entries(token)
+                    .updateEntry(
+                        UpdateEntryRequest.newBuilder()
+                            .setEntry(created.toBuilder().setTtl(100 + i))
+                            .setUpdateMask(FieldMask.newBuilder().addPaths("ttl"))
+                            .build()));
+    List<Status.Code> codes =
+        failures.stream().map(e -> e == null ? Status.Code.OK : e.getStatus().getCode()).toList();
 
     // Then
     assertThat(codes).filteredOn(c -> c == Status.Code.OK).hasSize(1);
@@ -93,31 +77,10 @@ class EntryRaceTest {
     // Given: sixteen creates of one SPIFFE ID, parent ID and selector set, the same "similar" key
     String td = Fixtures.trustDomain();
     Site site = Fixtures.site(token, td);
-    ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
-    CountDownLatch start = new CountDownLatch(1);
-    List<Future<StatusRuntimeException>> outcomes = new ArrayList<>();
 
     // When
-    for (int i = 0; i < WRITERS; i++) {
-      int ttl = 100 + i;
-      outcomes.add(
-          pool.submit(
-              () -> {
-                start.await();
-                try {
-                  create(token, entry(td, "/twin", site.getId()).setTtl(ttl));
-                  return null;
-                } catch (StatusRuntimeException e) {
-                  return e;
-                }
-              }));
-    }
-    start.countDown();
-    List<StatusRuntimeException> failures = new ArrayList<>();
-    for (Future<StatusRuntimeException> outcome : outcomes) {
-      failures.add(outcome.get());
-    }
-    pool.shutdown();
+    List<StatusRuntimeException> failures =
+        race(i -> create(token, entry(td, "/twin", site.getId()).setTtl(100 + i)));
 
     // Then: one is created; every other is ALREADY_EXISTS naming it, and wrote nothing
     String winner =
@@ -143,5 +106,36 @@ class EntryRaceTest {
             DbProbe.queryLong(
                 "SELECT count(*) FROM workload_entry_sites WHERE site_id = '" + site.getId() + "'"))
         .isEqualTo(1);
+  }
+
+  /**
+   * Runs {@code call} for writers 0 to {@link #WRITERS} - 1 on as many threads, released at once;
+   * each writer's failure, or null when its call succeeded.
+   */
+  private static List<StatusRuntimeException> race(IntConsumer call) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<StatusRuntimeException>> outcomes = new ArrayList<>();
+    for (int i = 0; i < WRITERS; i++) {
+      int writer = i;
+      outcomes.add(
+          pool.submit(
+              () -> {
+                start.await();
+                try {
+                  call.accept(writer);
+                  return null;
+                } catch (StatusRuntimeException e) {
+                  return e;
+                }
+              }));
+    }
+    start.countDown();
+    List<StatusRuntimeException> failures = new ArrayList<>();
+    for (Future<StatusRuntimeException> outcome : outcomes) {
+      failures.add(outcome.get());
+    }
+    pool.shutdown();
+    return failures;
   }
 }
