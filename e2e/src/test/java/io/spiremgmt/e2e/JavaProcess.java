@@ -217,8 +217,7 @@ final class JavaProcess implements AutoCloseable {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.add("-Xmx" + System.getProperty("e2e.jvm.xmx", "320m"));
-    cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.addAll(jvmOptions());
     cmd.add("-Dquarkus.http.port=" + httpPort);
     cmd.add("-Dquarkus.log.console.json.enabled=false");
     properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
@@ -230,6 +229,26 @@ final class JavaProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
             .start();
+  }
+
+  /**
+   * The JVM options: {@code e2e.jvm.opts.<kind>} when set, where the kind is the process name up to
+   * its first '-' ({@code backend}, {@code agent}), as a benchmark of production memory sets them;
+   * else a small heap ({@code e2e.jvm.xmx}, default 320m) and C1 only, which start fastest for
+   * tests.
+   */
+  private List<String> jvmOptions() {
+    String kind = name.contains("-") ? name.substring(0, name.indexOf('-')) : name;
+    String opts = System.getProperty("e2e.jvm.opts." + kind, "").trim();
+    if (!opts.isEmpty()) {
+      return List.of(opts.split("\\s+"));
+    }
+    return List.of("-Xmx" + System.getProperty("e2e.jvm.xmx", "320m"), "-XX:TieredStopAtLevel=1");
+  }
+
+  /** The operating system's id of the running process. */
+  long pid() {
+    return process.pid();
   }
 
   /** Whether the process serves HTTPS only (a backend in SVID mTLS mode). */
