@@ -18,7 +18,7 @@ agent_opts="${AGENT_JVM_OPTS:--XX:MaxRAM=256m -XX:MaxRAMPercentage=80 $image_gc}
 ./mvnw -B -q -DskipTests install
 ./mvnw -B -q -pl e2e dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 cd e2e
-exec java -De2e.jvm.opts.backend="$backend_opts" -De2e.jvm.opts.agent="$agent_opts" \
+exec java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -De2e.jvm.opts.backend="$backend_opts" -De2e.jvm.opts.agent="$agent_opts" \
   -De2e.backend.jar="$PWD/../backend/target/quarkus-app/quarkus-run.jar" \
   -De2e.agent.jar="$PWD/../site-agent/target/quarkus-app/quarkus-run.jar" \
   -De2e.logs="$PWD/target/e2e-logs" \
