@@ -1,5 +1,6 @@
 /**
- * Test harness for the spire-mgmt Backstage plugins: the real backend behind a real Envoy, and a wait for a
+ * Test harness for the spire-mgmt Backstage plugins: the real backend behind a real Envoy, real SPIRE servers
+ * with their site agents, the launcher of the whole demo system, and a wait for a
  * condition.
  *
  * @packageDocumentation
@@ -7,3 +8,6 @@
 
 export * from './eventually';
 export * from './testStack';
+export { freePort } from './processes';
+export * from './spire';
+export * from './demo';

@@ -1,21 +1,24 @@
-import {
-  ChildProcess,
-  execFileSync,
-  spawn,
-  SpawnOptions,
-} from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  alive,
+  exitOf,
+  freePort,
+  start,
+  stopProcess,
+  waitFor,
+} from './processes';
 
 /**
  * The repository's root (this file is backstage-plugin-bridge/packages/test-stack/src/testStack.ts).
@@ -46,6 +49,11 @@ export interface SpireMgmtTestStack {
   origin: string;
   /** Where the processes' logs and Envoy's config copy are. */
   logDir: string;
+  /**
+   * Settles with a message naming the process and its log when the backend or Envoy ends without
+   * {@link SpireMgmtTestStack.stop} (also when it ends because of a stop: check before reporting it).
+   */
+  exited: Promise<string>;
   /** Stops Envoy, then the backend and its database; removes the data directory. */
   stop(): Promise<void>;
 }
@@ -63,6 +71,8 @@ export interface SpireMgmtTestStackOptions {
   backendEnv?: Record<string, string>;
   /** Envoy's listener port, when the caller must know it before the stack starts; default a free port. */
   envoyPort?: number;
+  /** Where the logs go (created if missing); default a new temporary folder. */
+  logDir?: string;
 }
 
 /**
@@ -78,92 +88,6 @@ const BACKEND_JAR = join(
 );
 const DEV_CLASSES = join(REPO_ROOT, 'dev/target/classes');
 const DEV_CLASSPATH = join(REPO_ROOT, 'dev/target/classpath.txt');
-
-/**
- * A TCP port free on loopback now.
- *
- * @public
- */
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-class ProcessExited extends Error {}
-
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let ready = false;
-    try {
-      ready = await check();
-    } catch (e) {
-      if (e instanceof ProcessExited) {
-        throw e;
-      }
-      // not listening yet
-    }
-    if (ready) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not ready after ${timeoutMs / 1000} s`);
-    }
-    await new Promise(r => setTimeout(r, 200));
-  }
-}
-
-const spawnErrors = new WeakMap<ChildProcess, Error>();
-
-/** Spawns `command`, keeping a failure to start it (e.g. no such file) for {@link alive} to report. */
-function start(
-  command: string,
-  args: string[],
-  options: SpawnOptions,
-): ChildProcess {
-  const child = spawn(command, args, options);
-  child.once('error', e => spawnErrors.set(child, e));
-  return child;
-}
-
-function alive(process: ChildProcess, name: string, log: string): void {
-  const error = spawnErrors.get(process);
-  if (error) {
-    throw new ProcessExited(`${name} did not start: ${error.message}`);
-  }
-  if (process.exitCode !== null || process.signalCode !== null) {
-    throw new ProcessExited(
-      `${name} exited (${process.exitCode ?? process.signalCode}); see ${log}`,
-    );
-  }
-}
-
-async function stopProcess(process: ChildProcess | undefined): Promise<void> {
-  if (
-    !process ||
-    spawnErrors.has(process) ||
-    process.exitCode !== null ||
-    process.signalCode !== null
-  ) {
-    return;
-  }
-  const exited = new Promise<void>(r => process.once('exit', () => r()));
-  process.kill('SIGTERM');
-  const timer = setTimeout(() => process.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /**
  * The Envoy binary: `SPIRE_MGMT_ENVOY` when set (CI passes the one it installed), else the one
@@ -279,7 +203,9 @@ export async function startSpireMgmtTestStack(
       );
     }
   }
-  const logDir = mkdtempSync(join(tmpdir(), 'spire-mgmt-test-stack-'));
+  const logDir =
+    options.logDir ?? mkdtempSync(join(tmpdir(), 'spire-mgmt-test-stack-'));
+  mkdirSync(logDir, { recursive: true });
   const dataDir = join(logDir, 'data');
   const [backendPort, envoyPort, adminPort] = [
     await freePort(),
@@ -373,6 +299,10 @@ export async function startSpireMgmtTestStack(
     });
     return {
       envoyUrl: `http://127.0.0.1:${envoyPort}`,
+      exited: Promise.race([
+        exitOf(started, 'the backend (QuickStart)', backendLog),
+        exitOf(proxy, 'Envoy', envoyLog),
+      ]),
       backendPort,
       adminToken,
       origin: TEST_STACK_ORIGIN,

@@ -1,0 +1,3 @@
+export { demoSignInModule } from './module';
+export { DEMO_USERS } from './demoUsers';
+export type { DemoUser } from './demoUsers';

@@ -1,0 +1,3 @@
+export { authModuleDemoSignIn as default } from './module';
+export { DEMO_PROVIDER_ID } from './module';
+export { DEMO_USER_HEADER } from './demoSignInProvider';
