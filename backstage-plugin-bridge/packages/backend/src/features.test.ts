@@ -6,11 +6,12 @@ import {
 import { authServiceFactory } from '@backstage/backend-defaults/auth';
 import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
 import { userInfoServiceFactory } from '@backstage/backend-defaults/userInfo';
+import authPlugin from '@backstage/plugin-auth-backend';
+import { until } from '@internal/spire-mgmt-test-stack';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
-import authPlugin from '@backstage/plugin-auth-backend';
 import demoSignIn, { DEMO_USER_HEADER } from './demoSignIn';
 import { demoBackendFeatures } from './features';
 
@@ -18,24 +19,6 @@ import { demoBackendFeatures } from './features';
 const appConfig = parse(
   readFileSync(join(__dirname, '../../../app-config.yaml'), 'utf8'),
 );
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  attempt: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined) {
-      return result;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not after ${timeoutMs} ms`);
-    }
-    await new Promise(r => setTimeout(r, 200));
-  }
-}
 
 jest.setTimeout(60_000);
 

@@ -291,7 +291,12 @@ export async function runDemo(): Promise<void> {
   );
   log(`logs: ${system.logDir}`);
   log('Ctrl-C stops everything.');
-  const failed = system.exited.then(why => `failed: ${why}`);
+  // A Ctrl-C in the terminal reaches the processes in its foreground group too: their ends are not failures then.
+  const failed = system.exited.then(why =>
+    interrupt.signal.aborted
+      ? `${interrupt.signal.reason}: stopping everything`
+      : `failed: ${why}`,
+  );
   const reason = await Promise.race([interrupted, failed]);
   log(reason);
   if (reason.startsWith('failed')) {

@@ -8,6 +8,6 @@
 
 export * from './eventually';
 export * from './testStack';
-export { freePort } from './processes';
+export { freePort, until } from './processes';
 export * from './spire';
 export * from './demo';
