@@ -169,10 +169,20 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
     connection.close();
   }
 
-  /** A bearer token read from a file, re-read when the file changes (rotated by its issuer). */
-  private static final class FileToken extends CallCredentials {
+  /**
+   * The agent's credential read from a file, re-read when the file changes (rotated by its issuer):
+   * an API key (its secret starts with {@value #API_KEY_PREFIX}) goes in the {@code x-api-key}
+   * metadata, where the backend reads API keys; anything else is a JWT, sent as {@code
+   * authorization: Bearer}.
+   */
+  static final class FileToken extends CallCredentials {
+    /** How the backend's API key secrets start (its {@code ApiKeySecrets.PREFIX}). */
+    static final String API_KEY_PREFIX = "smk_";
+
     private static final Metadata.Key<String> AUTHORIZATION =
         Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> API_KEY =
+        Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
     private final Path file;
     private FileTime readAt;
     private String token;
@@ -190,12 +200,22 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
       return token;
     }
 
+    /** The metadata that carries the file's current credential. */
+    Metadata headers() throws IOException {
+      String credential = token();
+      Metadata headers = new Metadata();
+      if (credential.startsWith(API_KEY_PREFIX)) {
+        headers.put(API_KEY, credential);
+      } else {
+        headers.put(AUTHORIZATION, "Bearer " + credential);
+      }
+      return headers;
+    }
+
     @Override
     public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
       try {
-        Metadata headers = new Metadata();
-        headers.put(AUTHORIZATION, "Bearer " + token());
-        applier.apply(headers);
+        applier.apply(headers());
       } catch (IOException e) {
         applier.fail(
             Status.UNAUTHENTICATED

@@ -57,7 +57,8 @@ public interface AgentConfig {
     boolean tls();
 
     /**
-     * A file holding the bearer token (JWT or API key) the agent presents; re-read when it changes.
+     * A file holding the credential the agent presents, re-read when it changes: a JWT (sent as
+     * {@code authorization: Bearer}) or an API key ({@code smk_...}, sent as {@code x-api-key}).
      * Needs {@link #tls()} unless {@link #allowPlaintextToken()}.
      */
     Optional<Path> tokenFile();
