@@ -189,15 +189,22 @@ export async function stopProcess(
       // already gone
     }
   };
-  if (ended(process)) {
-    if (group) {
-      signal('SIGTERM');
-    }
-    return;
-  }
-  const exited = new Promise<void>(r => process.once('exit', () => r()));
+  const exited = ended(process)
+    ? Promise.resolve()
+    : new Promise<void>(r => process.once('exit', () => r()));
   signal('SIGTERM');
   const timer = setTimeout(() => signal('SIGKILL'), 30_000);
   await exited;
+  if (group) {
+    // The leader (e.g. yarn) may go first: wait for the rest of its group (e.g. the dev servers) too.
+    await waitFor('the process group to end', 35_000, async () => {
+      try {
+        globalThis.process.kill(-process.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  }
   clearTimeout(timer);
 }
