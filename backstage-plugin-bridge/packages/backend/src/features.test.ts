@@ -9,19 +9,25 @@ import { userInfoServiceFactory } from '@backstage/backend-defaults/userInfo';
 import authPlugin from '@backstage/plugin-auth-backend';
 import { until } from '@internal/spire-mgmt-test-stack';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import demoSignIn, { DEMO_USER_HEADER } from './demoSignIn';
 import { demoBackendFeatures } from './features';
 
-/** The workspace's app-config.yaml, as `yarn start` reads it (catalog paths are relative to this package). */
+/**
+ * The workspace's app-config.yaml, as `yarn start` reads it, but with the catalog's file locations made absolute:
+ * they are relative to this package (where `yarn start` runs the backend), and Jest may run from the workspace root.
+ */
 const appConfig = parse(
   readFileSync(join(__dirname, '../../../app-config.yaml'), 'utf8'),
 );
+for (const location of appConfig.catalog.locations) {
+  location.target = resolve(__dirname, '..', location.target);
+}
 
-// The catalog reads the demo files after start: slow when the machine is busy.
-jest.setTimeout(180_000);
+// The catalog reads the demo files after start: slower when the machine is busy.
+jest.setTimeout(120_000);
 
 describe('the demo backend', () => {
   const nodeEnv = process.env.NODE_ENV;
@@ -57,7 +63,7 @@ describe('the demo backend', () => {
   it('signsInAsADemoUserOfTheDemoCatalog', async () => {
     // Given the catalog has read catalog/demo-org.yaml (it processes locations after start)
     // When the browser signs in as dana
-    const res = await until('dana in the catalog', 120_000, async () => {
+    const res = await until('dana in the catalog', 60_000, async () => {
       const r = await signIn('dana');
       return r.status === 200 ? r : undefined;
     });
@@ -99,7 +105,7 @@ describe('the demo backend', () => {
 
   it('forwardsASignedInUsersCallToEnvoyWithTheSpireMgmtPlugin', async () => {
     // Given dana's Backstage token
-    const token = await until('dana in the catalog', 120_000, async () => {
+    const token = await until('dana in the catalog', 60_000, async () => {
       const r = await signIn('dana');
       return r.status === 200
         ? (r.body.backstageIdentity.token as string)
