@@ -8,6 +8,6 @@
 
 export * from './eventually';
 export * from './testStack';
-export { freePort, until } from './processes';
+export { freePort } from './processes';
 export * from './spire';
 export * from './demo';

@@ -49,30 +49,6 @@ export async function waitFor(
   }
 }
 
-/**
- * Calls `attempt` every 250 ms until it returns a value (not undefined), and returns that value; fails naming
- * `what` after `timeoutMs`. For tests waiting on a real system: no fixed sleeps.
- *
- * @public
- */
-export async function until<T>(
-  what: string,
-  timeoutMs: number,
-  attempt: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined) {
-      return result;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not after ${timeoutMs} ms`);
-    }
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
-
 const spawnErrors = new WeakMap<ChildProcess, Error>();
 
 /** Spawns `command`, keeping a failure to start it (e.g. no such file) for {@link alive} to report. */

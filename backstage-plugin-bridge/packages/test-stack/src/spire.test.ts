@@ -7,7 +7,7 @@ import {
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from './processes';
+import { until } from './eventually';
 import { LocalSites, startLocalSites } from './spire';
 import { SpireMgmtTestStack, startSpireMgmtTestStack } from './testStack';
 
