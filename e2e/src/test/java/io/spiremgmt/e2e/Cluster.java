@@ -10,9 +10,11 @@ import io.spiremgmt.agent.spire.SpireServer;
 import io.spiremgmt.api.v1.AuditServiceGrpc;
 import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.EntryRequestServiceGrpc;
+import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import io.spiremgmt.api.v1.Site;
 import io.spiremgmt.api.v1.SiteServiceGrpc;
 import io.spiremgmt.api.v1.SiteStatus;
+import io.spiremgmt.api.v1.SyncCounts;
 import io.spiremgmt.api.v1.SyncServiceGrpc;
 import io.spiremgmt.api.v1.WorkloadEntryServiceGrpc;
 import io.spiremgmt.backend.auth.TokenIssuer;
@@ -335,6 +337,11 @@ final class Cluster implements AutoCloseable {
 
   SyncServiceGrpc.SyncServiceBlockingStub sync(int backend) {
     return sync(backend, adminToken);
+  }
+
+  /** The (entry, site) pairs per sync state over all sites, from backend replica 0. */
+  SyncCounts overallSync() {
+    return sync(0).getSyncStatus(GetSyncStatusRequest.getDefaultInstance()).getOverall();
   }
 
   SyncServiceGrpc.SyncServiceBlockingStub sync(int backend, String token) {

@@ -2,7 +2,6 @@ package io.spiremgmt.e2e;
 
 import static org.awaitility.Awaitility.await;
 
-import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,14 +159,7 @@ public final class FootprintBench {
     await("the agent caught up")
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                cluster
-                        .sync(0)
-                        .getSyncStatus(GetSyncStatusRequest.getDefaultInstance())
-                        .getOverall()
-                        .getPending()
-                    == 0);
+        .until(() -> cluster.overallSync().getPending() == 0);
     memory("backend after the writes", backend);
     memory("agent after the sync", agent);
   }

@@ -11,7 +11,6 @@ import io.spiremgmt.agent.sync.EntryTranslator;
 import io.spiremgmt.api.v1.BatchCreateEntriesRequest;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
-import io.spiremgmt.api.v1.GetSyncStatusRequest;
 import io.spiremgmt.api.v1.StreamSyncUpdatesRequest;
 import io.spiremgmt.api.v1.SyncState;
 import io.spiremgmt.api.v1.SyncUpdate;
@@ -279,14 +278,7 @@ public final class SyncBench {
     await("every pair SYNCED")
         .atMost(Duration.ofHours(2))
         .pollInterval(Duration.ofMillis(200))
-        .until(
-            () ->
-                cluster
-                        .sync(0)
-                        .getSyncStatus(GetSyncStatusRequest.getDefaultInstance())
-                        .getOverall()
-                        .getSynced()
-                    >= total);
+        .until(() -> cluster.overallSync().getSynced() >= total);
     double syncSeconds = (System.nanoTime() - s0) / 1e9;
     double syncRate = SITES.size() * (double) n / syncSeconds;
     System.out.printf(
