@@ -3,7 +3,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
-import { NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   EntryRequestSchema,
   EntryRequestService,
@@ -12,7 +12,11 @@ import {
   getSpireMgmtErrorDetails,
   ListEntriesRequest,
   ListEntryRequestsRequest,
+  ListSitesRequest,
   SelectorMatch,
+  SiteHealthSchema,
+  SiteSchema,
+  SiteService,
   StreamSyncUpdatesRequest,
   SyncService,
   SyncState,
@@ -223,5 +227,140 @@ describe('SpireMgmtClient', () => {
     );
     expect(error).toBeInstanceOf(NotAllowedError);
     expect(error.message).toBe('caller has no role');
+  });
+
+  it('lists one page of entries with every filter and the page token in the request', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return {
+            entries: [entry('e9', 'spiffe://td/ns/pay/api')],
+            nextPageToken: 'page-3',
+          };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries(
+      {
+        siteId: 'site-a',
+        selectors: [{ type: 'k8s', value: 'ns:pay' }],
+        spiffeIdPrefix: 'spiffe://td/ns/',
+        syncState: SyncState.FAILED,
+      },
+      'page-2',
+    );
+
+    // Then
+    expect(page.entries.map(e => e.id)).toEqual(['e9']);
+    expect(page.nextPageToken).toBe('page-3');
+    expect(seen?.pageToken).toBe('page-2');
+    expect(seen?.pageSize).toBe(50);
+    expect(seen?.siteId).toBe('site-a');
+    expect(seen?.spiffeIdPrefix).toBe('spiffe://td/ns/');
+    expect(seen?.syncState).toBe(SyncState.FAILED);
+    expect(
+      seen?.selectors.map(s => ({ type: s.type, value: s.value })),
+    ).toEqual([{ type: 'k8s', value: 'ns:pay' }]);
+    expect(seen?.selectorMatch).toBe(SelectorMatch.SUPERSET);
+  });
+
+  it('lists the first page of all entries without filters', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return { entries: [] };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries({});
+
+    // Then
+    expect(page.nextPageToken).toBe('');
+    expect(seen?.pageToken).toBe('');
+    expect(seen?.siteId).toBe('');
+    expect(seen?.selectors).toEqual([]);
+    expect(seen?.spiffeIdPrefix).toBe('');
+    expect(seen?.syncState).toBe(SyncState.UNSPECIFIED);
+  });
+
+  it('fails a refused entries filter with an InputError', async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries() {
+          throw new ConnectError(
+            "must start with 'spiffe://'",
+            Code.InvalidArgument,
+          );
+        },
+      });
+    });
+
+    // When
+    const error = await new SpireMgmtClient({ transport })
+      .listEntries({ spiffeIdPrefix: 'example.org' })
+      .catch(e => e);
+
+    // Then
+    expect(error).toBeInstanceOf(InputError);
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe("must start with 'spiffe://'");
+  });
+
+  it('lists every site, following the page tokens', async () => {
+    // Given
+    const requests: ListSitesRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        listSites(req) {
+          requests.push(req);
+          return req.pageToken === ''
+            ? {
+                sites: [create(SiteSchema, { id: 's1', name: 'eu-west' })],
+                nextPageToken: 'next',
+              }
+            : { sites: [create(SiteSchema, { id: 's2', name: 'us-east' })] };
+        },
+      });
+    });
+
+    // When
+    const sites = await new SpireMgmtClient({ transport }).listSites();
+
+    // Then
+    expect(sites.map(s => s.name)).toEqual(['eu-west', 'us-east']);
+    expect(requests.map(r => r.pageToken)).toEqual(['', 'next']);
+    expect(requests.map(r => r.pageSize)).toEqual([1000, 1000]);
+  });
+
+  it("reads a site's health", async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        getSiteHealth(req) {
+          return create(SiteHealthSchema, {
+            siteId: req.siteId,
+            failedCount: 3n,
+          });
+        },
+      });
+    });
+
+    // When
+    const health = await new SpireMgmtClient({ transport }).getSiteHealth('s1');
+
+    // Then
+    expect(health.siteId).toBe('s1');
+    expect(health.failedCount).toBe(3n);
   });
 });

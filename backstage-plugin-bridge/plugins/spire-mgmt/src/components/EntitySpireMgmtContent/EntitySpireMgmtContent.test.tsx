@@ -17,26 +17,25 @@ import {
   SyncUpdateSchema,
   toSpireMgmtError,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
-import { act, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   SpireMgmtApi,
   SpireMgmtComponentScope,
-  SpireMgmtSyncUpdatesOptions,
   spireMgmtApiRef,
 } from '../../api';
+import { SyncStreamDouble } from '../../__testUtils__/SyncStreamDouble';
 import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
 
 /**
  * A mock of the spire-mgmt API speaking the generated message types: entries and requests as given, and a
  * sync stream the test pushes updates into.
  */
-class MockSpireMgmtApi implements SpireMgmtApi {
+class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
   scopes: SpireMgmtComponentScope[] = [];
-  streams: SpireMgmtSyncUpdatesOptions[] = [];
-  private readonly queue: SyncUpdate[] = [];
-  private streamError: unknown;
-  private wake: () => void = () => {};
+  private readonly sync = new SyncStreamDouble();
+  readonly streams = this.sync.streams;
+  readonly streamSyncUpdates = this.sync.streamSyncUpdates;
 
   constructor(
     private readonly entries: () => Promise<Entry[]>,
@@ -52,38 +51,12 @@ class MockSpireMgmtApi implements SpireMgmtApi {
     return this.pending[entryId] ?? [];
   }
 
-  async *streamSyncUpdates(
-    options: SpireMgmtSyncUpdatesOptions,
-  ): AsyncIterable<SyncUpdate> {
-    this.streams.push(options);
-    options.signal.addEventListener('abort', () => this.wake());
-    while (!options.signal.aborted) {
-      if (this.streamError) {
-        throw this.streamError;
-      }
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-      } else {
-        await new Promise<void>(resolve => {
-          this.wake = resolve;
-        });
-      }
-    }
+  sendUpdate(update: SyncUpdate) {
+    return this.sync.send(update);
   }
 
-  async sendUpdate(update: SyncUpdate) {
-    await act(async () => {
-      this.queue.push(update);
-      this.wake();
-    });
-  }
-
-  async failStream(error: unknown) {
-    await act(async () => {
-      this.streamError = error;
-      this.wake();
-    });
+  failStream(error: unknown) {
+    return this.sync.fail(error);
   }
 }
 
