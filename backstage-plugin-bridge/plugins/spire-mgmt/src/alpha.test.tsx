@@ -1,7 +1,30 @@
 import { Entity } from '@backstage/catalog-model';
-import { createExtensionTester } from '@backstage/frontend-test-utils';
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
+import {
+  createExtensionTester,
+  renderTestApp,
+} from '@backstage/frontend-test-utils';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
-import { spireMgmtEntityContent } from './alpha';
+import { create } from '@bufbuild/protobuf';
+import {
+  EntrySchema,
+  ListEntriesResponseSchema,
+  SyncUpdate,
+} from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { screen, within } from '@testing-library/react';
+import spireMgmtPlugin, {
+  spireMgmtEntityContent,
+  spireMgmtPage,
+} from './alpha';
+import {
+  SpireMgmtApi,
+  spireMgmtApiRef,
+  SpireMgmtSyncUpdatesOptions,
+} from './api';
+import { entityContentRouteRef, rootRouteRef } from './routes';
+import { PushStream } from './__testUtils__/PushStream';
+
+jest.setTimeout(30_000);
 
 function component(annotations: Record<string, string>, kind = 'Component') {
   return {
@@ -46,5 +69,70 @@ describe('spireMgmtEntityContent', () => {
         ),
       ),
     ).toBe(false);
+  });
+
+  it('has a route of its own, not the page one', () => {
+    // When
+    const tester = createExtensionTester(spireMgmtEntityContent);
+
+    // Then
+    expect(tester.get(coreExtensionData.routeRef)).toBe(entityContentRouteRef);
+    expect(tester.get(coreExtensionData.routeRef)).not.toBe(rootRouteRef);
+  });
+});
+
+describe('spireMgmtPage', () => {
+  it('is the "SPIFFE management" page at /spire-mgmt on the root route', () => {
+    // When
+    const tester = createExtensionTester(spireMgmtPage);
+
+    // Then
+    expect(tester.get(coreExtensionData.routePath)).toBe('/spire-mgmt');
+    expect(tester.get(coreExtensionData.routeRef)).toBe(rootRouteRef);
+    expect(tester.get(coreExtensionData.title)).toBe('SPIFFE management');
+  });
+
+  it('renders in an app, with its entries, and is an item of the app sidebar', async () => {
+    // Given
+    const api: Partial<SpireMgmtApi> = {
+      listSites: async () => [],
+      listEntries: async () =>
+        create(ListEntriesResponseSchema, {
+          entries: [
+            create(EntrySchema, {
+              id: 'e1',
+              spiffeId: 'spiffe://example.org/ns/payments/api',
+            }),
+          ],
+        }),
+      streamSyncUpdates: (options: SpireMgmtSyncUpdatesOptions) =>
+        new PushStream<SyncUpdate, SpireMgmtSyncUpdatesOptions>().iterate(
+          options,
+        ),
+    };
+
+    // When
+    renderTestApp({
+      features: [spireMgmtPlugin],
+      initialRouteEntries: ['/spire-mgmt'],
+      apis: [[spireMgmtApiRef, api]],
+    });
+
+    // Then (once the page's code is loaded: the first import is slow in Jest)
+    expect(
+      await screen.findByText(
+        'spiffe://example.org/ns/payments/api',
+        {},
+        { timeout: 20_000 },
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('tab', { name: 'Entries' })).toHaveAttribute(
+      'href',
+      '/spire-mgmt/entries',
+    );
+    const nav = screen.getByRole('navigation', { name: /sidebar/i });
+    expect(
+      within(nav).getByRole('link', { name: /SPIFFE management/ }),
+    ).toHaveAttribute('href', '/spire-mgmt');
   });
 });

@@ -6,7 +6,12 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { SpireMgmtClient, spireMgmtApiRef } from './api';
-import { rootRouteRef } from './routes';
+import {
+  entityContentRouteRef,
+  entriesRouteRef,
+  rootRouteRef,
+  sitesRouteRef,
+} from './routes';
 
 /**
  * The spire-mgmt frontend plugin, for apps on the legacy frontend system (the new one: the `/alpha` export).
@@ -25,8 +30,26 @@ export const spireMgmtPlugin = createPlugin({
   ],
   routes: {
     root: rootRouteRef,
+    entityContent: entityContentRouteRef,
+    entries: entriesRouteRef,
+    sites: sitesRouteRef,
   },
 });
+
+/**
+ * The "SPIFFE management" page, for a `Route` of the legacy frontend system's app (e.g. at `/spire-mgmt`):
+ * the entries (filtered and paged, sync state live) and the sites with their health, as tabs.
+ *
+ * @public
+ */
+export const SpireMgmtPage: () => JSX.Element = spireMgmtPlugin.provide(
+  createRoutableExtension({
+    name: 'SpireMgmtPage',
+    component: () =>
+      import('./components/SpireMgmtPage').then(m => m.SpireMgmtPage),
+    mountPoint: rootRouteRef,
+  }),
+);
 
 /**
  * The catalog entity tab, for `EntityLayout.Route` on the legacy frontend system: the entity's workload
@@ -42,6 +65,6 @@ export const EntitySpireMgmtContent: () => JSX.Element =
         import('./components/EntitySpireMgmtContent').then(
           m => m.EntitySpireMgmtContent,
         ),
-      mountPoint: rootRouteRef,
+      mountPoint: entityContentRouteRef,
     }),
   );

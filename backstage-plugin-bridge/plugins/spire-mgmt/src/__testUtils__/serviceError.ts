@@ -1,42 +1,36 @@
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { DescMessage } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
-  SPIRE_MGMT_ERROR_DOMAIN,
+  file_spire_mgmt_v1_common,
   SpireMgmtMappedError,
   toSpireMgmtError,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 
+// google.rpc.ErrorInfo, found through the API's own descriptors (its common.proto imports it), as the common
+// package does not export it.
+const errorInfoSchema = file_spire_mgmt_v1_common.dependencies
+  .flatMap(f => f.messages)
+  .find(m => m.typeName === 'google.rpc.ErrorInfo') as DescMessage;
+
 /**
- * An error as the client throws it for a refused call: a Connect error carrying the service's
- * `google.rpc.ErrorInfo` detail as it arrives on the wire (encoded here by hand: the common package does
- * not export the ErrorInfo schema), mapped by the common package.
+ * An error of a spire-mgmt call as the client throws it: shaped as the service sends it (code, message, and
+ * an ErrorInfo with the domain, the reason and, where one is at fault, the field), mapped by the common package.
  */
 export function serviceError(
   code: Code,
   message: string,
-  info?: { reason: string; field?: string },
+  info: { reason?: string; field?: string } = {},
 ): SpireMgmtMappedError {
-  const error = new ConnectError(message, code);
-  if (info) {
-    const writer = new BinaryWriter()
-      .tag(1, WireType.LengthDelimited)
-      .string(info.reason)
-      .tag(2, WireType.LengthDelimited)
-      .string(SPIRE_MGMT_ERROR_DOMAIN);
-    if (info.field) {
-      writer
-        .tag(3, WireType.LengthDelimited)
-        .fork()
-        .tag(1, WireType.LengthDelimited)
-        .string('field')
-        .tag(2, WireType.LengthDelimited)
-        .string(info.field)
-        .join();
-    }
-    error.details.push({
-      type: 'google.rpc.ErrorInfo',
-      value: writer.finish(),
-    });
-  }
-  return toSpireMgmtError(error);
+  return toSpireMgmtError(
+    new ConnectError(message, code, undefined, [
+      {
+        desc: errorInfoSchema,
+        value: {
+          reason: info.reason ?? '',
+          domain: 'spire-mgmt.io',
+          metadata: info.field ? { field: info.field } : {},
+        },
+      },
+    ]),
+  );
 }

@@ -4,9 +4,12 @@ import {
   Entry,
   EntryRequest,
   EntryRequestUpdate,
+  ListEntriesResponse,
   PreviewEntryRequestResponse,
   RequestedChange,
   Site,
+  SiteHealth,
+  SyncState,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 
@@ -21,6 +24,24 @@ export interface SpireMgmtComponentScope {
   spiffeIdPrefix?: string;
   /** Entries with a `k8s:ns` selector naming one of these namespaces. */
   kubernetesNamespaces: string[];
+}
+
+/**
+ * The filters of {@link SpireMgmtApi.listEntries}. They combine with AND; an absent one matches everything.
+ * The service checks them: a bad value fails the call with an `InputError` naming the request field at fault
+ * (`site_id`, `selectors[0].type`, `spiffe_id_prefix`, `sync_state`).
+ *
+ * @public
+ */
+export interface SpireMgmtEntryFilter {
+  /** Only entries assigned to (or being removed from) this site, by its id. */
+  siteId?: string;
+  /** Only entries that have every one of these selectors (and maybe more). */
+  selectors?: Array<{ type: string; value: string }>;
+  /** Only entries whose SPIFFE ID starts with this string (a string comparison, not by path segments). */
+  spiffeIdPrefix?: string;
+  /** Only entries in this state at `siteId`, or at any of their sites when there is no `siteId`. */
+  syncState?: SyncState;
 }
 
 /**
@@ -80,8 +101,25 @@ export interface SpireMgmtApi {
   /** One entry with its per-site sync statuses (NOT_FOUND once it is gone). */
   getEntry(id: string): Promise<Entry>;
 
-  /** Every site, ordered by name (all pages). */
+  /**
+   * One page of the entries matching `filter`, in the service's stable order, with the token of the next page
+   * (empty on the last page). `pageToken` is a `nextPageToken` the service issued for the same filter; absent
+   * or empty asks for the first page. A token of another filter, or a malformed one, is an `InputError` on
+   * `page_token`.
+   */
+  listEntries(
+    filter: SpireMgmtEntryFilter,
+    pageToken?: string,
+  ): Promise<ListEntriesResponse>;
+
+  /** Every site, ordered by name (all pages of `ListSites`). */
   listSites(): Promise<Site[]>;
+
+  /**
+   * A site's health as the service sees it now: its sync backlog, and its agent (connected, lag, SPIRE
+   * reachable, unmanaged entries). For a Developer it covers only its namespaces (`namespaceScoped`).
+   */
+  getSiteHealth(siteId: string): Promise<SiteHealth>;
 
   /** The approval policy: which sites need approval for whose changes, and the rules that apply everywhere. */
   getApprovalPolicy(): Promise<ApprovalPolicy>;

@@ -15,12 +15,14 @@ import {
   EntrySchema,
   PreviewEntryRequestRequest,
   RequestedChangeSchema,
+  SiteHealthSchema,
   SiteSchema,
   SiteService,
   StreamEntryRequestUpdatesRequest,
   SubmitEntryRequestRequest,
   getSpireMgmtErrorDetails,
   ListEntriesRequest,
+  ListSitesRequest,
   ListEntryRequestsRequest,
   SelectorMatch,
   StreamSyncUpdatesRequest,
@@ -390,9 +392,8 @@ describe('SpireMgmtClient', () => {
     expect(error.message).toBe('justification: is required');
   });
 
-  it('reads a request, an entry, the approval policy and every page of sites', async () => {
+  it('reads a request, an entry and the approval policy', async () => {
     // Given
-    const pageTokens: string[] = [];
     const transport = createRouterTransport(({ service }) => {
       service(EntryRequestService, {
         getEntryRequest: req => create(EntryRequestSchema, { id: req.id }),
@@ -404,30 +405,154 @@ describe('SpireMgmtClient', () => {
       service(WorkloadEntryService, {
         getEntry: req => entry(req.id, 'spiffe://td/a'),
       });
-      service(SiteService, {
-        listSites(req) {
-          pageTokens.push(req.pageToken);
-          return req.pageToken === ''
-            ? { sites: [create(SiteSchema, { id: 's1' })], nextPageToken: 'p2' }
-            : { sites: [create(SiteSchema, { id: 's2' })] };
-        },
-      });
     });
     const client = new SpireMgmtClient({ transport });
 
     // When
-    const [request, read, policy, sites] = await Promise.all([
+    const [request, read, policy] = await Promise.all([
       client.getEntryRequest('r7'),
       client.getEntry('e7'),
       client.getApprovalPolicy(),
-      client.listSites(),
     ]);
 
     // Then
     expect(request.id).toBe('r7');
     expect(read.id).toBe('e7');
     expect(policy.sites.map(s => s.mode)).toEqual([ApprovalMode.ALL_CHANGES]);
-    expect(sites.map(s => s.id)).toEqual(['s1', 's2']);
-    expect(pageTokens).toEqual(['', 'p2']);
+  });
+
+  it('lists one page of entries with every filter and the page token in the request', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return {
+            entries: [entry('e9', 'spiffe://td/ns/pay/api')],
+            nextPageToken: 'page-3',
+          };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries(
+      {
+        siteId: 'site-a',
+        selectors: [{ type: 'k8s', value: 'ns:pay' }],
+        spiffeIdPrefix: 'spiffe://td/ns/',
+        syncState: SyncState.FAILED,
+      },
+      'page-2',
+    );
+
+    // Then
+    expect(page.entries.map(e => e.id)).toEqual(['e9']);
+    expect(page.nextPageToken).toBe('page-3');
+    expect(seen?.pageToken).toBe('page-2');
+    expect(seen?.pageSize).toBe(50);
+    expect(seen?.siteId).toBe('site-a');
+    expect(seen?.spiffeIdPrefix).toBe('spiffe://td/ns/');
+    expect(seen?.syncState).toBe(SyncState.FAILED);
+    expect(
+      seen?.selectors.map(s => ({ type: s.type, value: s.value })),
+    ).toEqual([{ type: 'k8s', value: 'ns:pay' }]);
+    expect(seen?.selectorMatch).toBe(SelectorMatch.SUPERSET);
+  });
+
+  it('lists the first page of all entries without filters', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return { entries: [] };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries({});
+
+    // Then
+    expect(page.nextPageToken).toBe('');
+    expect(seen?.pageToken).toBe('');
+    expect(seen?.siteId).toBe('');
+    expect(seen?.selectors).toEqual([]);
+    expect(seen?.spiffeIdPrefix).toBe('');
+    expect(seen?.syncState).toBe(SyncState.UNSPECIFIED);
+  });
+
+  it('fails a refused entries filter with an InputError', async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries() {
+          throw new ConnectError(
+            "must start with 'spiffe://'",
+            Code.InvalidArgument,
+          );
+        },
+      });
+    });
+
+    // When
+    const error = await new SpireMgmtClient({ transport })
+      .listEntries({ spiffeIdPrefix: 'example.org' })
+      .catch(e => e);
+
+    // Then
+    expect(error).toBeInstanceOf(InputError);
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe("must start with 'spiffe://'");
+  });
+
+  it('lists every site, following the page tokens', async () => {
+    // Given
+    const requests: ListSitesRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        listSites(req) {
+          requests.push(req);
+          return req.pageToken === ''
+            ? {
+                sites: [create(SiteSchema, { id: 's1', name: 'eu-west' })],
+                nextPageToken: 'next',
+              }
+            : { sites: [create(SiteSchema, { id: 's2', name: 'us-east' })] };
+        },
+      });
+    });
+
+    // When
+    const sites = await new SpireMgmtClient({ transport }).listSites();
+
+    // Then
+    expect(sites.map(s => s.name)).toEqual(['eu-west', 'us-east']);
+    expect(requests.map(r => r.pageToken)).toEqual(['', 'next']);
+    expect(requests.map(r => r.pageSize)).toEqual([1000, 1000]);
+  });
+
+  it("reads a site's health", async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        getSiteHealth(req) {
+          return create(SiteHealthSchema, {
+            siteId: req.siteId,
+            failedCount: 3n,
+          });
+        },
+      });
+    });
+
+    // When
+    const health = await new SpireMgmtClient({ transport }).getSiteHealth('s1');
+
+    // Then
+    expect(health.siteId).toBe('s1');
+    expect(health.failedCount).toBe(3n);
   });
 });

@@ -1,0 +1,38 @@
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Typography from '@material-ui/core/Typography';
+import { describeError, ErrorContext } from './errorMessages';
+
+/** An error of a spire-mgmt call in words (an ARIA alert), with an optional action such as a retry. */
+export function ErrorPanel(props: {
+  error: unknown;
+  context: ErrorContext;
+  action?: { label: string; onClick: () => void };
+}) {
+  const { title, message } = describeError(props.error, props.context);
+  return (
+    <Box
+      role="alert"
+      border={1}
+      borderColor="error.main"
+      borderRadius={4}
+      p={2}
+    >
+      <Typography variant="h6" component="h3">
+        {title}
+      </Typography>
+      <Typography variant="body2">{message}</Typography>
+      {props.action && (
+        <Box mt={1}>
+          <Button
+            variant="outlined"
+            color="primary"
+            onClick={props.action.onClick}
+          >
+            {props.action.label}
+          </Button>
+        </Box>
+      )}
+    </Box>
+  );
+}

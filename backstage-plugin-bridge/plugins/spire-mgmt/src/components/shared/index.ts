@@ -1,0 +1,15 @@
+export { ColumnHeaders } from './ColumnHeaders';
+export { ErrorPanel } from './ErrorPanel';
+export {
+  COMPONENT_IDENTITIES,
+  describeError,
+  MANAGEMENT_LISTS,
+} from './errorMessages';
+export type { ErrorContext, ErrorDescription } from './errorMessages';
+export { LiveSyncStatus } from './LiveSyncStatus';
+export { SelectorList } from './SelectorList';
+export { SiteStatusList } from './SiteStatusList';
+export { applySyncUpdate, SYNC_STATE_LABELS } from './syncState';
+export { syncErrorHint } from './syncErrorHint';
+export { useLiveSyncState } from './useLiveSyncState';
+export { formatDuration, formatTime } from './format';
