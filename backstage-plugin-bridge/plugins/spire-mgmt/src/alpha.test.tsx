@@ -1,17 +1,24 @@
 import { Entity } from '@backstage/catalog-model';
-import { coreExtensionData } from '@backstage/frontend-plugin-api';
+import {
+  coreExtensionData,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import {
   createExtensionTester,
   renderTestApp,
 } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { create } from '@bufbuild/protobuf';
 import {
+  ApprovalPolicySchema,
   EntrySchema,
   ListEntriesResponseSchema,
+  PreviewEntryRequestResponseSchema,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import spireMgmtPlugin, {
   spireMgmtEntityContent,
   spireMgmtPage,
@@ -23,6 +30,7 @@ import {
 } from './api';
 import { entityContentRouteRef, rootRouteRef } from './routes';
 import { PushStream } from './__testUtils__/PushStream';
+import { EntitySpireMgmtContent } from './components/EntitySpireMgmtContent';
 
 jest.setTimeout(30_000);
 
@@ -134,5 +142,96 @@ describe('spireMgmtPage', () => {
     expect(
       within(nav).getByRole('link', { name: /SPIFFE management/ }),
     ).toHaveAttribute('href', '/spire-mgmt');
+  });
+});
+
+describe('the request wizard in an app on the new frontend system', () => {
+  const entry = create(EntrySchema, {
+    id: 'e1',
+    spiffeId: 'spiffe://example.org/ns/payments/api',
+    parentId: 'spiffe://example.org/agent',
+    revision: 1n,
+  });
+  const api: Partial<SpireMgmtApi> = {
+    listSites: async () => [],
+    listEntries: async () =>
+      create(ListEntriesResponseSchema, { entries: [entry] }),
+    listComponentEntries: async () => [entry],
+    listPendingEntryRequests: async () => [],
+    getEntry: async () => entry,
+    getApprovalPolicy: async () => create(ApprovalPolicySchema, {}),
+    previewEntryRequest: async () =>
+      create(PreviewEntryRequestResponseSchema, { valid: true }),
+    streamSyncUpdates: (options: SpireMgmtSyncUpdatesOptions) =>
+      new PushStream<SyncUpdate, SpireMgmtSyncUpdatesOptions>().iterate(
+        options,
+      ),
+  };
+
+  it("is reached from the page's entries tab", async () => {
+    // Given
+    renderTestApp({
+      features: [spireMgmtPlugin],
+      initialRouteEntries: ['/spire-mgmt/entries'],
+      apis: [[spireMgmtApiRef, api]],
+    });
+
+    // When
+    await userEvent.setup({ delay: null }).click(
+      // A link styled as a button (Backstage's LinkButton)
+      await screen.findByRole(
+        'button',
+        { name: 'Request an identity' },
+        { timeout: 20_000 },
+      ),
+    );
+
+    // Then
+    expect(
+      await screen.findByRole('heading', { name: 'Request an identity' }),
+    ).toBeInTheDocument();
+  });
+
+  it("is reached from the entity tab's links (the sub-route refs resolve in the new system)", async () => {
+    // Given an app with the plugin and a page showing a component's entity tab
+    const payments = component({
+      'spire-mgmt.io/spiffe-id-prefix': 'spiffe://example.org/ns/payments',
+    });
+    const componentPage = PageBlueprint.make({
+      name: 'payments',
+      params: {
+        path: '/catalog/payments',
+        loader: async () => (
+          <EntityProvider entity={payments}>
+            <EntitySpireMgmtContent />
+          </EntityProvider>
+        ),
+      },
+    });
+    renderTestApp({
+      features: [spireMgmtPlugin],
+      extensions: [componentPage],
+      initialRouteEntries: ['/catalog/payments'],
+      apis: [[spireMgmtApiRef, api]],
+    });
+
+    // When
+    const change = await screen.findByRole(
+      'link',
+      { name: 'Request a change of spiffe://example.org/ns/payments/api' },
+      { timeout: 20_000 },
+    );
+    expect(change).toHaveAttribute(
+      'href',
+      '/spire-mgmt/requests/new?action=update&entryId=e1',
+    );
+    await userEvent.setup({ delay: null }).click(change);
+
+    // Then
+    expect(
+      await screen.findByRole('heading', {
+        name: 'Request a change of an entry',
+      }),
+    ).toBeInTheDocument();
   });
 });

@@ -23,6 +23,8 @@ import { SpireMgmtClient, spireMgmtApiRef } from './api';
 import {
   entityContentRouteRef,
   entriesRouteRef,
+  entryRequestRouteRef,
+  newEntryRequestRouteRef,
   rootRouteRef,
   sitesRouteRef,
 } from './routes';
@@ -44,7 +46,8 @@ export const spireMgmtApi = ApiBlueprint.make({
 
 /**
  * The "SPIFFE management" page at `/spire-mgmt`: the entries (filtered and paged, sync state live) and the
- * sites with their health, as tabs. With its title, icon and route it is also the app's sidebar item (in
+ * sites with their health, as tabs; below it the entry request wizard (`/requests/new`) and each request's page
+ * (`/requests/:requestId`). With its title, icon and route it is also the app's sidebar item (in
  * `@backstage/frontend-plugin-api` 0.18 the nav lists the pages; there is no `NavItemBlueprint` any more).
  *
  * @alpha
@@ -96,6 +99,8 @@ export default createFrontendPlugin({
     entityContent: entityContentRouteRef,
     entries: entriesRouteRef,
     sites: sitesRouteRef,
+    newEntryRequest: newEntryRequestRouteRef,
+    entryRequest: entryRequestRouteRef,
   }),
   extensions: [spireMgmtApi, spireMgmtPage, spireMgmtEntityContent],
 });

@@ -9,6 +9,8 @@ import { SpireMgmtClient, spireMgmtApiRef } from './api';
 import {
   entityContentRouteRef,
   entriesRouteRef,
+  entryRequestRouteRef,
+  newEntryRequestRouteRef,
   rootRouteRef,
   sitesRouteRef,
 } from './routes';
@@ -33,12 +35,15 @@ export const spireMgmtPlugin = createPlugin({
     entityContent: entityContentRouteRef,
     entries: entriesRouteRef,
     sites: sitesRouteRef,
+    newEntryRequest: newEntryRequestRouteRef,
+    entryRequest: entryRequestRouteRef,
   },
 });
 
 /**
  * The "SPIFFE management" page, for a `Route` of the legacy frontend system's app (e.g. at `/spire-mgmt`):
- * the entries (filtered and paged, sync state live) and the sites with their health, as tabs.
+ * the entries (filtered and paged, sync state live) and the sites with their health, as tabs; below it the
+ * entry request wizard (`/requests/new`) and each request's page (`/requests/:requestId`).
  *
  * @public
  */

@@ -10,6 +10,7 @@ import {
   getSpireMgmtErrorDetails,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
+import { NewIdentityLink } from '../EntryRequestWizard/RequestLinks';
 import {
   ErrorPanel,
   LiveSyncStatus,
@@ -243,6 +244,7 @@ export function EntriesPage() {
 
   return (
     <>
+      <NewIdentityLink />
       <EntriesFilters
         query={query}
         sites={sites}

@@ -3,9 +3,13 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import { Entry } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { EntryRequestLinks } from '../EntryRequestWizard/RequestLinks';
 import { ColumnHeaders, SelectorList, SiteStatusList } from '../shared';
 
-/** One page of entries: SPIFFE ID, parent, selectors and the sync state at each site. */
+/**
+ * One page of entries: SPIFFE ID (with links to request a change or deletion), parent, selectors and the sync
+ * state at each site.
+ */
 export function EntriesTable(props: { entries: Entry[] }) {
   return (
     <Table aria-label="Workload entries" size="small">
@@ -17,6 +21,7 @@ export function EntriesTable(props: { entries: Entry[] }) {
           <TableRow key={entry.id} data-testid={`entry-${entry.id}`}>
             <TableCell component="th" scope="row">
               <code>{entry.spiffeId}</code>
+              <EntryRequestLinks entry={entry} />
             </TableCell>
             <TableCell>
               <code>{entry.parentId}</code>

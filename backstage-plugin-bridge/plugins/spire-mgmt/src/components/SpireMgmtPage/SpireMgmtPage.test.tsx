@@ -1,8 +1,15 @@
+import { Entity } from '@backstage/catalog-model';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { create } from '@bufbuild/protobuf';
 import {
+  ApprovalPolicySchema,
+  EntryRequestSchema,
+  EntryRequestState,
+  EntryRequestUpdate,
   EntrySchema,
   ListEntriesResponseSchema,
+  PreviewEntryRequestResponseSchema,
   SiteSchema,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
@@ -14,22 +21,45 @@ import {
   spireMgmtApiRef,
   SpireMgmtSyncUpdatesOptions,
 } from '../../api';
+import { EntitySpireMgmtContent } from '../EntitySpireMgmtContent';
 import { rootRouteRef } from '../../routes';
 import { PushStream } from '../../__testUtils__/PushStream';
 import { SpireMgmtPage } from './SpireMgmtPage';
 
 jest.setTimeout(30_000);
 
+const entry = create(EntrySchema, {
+  id: 'e1',
+  spiffeId: 'spiffe://example.org/a',
+  parentId: 'spiffe://example.org/agent',
+  revision: 1n,
+});
+
 const api: Partial<SpireMgmtApi> = {
+  listComponentEntries: async () => [entry],
+  listPendingEntryRequests: async () => [],
+  getEntry: async () => entry,
+  getApprovalPolicy: async () => create(ApprovalPolicySchema, {}),
+  previewEntryRequest: async () =>
+    create(PreviewEntryRequestResponseSchema, { valid: true }),
+  getEntryRequest: async id =>
+    create(EntryRequestSchema, {
+      id,
+      entryId: 'e1',
+      state: EntryRequestState.PENDING,
+      approvalsRequired: 1,
+    }),
+  streamEntryRequestUpdates: options =>
+    new PushStream<EntryRequestUpdate, { signal: AbortSignal }>().iterate(
+      options,
+    ),
   listSites: async () => [create(SiteSchema, { id: 's1', name: 'eu-west' })],
   getSiteHealth: async () => {
     throw new Error('not asked in these tests');
   },
   listEntries: async () =>
     create(ListEntriesResponseSchema, {
-      entries: [
-        create(EntrySchema, { id: 'e1', spiffeId: 'spiffe://example.org/a' }),
-      ],
+      entries: [entry],
     }),
   streamSyncUpdates: (options: SpireMgmtSyncUpdatesOptions) =>
     new PushStream<SyncUpdate, SpireMgmtSyncUpdatesOptions>().iterate(options),
@@ -95,5 +125,88 @@ describe('SpireMgmtPage', () => {
     expect(
       screen.getByRole('link', { name: 'Go to the entries' }),
     ).toHaveAttribute('href', '/spire-mgmt/entries');
+  });
+
+  it("opens the request wizard and a request's page below it, without a tab of their own", async () => {
+    // When
+    await renderAt('/spire-mgmt/requests/new');
+
+    // Then
+    expect(
+      await screen.findByRole('heading', { name: 'Request an identity' }),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('tab', { name: 'Entries' })).toHaveAttribute(
+      'aria-selected',
+      'false',
+    );
+
+    // When
+    await renderAt('/spire-mgmt/requests/r7');
+
+    // Then
+    expect(
+      await screen.findByText('Waiting for approval: 0 of 1'),
+    ).toBeInTheDocument();
+  });
+
+  it("goes from the entity tab's and the entries tab's links to the wizard on the page", async () => {
+    // Given an app with the page at /spire-mgmt and a component's page with the entity tab
+    const payments: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: 'payments',
+        annotations: {
+          'spire-mgmt.io/spiffe-id-prefix': 'spiffe://example.org',
+        },
+      },
+    };
+    await renderInTestApp(
+      <TestApiProvider apis={[[spireMgmtApiRef, api]]}>
+        <Routes>
+          <Route path="/spire-mgmt/*" element={<SpireMgmtPage />} />
+          <Route
+            path="/catalog/payments"
+            element={
+              <EntityProvider entity={payments}>
+                <EntitySpireMgmtContent />
+              </EntityProvider>
+            }
+          />
+        </Routes>
+      </TestApiProvider>,
+      {
+        routeEntries: ['/catalog/payments'],
+        mountedRoutes: { '/spire-mgmt': rootRouteRef },
+      },
+    );
+    const user = userEvent.setup({ delay: null });
+
+    // When the user follows the tab's link to change the entry
+    await user.click(
+      await screen.findByRole('link', {
+        name: 'Request a change of spiffe://example.org/a',
+      }),
+    );
+
+    // Then the wizard opens on the page, starting from that entry
+    expect(
+      await screen.findByRole('heading', {
+        name: 'Request a change of an entry',
+      }),
+    ).toBeInTheDocument();
+
+    // When the user goes to the entries tab and asks for a new identity there
+    await user.click(screen.getByRole('tab', { name: 'Entries' }));
+    await screen.findByTestId('entry-e1');
+    await user.click(
+      // A link styled as a button (Backstage's LinkButton)
+      screen.getByRole('button', { name: 'Request an identity' }),
+    );
+
+    // Then
+    expect(
+      await screen.findByRole('heading', { name: 'Request an identity' }),
+    ).toBeInTheDocument();
   });
 });

@@ -11,8 +11,16 @@ import { SubRouteRef, useRouteRef } from '@backstage/core-plugin-api';
 import Box from '@material-ui/core/Box';
 import Tab from '@material-ui/core/Tab';
 import Tabs from '@material-ui/core/Tabs';
-import { entriesRouteRef, rootRouteRef, sitesRouteRef } from '../../routes';
+import {
+  entriesRouteRef,
+  entryRequestRouteRef,
+  newEntryRequestRouteRef,
+  rootRouteRef,
+  sitesRouteRef,
+} from '../../routes';
 import { EntriesPage } from '../EntriesPage';
+import { EntryRequestPage } from '../EntryRequestPage';
+import { EntryRequestWizard } from '../EntryRequestWizard';
 import { SitesPage } from '../SitesPage';
 
 /**
@@ -29,6 +37,8 @@ interface Section {
 const SECTIONS: Section[] = [
   { routeRef: entriesRouteRef, tab: 'Entries', element: <EntriesPage /> },
   { routeRef: sitesRouteRef, tab: 'Sites', element: <SitesPage /> },
+  { routeRef: newEntryRequestRouteRef, element: <EntryRequestWizard /> },
+  { routeRef: entryRequestRouteRef, element: <EntryRequestPage /> },
 ];
 
 function SectionTabs(props: { base: string }) {
