@@ -22,11 +22,8 @@ import { isSpireMgmtAvailable } from '@spire-mgmt/backstage-plugin-spire-mgmt-co
 import { SpireMgmtClient, spireMgmtApiRef } from './api';
 import {
   entityContentRouteRef,
-  entriesRouteRef,
-  entryRequestRouteRef,
-  newEntryRequestRouteRef,
   rootRouteRef,
-  sitesRouteRef,
+  spireMgmtRouteRefs,
 } from './routes';
 
 /**
@@ -94,13 +91,6 @@ export default createFrontendPlugin({
   pluginId: 'spire-mgmt',
   title: 'SPIFFE management',
   icon: <VpnKeyIcon />,
-  routes: convertLegacyRouteRefs({
-    root: rootRouteRef,
-    entityContent: entityContentRouteRef,
-    entries: entriesRouteRef,
-    sites: sitesRouteRef,
-    newEntryRequest: newEntryRequestRouteRef,
-    entryRequest: entryRequestRouteRef,
-  }),
+  routes: convertLegacyRouteRefs(spireMgmtRouteRefs),
   extensions: [spireMgmtApi, spireMgmtPage, spireMgmtEntityContent],
 });

@@ -8,11 +8,8 @@ import {
 import { SpireMgmtClient, spireMgmtApiRef } from './api';
 import {
   entityContentRouteRef,
-  entriesRouteRef,
-  entryRequestRouteRef,
-  newEntryRequestRouteRef,
   rootRouteRef,
-  sitesRouteRef,
+  spireMgmtRouteRefs,
 } from './routes';
 
 /**
@@ -30,14 +27,7 @@ export const spireMgmtPlugin = createPlugin({
         new SpireMgmtClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: {
-    root: rootRouteRef,
-    entityContent: entityContentRouteRef,
-    entries: entriesRouteRef,
-    sites: sitesRouteRef,
-    newEntryRequest: newEntryRequestRouteRef,
-    entryRequest: entryRequestRouteRef,
-  },
+  routes: spireMgmtRouteRefs,
 });
 
 /**

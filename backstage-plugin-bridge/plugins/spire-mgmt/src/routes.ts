@@ -41,3 +41,13 @@ export const entryRequestRouteRef = createSubRouteRef({
   parent: rootRouteRef,
   path: '/requests/:requestId',
 });
+
+/** Every route ref of the plugin by name, as both frontend systems' plugins register them. */
+export const spireMgmtRouteRefs = {
+  root: rootRouteRef,
+  entityContent: entityContentRouteRef,
+  entries: entriesRouteRef,
+  sites: sitesRouteRef,
+  newEntryRequest: newEntryRequestRouteRef,
+  entryRequest: entryRequestRouteRef,
+};

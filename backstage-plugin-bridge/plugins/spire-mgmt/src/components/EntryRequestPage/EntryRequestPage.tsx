@@ -18,7 +18,7 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
 import { entryRequestRouteRef, newEntryRequestRouteRef } from '../../routes';
-import { ErrorContext, ErrorPanel } from '../shared';
+import { ErrorContext, ErrorPanel, useLiveValue } from '../shared';
 import { EntrySummary } from '../EntrySummary/EntrySummary';
 import { wizardLink } from '../EntryRequestWizard/RequestLinks';
 import { EntrySyncProgress } from './EntrySyncProgress';
@@ -28,7 +28,6 @@ import {
   isDecided,
   kindLabel,
 } from './requestState';
-import { useLiveValue } from './useLiveValue';
 
 const PAGE_CONTEXT: ErrorContext = {
   roles:

@@ -14,8 +14,8 @@ import {
   ErrorContext,
   ErrorPanel,
   SiteStatusList,
+  useLiveValue,
 } from '../shared';
-import { useLiveValue } from './useLiveValue';
 
 const SYNC_CONTEXT: ErrorContext = {
   roles:

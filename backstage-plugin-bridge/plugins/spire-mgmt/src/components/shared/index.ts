@@ -12,4 +12,6 @@ export { SiteStatusList } from './SiteStatusList';
 export { applySyncUpdate, SYNC_STATE_LABELS } from './syncState';
 export { syncErrorHint } from './syncErrorHint';
 export { useLiveSyncState } from './useLiveSyncState';
+export { useLiveValue } from './useLiveValue';
+export type { LiveValue, LiveValueSource } from './useLiveValue';
 export { formatDuration, formatTime } from './format';
