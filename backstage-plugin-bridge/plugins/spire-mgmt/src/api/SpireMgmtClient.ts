@@ -7,8 +7,11 @@ import {
   Entry,
   EntryRequest,
   EntryRequestState,
+  EntryRequestUpdate,
   getSpireMgmtErrorDetails,
   isUnderSpiffeIdPrefix,
+  ListAuditEventsResponse,
+  ListEntryRequestsResponse,
   Selector,
   SelectorMatch,
   SelectorSchema,
@@ -17,7 +20,9 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import {
   SpireMgmtApi,
+  SpireMgmtAuditEventListOptions,
   SpireMgmtComponentScope,
+  SpireMgmtEntryRequestListOptions,
   SpireMgmtSyncUpdatesOptions,
 } from './SpireMgmtApi';
 
@@ -142,26 +147,28 @@ export class SpireMgmtClient implements SpireMgmtApi {
     );
   }
 
-  async *streamSyncUpdates(
-    options: SpireMgmtSyncUpdatesOptions,
-  ): AsyncIterable<SyncUpdate> {
-    const { entryIds, signal } = options;
+  /**
+   * The messages of a server stream that carries cursors, reopened with backoff from the last cursor seen
+   * when it breaks (the connection drops, a replica goes away), so no message is lost or repeated; ends
+   * without an error when `signal` is aborted, and with the mapped error when the service refuses the stream.
+   */
+  private async *resumableStream<T extends { cursor: string }>(
+    open: (cursor: string, signal: AbortSignal) => AsyncIterable<T>,
+    firstCursor: string | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<T> {
     const firstDelay = this.options.streamRetryDelayMs ?? 1000;
     const maxDelay = this.options.streamMaxRetryDelayMs ?? 30000;
-    const clients = await this.clients();
-    let cursor = options.cursor ?? '';
+    let cursor = firstCursor ?? '';
     let delay = firstDelay;
     let unauthenticatedInARow = 0;
     while (!signal.aborted) {
       try {
-        for await (const update of clients.sync.streamSyncUpdates(
-          { entryIds, cursor },
-          { signal },
-        )) {
-          cursor = update.cursor || cursor;
+        for await (const message of open(cursor, signal)) {
+          cursor = message.cursor || cursor;
           delay = firstDelay;
           unauthenticatedInARow = 0;
-          yield update;
+          yield message;
         }
       } catch (e) {
         if (signal.aborted) {
@@ -181,6 +188,32 @@ export class SpireMgmtClient implements SpireMgmtApi {
     }
   }
 
+  async *streamSyncUpdates(
+    options: SpireMgmtSyncUpdatesOptions,
+  ): AsyncIterable<SyncUpdate> {
+    const { entryIds, signal } = options;
+    const clients = await this.clients();
+    yield* this.resumableStream(
+      (cursor, s) =>
+        clients.sync.streamSyncUpdates({ entryIds, cursor }, { signal: s }),
+      options.cursor,
+      signal,
+    );
+  }
+
+  async *streamEntryRequestUpdates(options: {
+    cursor?: string;
+    signal: AbortSignal;
+  }): AsyncIterable<EntryRequestUpdate> {
+    const clients = await this.clients();
+    yield* this.resumableStream(
+      (cursor, signal) =>
+        clients.entryRequests.streamEntryRequestUpdates({ cursor }, { signal }),
+      options.cursor,
+      options.signal,
+    );
+  }
+
   async listPendingEntryRequests(entryId: string): Promise<EntryRequest[]> {
     const clients = await this.clients();
     const response = await clients.entryRequests.listEntryRequests({
@@ -189,5 +222,58 @@ export class SpireMgmtClient implements SpireMgmtApi {
       pageSize: 100,
     });
     return response.entryRequests;
+  }
+
+  async listEntryRequests(
+    options: SpireMgmtEntryRequestListOptions,
+  ): Promise<ListEntryRequestsResponse> {
+    const clients = await this.clients();
+    return clients.entryRequests.listEntryRequests({
+      mine: options.mine,
+      awaitingMyDecision: options.awaitingMyDecision,
+      states: options.states,
+      entryId: options.entryId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
+  }
+
+  async getEntryRequest(id: string): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.getEntryRequest({ id });
+  }
+
+  async approveEntryRequest(options: {
+    id: string;
+    comment?: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.approveEntryRequest({
+      id: options.id,
+      comment: options.comment,
+    });
+  }
+
+  async rejectEntryRequest(options: {
+    id: string;
+    reason: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.rejectEntryRequest({
+      id: options.id,
+      reason: options.reason,
+    });
+  }
+
+  async listAuditEvents(
+    options: SpireMgmtAuditEventListOptions,
+  ): Promise<ListAuditEventsResponse> {
+    const clients = await this.clients();
+    return clients.audit.listAuditEvents({
+      targetType: options.targetType,
+      targetId: options.targetId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
   }
 }

@@ -31,7 +31,7 @@ import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
  * A mock of the spire-mgmt API speaking the generated message types: entries and requests as given, and a
  * sync stream the test pushes updates into.
  */
-class MockSpireMgmtApi implements SpireMgmtApi {
+class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
   scopes: SpireMgmtComponentScope[] = [];
   streams: SpireMgmtSyncUpdatesOptions[] = [];
   private readonly queue: SyncUpdate[] = [];
