@@ -4,7 +4,6 @@ import { EmptyState, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
@@ -24,6 +23,7 @@ import {
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
+import { ErrorPanel } from '../ErrorPanel';
 import { describeError } from './errorMessages';
 import { syncErrorHint } from './syncErrorHint';
 
@@ -102,38 +102,6 @@ export function applySyncUpdate(entries: Entry[], update: SyncUpdate): Entry[] {
       : [...entry.siteStatuses, status];
     return { ...entry, siteStatuses };
   });
-}
-
-function ErrorPanel(props: {
-  error: unknown;
-  action?: { label: string; onClick: () => void };
-}) {
-  const { title, message } = describeError(props.error);
-  return (
-    <Box
-      role="alert"
-      border={1}
-      borderColor="error.main"
-      borderRadius={4}
-      p={2}
-    >
-      <Typography variant="h6" component="h3">
-        {title}
-      </Typography>
-      <Typography variant="body2">{message}</Typography>
-      {props.action && (
-        <Box mt={1}>
-          <Button
-            variant="outlined"
-            color="primary"
-            onClick={props.action.onClick}
-          >
-            {props.action.label}
-          </Button>
-        </Box>
-      )}
-    </Box>
-  );
 }
 
 function SiteStatusList(props: { statuses: EntrySiteStatus[] }) {
