@@ -23,6 +23,7 @@ import {
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
+import { ComponentAuditSection } from '../AuditHistory';
 import { ErrorPanel } from '../ErrorPanel';
 import { describeError } from './errorMessages';
 import { syncErrorHint } from './syncErrorHint';
@@ -359,6 +360,7 @@ function EntriesView(props: { annotations: SpireMgmtAnnotations }) {
           ))}
         </TableBody>
       </Table>
+      <ComponentAuditSection scope={{ spiffeIdPrefix, kubernetesNamespaces }} />
     </Box>
   );
 }

@@ -1,0 +1,3 @@
+export { AuditHistory } from './AuditHistory';
+export type { AuditHistoryProps } from './AuditHistory';
+export { ComponentAuditSection } from './ComponentAuditSection';
