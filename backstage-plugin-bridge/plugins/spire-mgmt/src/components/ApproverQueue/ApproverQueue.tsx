@@ -13,18 +13,18 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
 import { formatTime } from '../EntryDiff';
+import { ENTRY_REQUEST_KIND_LABELS } from '../entryRequestKind';
 import { ErrorPanel } from '../ErrorPanel';
 import { Decision, DecisionDialog } from './DecisionDialog';
 import { describeDecisionOutcome } from './decisionMessages';
 import { QueueRow, queueChangeFor, withoutRow, withRow } from './queueState';
 import { RequestReview } from './RequestReview';
 
-const KIND_LABELS: Record<EntryRequestKind, string> = {
-  [EntryRequestKind.UNSPECIFIED]: 'Change',
-  [EntryRequestKind.CREATE]: 'Create',
-  [EntryRequestKind.UPDATE]: 'Change',
-  [EntryRequestKind.DELETE]: 'Delete',
-};
+/** A request's kind as a heading starts it, e.g. `Change`. */
+function kindHeading(kind: EntryRequestKind): string {
+  const label = ENTRY_REQUEST_KIND_LABELS[kind];
+  return label.charAt(0).toLocaleUpperCase('en-US') + label.slice(1);
+}
 
 /** What a request is about, in a few words: its kind and the entry's SPIFFE ID. */
 function subjectOf(request: EntryRequest): string {
@@ -32,9 +32,7 @@ function subjectOf(request: EntryRequest): string {
     request.proposedEntry?.spiffeId ||
     request.entryBefore?.spiffeId ||
     request.entryId;
-  return `${KIND_LABELS[request.kind].toLocaleLowerCase(
-    'en-US',
-  )} of ${spiffeId}`;
+  return `${ENTRY_REQUEST_KIND_LABELS[request.kind]} of ${spiffeId}`;
 }
 
 type Loaded = {
@@ -67,7 +65,7 @@ function RequestItem(props: {
       data-testid={`queue-row-${request.id}`}
     >
       <Typography variant="h6" component="h3" id={headingId}>
-        {KIND_LABELS[request.kind]} of{' '}
+        {kindHeading(request.kind)} of{' '}
         <code>
           {request.proposedEntry?.spiffeId ||
             request.entryBefore?.spiffeId ||

@@ -13,7 +13,6 @@ import Typography from '@material-ui/core/Typography';
 import {
   Entry,
   EntryRequest,
-  EntryRequestKind,
   EntrySiteStatus,
   getSpireMgmtAnnotations,
   SPIRE_MGMT_ANNOTATION_KUBERNETES_NAMESPACES,
@@ -24,6 +23,7 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
 import { ComponentAuditSection } from '../AuditHistory';
+import { ENTRY_REQUEST_KIND_LABELS } from '../entryRequestKind';
 import { ErrorPanel } from '../ErrorPanel';
 import { describeError } from './errorMessages';
 import { syncErrorHint } from './syncErrorHint';
@@ -35,13 +35,6 @@ const SYNC_STATE_LABELS: Record<SyncState, string> = {
   [SyncState.FAILED]: 'failed',
   [SyncState.DELETING]: 'deleting',
   [SyncState.REMOVED]: 'removed',
-};
-
-const KIND_LABELS: Record<EntryRequestKind, string> = {
-  [EntryRequestKind.UNSPECIFIED]: 'change',
-  [EntryRequestKind.CREATE]: 'create',
-  [EntryRequestKind.UPDATE]: 'change',
-  [EntryRequestKind.DELETE]: 'delete',
 };
 
 type PendingRequests = { requests: EntryRequest[] } | { error: unknown };
@@ -162,7 +155,7 @@ function PendingRequestList(props: { pending?: PendingRequests }) {
       {pending.requests.map(r => (
         <li key={r.id}>
           <Typography variant="body2">
-            {KIND_LABELS[r.kind]} requested by{' '}
+            {ENTRY_REQUEST_KIND_LABELS[r.kind]} requested by{' '}
             {r.requesterPerson || r.requester}
             {r.approvalsRequired > 0
               ? `, ${r.approvals.length} of ${r.approvalsRequired} approvals`
