@@ -42,8 +42,8 @@ export const spireMgmtApi = ApiBlueprint.make({
 });
 
 /**
- * The "SPIFFE management" page at `/spire-mgmt`: the entries (filtered and paged, sync state live) and the
- * sites with their health, as tabs; below it the entry request wizard (`/requests/new`) and each request's page
+ * The "SPIFFE management" page at `/spire-mgmt`: the entries (filtered and paged, sync state live), the sites
+ * with their health, the approver queue and an entry's audit history, as tabs; below it the entry request wizard (`/requests/new`) and each request's page
  * (`/requests/:requestId`). With its title, icon and route it is also the app's sidebar item (in
  * `@backstage/frontend-plugin-api` 0.18 the nav lists the pages; there is no `NavItemBlueprint` any more).
  *

@@ -32,7 +32,8 @@ export const spireMgmtPlugin = createPlugin({
 
 /**
  * The "SPIFFE management" page, for a `Route` of the legacy frontend system's app (e.g. at `/spire-mgmt`):
- * the entries (filtered and paged, sync state live) and the sites with their health, as tabs; below it the
+ * the entries (filtered and paged, sync state live), the sites with their health, the approver queue and an
+ * entry's audit history, as tabs; below it the
  * entry request wizard (`/requests/new`) and each request's page (`/requests/:requestId`).
  *
  * @public

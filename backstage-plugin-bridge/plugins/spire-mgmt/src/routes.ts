@@ -24,6 +24,20 @@ export const sitesRouteRef = createSubRouteRef({
   path: '/sites',
 });
 
+/** The page's approvals section: the requests awaiting the user's decision, and the user's own. */
+export const approvalsRouteRef = createSubRouteRef({
+  id: 'spire-mgmt:approvals',
+  parent: rootRouteRef,
+  path: '/approvals',
+});
+
+/** The page's audit section: an entry's audit history (`?entryId=<entry id>`). */
+export const auditRouteRef = createSubRouteRef({
+  id: 'spire-mgmt:audit',
+  parent: rootRouteRef,
+  path: '/audit',
+});
+
 /**
  * The request wizard, under the plugin's page: `?action=create` (the default, optionally with
  * `&entity=component:default/name` to suggest the identity from that component), or `?action=update` /
@@ -48,6 +62,8 @@ export const spireMgmtRouteRefs = {
   entityContent: entityContentRouteRef,
   entries: entriesRouteRef,
   sites: sitesRouteRef,
+  approvals: approvalsRouteRef,
+  audit: auditRouteRef,
   newEntryRequest: newEntryRequestRouteRef,
   entryRequest: entryRequestRouteRef,
 };

@@ -3,8 +3,11 @@ import {
   ApprovalPolicy,
   Entry,
   EntryRequest,
+  EntryRequestState,
   EntryRequestUpdate,
+  ListAuditEventsResponse,
   ListEntriesResponse,
+  ListEntryRequestsResponse,
   PreviewEntryRequestResponse,
   RequestedChange,
   Site,
@@ -68,6 +71,43 @@ export interface SpireMgmtEntryRequestDraft {
   change: RequestedChange;
   /** Why the requester wants it; 1 to 2000 characters. */
   justification: string;
+}
+
+/**
+ * Options of {@link SpireMgmtApi.listEntryRequests}: the `ListEntryRequests` filters (they combine with AND)
+ * and the page.
+ *
+ * @public
+ */
+export interface SpireMgmtEntryRequestListOptions {
+  /** Only the caller's own requests (under any of its credentials). */
+  mine?: boolean;
+  /** Only PENDING requests the caller may approve and has not approved (never its own). */
+  awaitingMyDecision?: boolean;
+  /** Only requests in these states. */
+  states?: EntryRequestState[];
+  /** Only requests about this entry. */
+  entryId?: string;
+  /** At most this many (0 or absent: the service's default, 100; at most 1000). */
+  pageSize?: number;
+  /** The `nextPageToken` of the previous page of the same filter. */
+  pageToken?: string;
+}
+
+/**
+ * Options of {@link SpireMgmtApi.listAuditEvents}: the `ListAuditEvents` filters and the page.
+ *
+ * @public
+ */
+export interface SpireMgmtAuditEventListOptions {
+  /** Only events about this kind of resource (`entry`, `site`, `apikey`, `rpc`). */
+  targetType?: string;
+  /** Only events about this resource; needs `targetType`. */
+  targetId?: string;
+  /** At most this many (0 or absent: the service's default, 100; at most 1000). */
+  pageSize?: number;
+  /** The `nextPageToken` of the previous page of the same filter. */
+  pageToken?: string;
 }
 
 /**
@@ -142,8 +182,40 @@ export interface SpireMgmtApi {
     draft: SpireMgmtEntryRequestDraft & { requestId?: string },
   ): Promise<EntryRequest>;
 
-  /** One request, with the entry as it was, as proposed and as it is now (`entry_current`). */
+  /**
+   * One request, with the entry as it was, as proposed and as it is now (`entryCurrent`, unset when the entry
+   * does not exist), so a reviewer sees whether it moved since the request's `baseRevision`. NOT_FOUND when
+   * the caller may not see it.
+   */
   getEntryRequest(id: string): Promise<EntryRequest>;
+
+  /**
+   * One page of entry requests, newest first (`ListEntryRequests`; `entryCurrent` is not filled in). Fails
+   * with INVALID_ARGUMENT for a negative page size or a page token of another filter.
+   */
+  listEntryRequests(
+    options: SpireMgmtEntryRequestListOptions,
+  ): Promise<ListEntryRequestsResponse>;
+
+  /**
+   * Approves a PENDING request (Admin, Operator; never the requester: PERMISSION_DENIED `SELF_APPROVAL`).
+   * Answers the request as it stands: still PENDING when it needs more approvals, APPLIED, or CONFLICT /
+   * FAILED when it could not be applied (nothing written). FAILED_PRECONDITION `REQUEST_NOT_PENDING` when it
+   * was decided or expired already, ABORTED `CONCURRENT_UPDATE` while another decision is being written.
+   */
+  approveEntryRequest(options: {
+    id: string;
+    comment?: string;
+  }): Promise<EntryRequest>;
+
+  /**
+   * Rejects a PENDING request with a reason (required; INVALID_ARGUMENT without one). Errors as
+   * {@link SpireMgmtApi.approveEntryRequest}; the requester cancels instead.
+   */
+  rejectEntryRequest(options: {
+    id: string;
+    reason: string;
+  }): Promise<EntryRequest>;
 
   /**
    * Every change of the requests the caller may see (a submit, an approval, a new state) as it commits, for as
@@ -155,6 +227,14 @@ export interface SpireMgmtApi {
     cursor?: string;
     signal: AbortSignal;
   }): AsyncIterable<EntryRequestUpdate>;
+
+  /**
+   * One page of audit events, newest first (`ListAuditEvents`). A Developer sees only events about entries
+   * of its namespaces; other target types are PERMISSION_DENIED `OUTSIDE_SCOPE` for it.
+   */
+  listAuditEvents(
+    options: SpireMgmtAuditEventListOptions,
+  ): Promise<ListAuditEventsResponse>;
 }
 
 /**

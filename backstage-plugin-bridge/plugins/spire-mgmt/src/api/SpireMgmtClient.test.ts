@@ -3,9 +3,12 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import {
   ApprovalMode,
+  ApproveEntryRequestRequest,
+  AuditEventSchema,
+  AuditService,
   EntryRequestProblemSchema,
   EntryRequestSchema,
   EntryRequestService,
@@ -14,6 +17,7 @@ import {
   EntryRequestUpdateSchema,
   EntrySchema,
   PreviewEntryRequestRequest,
+  RejectEntryRequestRequest,
   RequestedChangeSchema,
   SiteHealthSchema,
   SiteSchema,
@@ -21,6 +25,7 @@ import {
   StreamEntryRequestUpdatesRequest,
   SubmitEntryRequestRequest,
   getSpireMgmtErrorDetails,
+  ListAuditEventsRequest,
   ListEntriesRequest,
   ListSitesRequest,
   ListEntryRequestsRequest,
@@ -554,5 +559,154 @@ describe('SpireMgmtClient', () => {
     // Then
     expect(health.siteId).toBe('s1');
     expect(health.failedCount).toBe(3n);
+  });
+
+  it('lists entry requests with the given filters and page', async () => {
+    // Given
+    let seen: ListEntryRequestsRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        listEntryRequests(req) {
+          seen = req;
+          return {
+            entryRequests: [create(EntryRequestSchema, { id: 'r2' })],
+            nextPageToken: 'next',
+          };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntryRequests({
+      awaitingMyDecision: true,
+      states: [EntryRequestState.PENDING],
+      entryId: 'e1',
+      pageSize: 20,
+      pageToken: 'tok',
+    });
+
+    // Then
+    expect(page.entryRequests.map(r => r.id)).toEqual(['r2']);
+    expect(page.nextPageToken).toBe('next');
+    expect(seen?.awaitingMyDecision).toBe(true);
+    expect(seen?.mine).toBe(false);
+    expect(seen?.states).toEqual([EntryRequestState.PENDING]);
+    expect(seen?.entryId).toBe('e1');
+    expect(seen?.pageSize).toBe(20);
+    expect(seen?.pageToken).toBe('tok');
+  });
+
+  it('gets a request, approves it with a comment and rejects it with a reason', async () => {
+    // Given
+    const approvals: ApproveEntryRequestRequest[] = [];
+    const rejections: RejectEntryRequestRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        getEntryRequest(req) {
+          return create(EntryRequestSchema, {
+            id: req.id,
+            entryCurrent: entry('e1', 'spiffe://td/a'),
+          });
+        },
+        approveEntryRequest(req) {
+          approvals.push(req);
+          return create(EntryRequestSchema, {
+            id: req.id,
+            state: EntryRequestState.APPLIED,
+          });
+        },
+        rejectEntryRequest(req) {
+          rejections.push(req);
+          return create(EntryRequestSchema, {
+            id: req.id,
+            state: EntryRequestState.REJECTED,
+            decisionMessage: req.reason,
+          });
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const got = await client.getEntryRequest('r1');
+    const approved = await client.approveEntryRequest({
+      id: 'r1',
+      comment: 'ok',
+    });
+    const rejected = await client.rejectEntryRequest({
+      id: 'r2',
+      reason: 'too wide',
+    });
+
+    // Then
+    expect(got.entryCurrent?.spiffeId).toBe('spiffe://td/a');
+    expect(approved.state).toBe(EntryRequestState.APPLIED);
+    expect(approvals.map(a => [a.id, a.comment])).toEqual([['r1', 'ok']]);
+    expect(rejected.decisionMessage).toBe('too wide');
+    expect(rejections.map(r => [r.id, r.reason])).toEqual([['r2', 'too wide']]);
+  });
+
+  it('fails an approval of a decided request with a ConflictError carrying the reason', async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        approveEntryRequest() {
+          throw new ConnectError(
+            'request r1 is APPLIED, not PENDING',
+            Code.FailedPrecondition,
+          );
+        },
+      });
+    });
+
+    // When
+    const error = await new SpireMgmtClient({ transport })
+      .approveEntryRequest({ id: 'r1' })
+      .catch(e => e);
+
+    // Then
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('FAILED_PRECONDITION');
+    expect(error.message).toBe('request r1 is APPLIED, not PENDING');
+  });
+
+  it('lists audit events of one target, paged', async () => {
+    // Given
+    const seen: ListAuditEventsRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(AuditService, {
+        listAuditEvents(req) {
+          seen.push(req);
+          return {
+            auditEvents: [
+              create(AuditEventSchema, { id: 7n, action: 'entry.update' }),
+            ],
+            nextPageToken: req.pageToken ? '' : 'p2',
+          };
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const first = await client.listAuditEvents({
+      targetType: 'entry',
+      targetId: 'e1',
+      pageSize: 1,
+    });
+    const second = await client.listAuditEvents({
+      targetType: 'entry',
+      targetId: 'e1',
+      pageSize: 1,
+      pageToken: first.nextPageToken,
+    });
+
+    // Then
+    expect(first.auditEvents.map(e => e.action)).toEqual(['entry.update']);
+    expect(second.nextPageToken).toBe('');
+    expect(seen.map(r => [r.targetType, r.targetId, r.pageToken])).toEqual([
+      ['entry', 'e1', ''],
+      ['entry', 'e1', 'p2'],
+    ]);
   });
 });

@@ -10,7 +10,9 @@ import {
   EntryRequestState,
   EntryRequestUpdate,
   isUnderSpiffeIdPrefix,
+  ListAuditEventsResponse,
   ListEntriesResponse,
+  ListEntryRequestsResponse,
   PreviewEntryRequestResponse,
   Selector,
   SelectorMatch,
@@ -24,9 +26,11 @@ import {
 import { resumableStream, StreamRetryDelays } from './resumableStream';
 import {
   SpireMgmtApi,
+  SpireMgmtAuditEventListOptions,
   SpireMgmtComponentScope,
   SpireMgmtEntryFilter,
   SpireMgmtEntryRequestDraft,
+  SpireMgmtEntryRequestListOptions,
   SpireMgmtSyncUpdatesOptions,
 } from './SpireMgmtApi';
 
@@ -256,5 +260,53 @@ export class SpireMgmtClient implements SpireMgmtApi {
   async getEntryRequest(id: string): Promise<EntryRequest> {
     const { entryRequests } = await this.clients();
     return entryRequests.getEntryRequest({ id });
+  }
+
+  async listEntryRequests(
+    options: SpireMgmtEntryRequestListOptions,
+  ): Promise<ListEntryRequestsResponse> {
+    const clients = await this.clients();
+    return clients.entryRequests.listEntryRequests({
+      mine: options.mine,
+      awaitingMyDecision: options.awaitingMyDecision,
+      states: options.states,
+      entryId: options.entryId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
+  }
+
+  async approveEntryRequest(options: {
+    id: string;
+    comment?: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.approveEntryRequest({
+      id: options.id,
+      comment: options.comment,
+    });
+  }
+
+  async rejectEntryRequest(options: {
+    id: string;
+    reason: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.rejectEntryRequest({
+      id: options.id,
+      reason: options.reason,
+    });
+  }
+
+  async listAuditEvents(
+    options: SpireMgmtAuditEventListOptions,
+  ): Promise<ListAuditEventsResponse> {
+    const clients = await this.clients();
+    return clients.audit.listAuditEvents({
+      targetType: options.targetType,
+      targetId: options.targetId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
   }
 }

@@ -12,13 +12,14 @@ import Typography from '@material-ui/core/Typography';
 import {
   Entry,
   EntryRequest,
-  EntryRequestKind,
   getSpireMgmtAnnotations,
   SPIRE_MGMT_ANNOTATION_KUBERNETES_NAMESPACES,
   SPIRE_MGMT_ANNOTATION_SPIFFE_ID_PREFIX,
   SpireMgmtAnnotations,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
+import { ComponentAuditSection } from '../AuditHistory';
+import { ENTRY_REQUEST_KIND_LABELS } from '../entryRequestKind';
 import {
   EntryRequestLinks,
   NewIdentityLink,
@@ -33,13 +34,6 @@ import {
   SiteStatusList,
   useLiveSyncState,
 } from '../shared';
-
-const KIND_LABELS: Record<EntryRequestKind, string> = {
-  [EntryRequestKind.UNSPECIFIED]: 'change',
-  [EntryRequestKind.CREATE]: 'create',
-  [EntryRequestKind.UPDATE]: 'change',
-  [EntryRequestKind.DELETE]: 'delete',
-};
 
 type PendingRequests = { requests: EntryRequest[] } | { error: unknown };
 
@@ -72,7 +66,7 @@ function PendingRequestList(props: { pending?: PendingRequests }) {
       {pending.requests.map(r => (
         <li key={r.id}>
           <Typography variant="body2">
-            {KIND_LABELS[r.kind]} requested by{' '}
+            {ENTRY_REQUEST_KIND_LABELS[r.kind]} requested by{' '}
             {r.requesterPerson || r.requester}
             {r.approvalsRequired > 0
               ? `, ${r.approvals.length} of ${r.approvalsRequired} approvals`
@@ -226,6 +220,7 @@ function EntriesView(props: {
           ))}
         </TableBody>
       </Table>
+      <ComponentAuditSection scope={{ spiffeIdPrefix, kubernetesNamespaces }} />
     </Box>
   );
 }

@@ -3,14 +3,18 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import { Entry } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { Link } from '@backstage/core-components';
+import { auditRouteRef } from '../../routes';
 import { EntryRequestLinks } from '../EntryRequestWizard/RequestLinks';
+import { useMountedRouteRef } from '../routing/useMountedRouteRef';
 import { ColumnHeaders, SelectorList, SiteStatusList } from '../shared';
 
 /**
- * One page of entries: SPIFFE ID (with links to request a change or deletion), parent, selectors and the sync
+ * One page of entries: SPIFFE ID (with links to request a change or deletion and to its history), parent, selectors and the sync
  * state at each site.
  */
 export function EntriesTable(props: { entries: Entry[] }) {
+  const audit = useMountedRouteRef(auditRouteRef);
   return (
     <Table aria-label="Workload entries" size="small">
       <ColumnHeaders
@@ -22,6 +26,16 @@ export function EntriesTable(props: { entries: Entry[] }) {
             <TableCell component="th" scope="row">
               <code>{entry.spiffeId}</code>
               <EntryRequestLinks entry={entry} />
+              {audit && (
+                <Link
+                  to={`${audit()}?${new URLSearchParams({
+                    entryId: entry.id,
+                  })}`}
+                  aria-label={`History of ${entry.spiffeId}`}
+                >
+                  History
+                </Link>
+              )}
             </TableCell>
             <TableCell>
               <code>{entry.parentId}</code>

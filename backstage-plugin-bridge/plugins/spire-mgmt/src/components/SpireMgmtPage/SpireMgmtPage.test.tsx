@@ -4,11 +4,14 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { create } from '@bufbuild/protobuf';
 import {
   ApprovalPolicySchema,
+  AuditEventSchema,
   EntryRequestSchema,
   EntryRequestState,
   EntryRequestUpdate,
   EntrySchema,
+  ListAuditEventsResponseSchema,
   ListEntriesResponseSchema,
+  ListEntryRequestsResponseSchema,
   PreviewEntryRequestResponseSchema,
   SiteSchema,
   SyncUpdate,
@@ -36,6 +39,22 @@ const entry = create(EntrySchema, {
 });
 
 const api: Partial<SpireMgmtApi> = {
+  listEntryRequests: async () => create(ListEntryRequestsResponseSchema, {}),
+  listAuditEvents: async options =>
+    create(ListAuditEventsResponseSchema, {
+      auditEvents:
+        options.targetId === 'e1'
+          ? [
+              create(AuditEventSchema, {
+                id: 5n,
+                action: 'entry.create',
+                actor: 'user:default/olivia',
+                targetType: 'entry',
+                targetId: 'e1',
+              }),
+            ]
+          : [],
+    }),
   listComponentEntries: async () => [entry],
   listPendingEntryRequests: async () => [],
   getEntry: async () => entry,
@@ -208,5 +227,36 @@ describe('SpireMgmtPage', () => {
     expect(
       await screen.findByRole('heading', { name: 'Request an identity' }),
     ).toBeInTheDocument();
+  });
+
+  it("has Approvals and Audit tabs, and an entry's History link opens its audit history", async () => {
+    // Given
+    await renderAt('/spire-mgmt/approvals');
+    const user = userEvent.setup({ delay: null });
+
+    // Then
+    expect(
+      await screen.findByText('No request awaits your decision'),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('tab', { name: 'Approvals' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+
+    // When the user opens the entries tab and follows an entry's History link
+    await user.click(screen.getByRole('tab', { name: 'Entries' }));
+    await user.click(
+      await screen.findByRole('link', {
+        name: 'History of spiffe://example.org/a',
+      }),
+    );
+
+    // Then the audit tab shows that entry's events
+    expect(screen.getByRole('tab', { name: 'Audit' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+    expect(await screen.findByText('user:default/olivia')).toBeInTheDocument();
+    expect(screen.getByLabelText('Entry ID')).toHaveValue('e1');
   });
 });

@@ -12,12 +12,16 @@ import Box from '@material-ui/core/Box';
 import Tab from '@material-ui/core/Tab';
 import Tabs from '@material-ui/core/Tabs';
 import {
+  approvalsRouteRef,
+  auditRouteRef,
   entriesRouteRef,
   entryRequestRouteRef,
   newEntryRequestRouteRef,
   rootRouteRef,
   sitesRouteRef,
 } from '../../routes';
+import { ApproverQueue } from '../ApproverQueue';
+import { AuditPage } from '../AuditHistory';
 import { EntriesPage } from '../EntriesPage';
 import { EntryRequestPage } from '../EntryRequestPage';
 import { EntryRequestWizard } from '../EntryRequestWizard';
@@ -37,6 +41,8 @@ interface Section {
 const SECTIONS: Section[] = [
   { routeRef: entriesRouteRef, tab: 'Entries', element: <EntriesPage /> },
   { routeRef: sitesRouteRef, tab: 'Sites', element: <SitesPage /> },
+  { routeRef: approvalsRouteRef, tab: 'Approvals', element: <ApproverQueue /> },
+  { routeRef: auditRouteRef, tab: 'Audit', element: <AuditPage /> },
   { routeRef: newEntryRequestRouteRef, element: <EntryRequestWizard /> },
   { routeRef: entryRequestRouteRef, element: <EntryRequestPage /> },
 ];
@@ -113,7 +119,7 @@ export function SpireMgmtPage() {
     <Page themeId="tool">
       <Header
         title="SPIFFE management"
-        subtitle="Workload entries and the sites that hold them"
+        subtitle="Workload entries, their sites, the requests to change them and their history"
       />
       <SpireMgmtSections />
     </Page>

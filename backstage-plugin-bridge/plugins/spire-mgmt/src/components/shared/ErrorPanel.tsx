@@ -1,15 +1,22 @@
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
-import { describeError, ErrorContext } from './errorMessages';
+import { describeError, ErrorContext, ErrorDescription } from './errorMessages';
 
-/** An error of a spire-mgmt call in words (an ARIA alert), with an optional action such as a retry. */
+/**
+ * An error of a spire-mgmt call in words (an ARIA alert), with an optional action such as a retry. `describe`
+ * words it (by default {@link describeError}) for what the user was doing (`context`).
+ */
 export function ErrorPanel(props: {
   error: unknown;
   context: ErrorContext;
+  describe?: (error: unknown, context: ErrorContext) => ErrorDescription;
   action?: { label: string; onClick: () => void };
 }) {
-  const { title, message } = describeError(props.error, props.context);
+  const { title, message } = (props.describe ?? describeError)(
+    props.error,
+    props.context,
+  );
   return (
     <Box
       role="alert"

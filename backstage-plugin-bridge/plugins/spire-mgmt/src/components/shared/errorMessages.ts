@@ -28,6 +28,20 @@ export const MANAGEMENT_LISTS: ErrorContext = {
   inputHint: 'Check the filters.',
 };
 
+/** The approver queue: reading entry requests and deciding them. */
+export const ENTRY_REQUESTS: ErrorContext = {
+  roles:
+    'Seeing requests needs a spire-mgmt role (a Developer sees its own and those of its namespaces); deciding them needs the Admin or Operator role.',
+  inputHint: 'Reload the page.',
+};
+
+/** The audit history of an entry or a component. */
+export const AUDIT_HISTORY: ErrorContext = {
+  roles:
+    'Reading the audit history needs the Viewer, Developer (for the entries of its namespaces), Operator or Admin role.',
+  inputHint: 'Reload the page.',
+};
+
 /** Describes an error of a spire-mgmt call (mapped by the common package) for the page. */
 export function describeError(
   error: unknown,

@@ -1,8 +1,10 @@
 export { ColumnHeaders } from './ColumnHeaders';
 export { ErrorPanel } from './ErrorPanel';
 export {
+  AUDIT_HISTORY,
   COMPONENT_IDENTITIES,
   describeError,
+  ENTRY_REQUESTS,
   MANAGEMENT_LISTS,
 } from './errorMessages';
 export type { ErrorContext, ErrorDescription } from './errorMessages';
