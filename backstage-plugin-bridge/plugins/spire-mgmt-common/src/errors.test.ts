@@ -9,36 +9,18 @@ import {
 } from '@backstage/errors';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
 import { createSpireMgmtClients } from './client';
-import { ErrorInfoSchema } from './generated/google/rpc/error_details_pb';
 import { SiteSchema, SiteService } from './generated/spire/mgmt/v1/site_pb';
 import {
   SyncService,
   SyncUpdateSchema,
 } from './generated/spire/mgmt/v1/sync_pb';
 import {
+  createSpireMgmtServiceError as serviceError,
   getSpireMgmtErrorDetails,
   SpireMgmtError,
   toSpireMgmtError,
 } from './errors';
 import { SPIRE_MGMT_ERROR_REASONS } from './errorReasons';
-
-/**
- * An error shaped as the backend sends it (GrpcErrorMapper): the code, the message and a
- * google.rpc.ErrorInfo detail with the domain, the reason and, where one is at fault, the field.
- */
-function serviceError(
-  code: Code,
-  reason: string,
-  message: string,
-  metadata: Record<string, string> = {},
-): ConnectError {
-  return new ConnectError(message, code, undefined, [
-    {
-      desc: ErrorInfoSchema,
-      value: { reason, domain: 'spire-mgmt.io', metadata },
-    },
-  ]);
-}
 
 /**
  * In-memory clients whose SiteService.GetSite fails with `error` and whose StreamSyncUpdates sends one update

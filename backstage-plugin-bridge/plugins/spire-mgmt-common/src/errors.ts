@@ -150,3 +150,25 @@ export function getSpireMgmtErrorDetails(
   }
   return undefined;
 }
+
+/**
+ * A Connect error shaped as the spire-mgmt service sends one: the gRPC code, the message and a
+ * `google.rpc.ErrorInfo` detail with the service's domain, the reason and its metadata (e.g. `field`). For
+ * fakes of the API and in-memory Connect routers in tests: {@link toSpireMgmtError} maps it as it maps a
+ * real one.
+ *
+ * @public
+ */
+export function createSpireMgmtServiceError(
+  code: Code,
+  reason: SpireMgmtErrorReason | (string & {}),
+  message: string,
+  metadata: Record<string, string> = {},
+): ConnectError {
+  return new ConnectError(message, code, undefined, [
+    {
+      desc: ErrorInfoSchema,
+      value: { reason, domain: SPIRE_MGMT_ERROR_DOMAIN, metadata },
+    },
+  ]);
+}

@@ -16,6 +16,11 @@ export class PushStream<T, O extends { signal: AbortSignal }> {
     return last !== undefined && !last.signal.aborted;
   }
 
+  /** The options of the iterations still open (not aborted), in order. */
+  get stillOpen(): O[] {
+    return this.opened.filter(o => !o.signal.aborted);
+  }
+
   async *iterate(options: O): AsyncIterable<T> {
     this.opened.push(options);
     options.signal.addEventListener('abort', () => this.wake());

@@ -1,42 +1,25 @@
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import {
-  SPIRE_MGMT_ERROR_DOMAIN,
+  createSpireMgmtServiceError,
   SpireMgmtMappedError,
   toSpireMgmtError,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 
 /**
- * An error as the client throws it for a refused call: a Connect error carrying the service's
- * `google.rpc.ErrorInfo` detail as it arrives on the wire (encoded here by hand: the common package does
- * not export the ErrorInfo schema), mapped by the common package.
+ * An error of a spire-mgmt call as the client throws it: shaped as the service sends it (code, message, and
+ * an ErrorInfo with the domain, the reason and, where one is at fault, the field), mapped by the common package.
  */
 export function serviceError(
   code: Code,
   message: string,
-  info?: { reason: string; field?: string },
+  info: { reason?: string; field?: string } = {},
 ): SpireMgmtMappedError {
-  const error = new ConnectError(message, code);
-  if (info) {
-    const writer = new BinaryWriter()
-      .tag(1, WireType.LengthDelimited)
-      .string(info.reason)
-      .tag(2, WireType.LengthDelimited)
-      .string(SPIRE_MGMT_ERROR_DOMAIN);
-    if (info.field) {
-      writer
-        .tag(3, WireType.LengthDelimited)
-        .fork()
-        .tag(1, WireType.LengthDelimited)
-        .string('field')
-        .tag(2, WireType.LengthDelimited)
-        .string(info.field)
-        .join();
-    }
-    error.details.push({
-      type: 'google.rpc.ErrorInfo',
-      value: writer.finish(),
-    });
-  }
-  return toSpireMgmtError(error);
+  return toSpireMgmtError(
+    createSpireMgmtServiceError(
+      code,
+      info.reason ?? '',
+      message,
+      info.field ? { field: info.field } : {},
+    ),
+  );
 }

@@ -3,10 +3,16 @@ import {
   ApprovalPolicy,
   Entry,
   EntryRequest,
+  EntryRequestState,
   EntryRequestUpdate,
+  ListAuditEventsResponse,
+  ListEntriesResponse,
+  ListEntryRequestsResponse,
   PreviewEntryRequestResponse,
   RequestedChange,
   Site,
+  SiteHealth,
+  SyncState,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 
@@ -21,6 +27,24 @@ export interface SpireMgmtComponentScope {
   spiffeIdPrefix?: string;
   /** Entries with a `k8s:ns` selector naming one of these namespaces. */
   kubernetesNamespaces: string[];
+}
+
+/**
+ * The filters of {@link SpireMgmtApi.listEntries}. They combine with AND; an absent one matches everything.
+ * The service checks them: a bad value fails the call with an `InputError` naming the request field at fault
+ * (`site_id`, `selectors[0].type`, `spiffe_id_prefix`, `sync_state`).
+ *
+ * @public
+ */
+export interface SpireMgmtEntryFilter {
+  /** Only entries assigned to (or being removed from) this site, by its id. */
+  siteId?: string;
+  /** Only entries that have every one of these selectors (and maybe more). */
+  selectors?: Array<{ type: string; value: string }>;
+  /** Only entries whose SPIFFE ID starts with this string (a string comparison, not by path segments). */
+  spiffeIdPrefix?: string;
+  /** Only entries in this state at `siteId`, or at any of their sites when there is no `siteId`. */
+  syncState?: SyncState;
 }
 
 /**
@@ -47,6 +71,43 @@ export interface SpireMgmtEntryRequestDraft {
   change: RequestedChange;
   /** Why the requester wants it; 1 to 2000 characters. */
   justification: string;
+}
+
+/**
+ * Options of {@link SpireMgmtApi.listEntryRequests}: the `ListEntryRequests` filters (they combine with AND)
+ * and the page.
+ *
+ * @public
+ */
+export interface SpireMgmtEntryRequestListOptions {
+  /** Only the caller's own requests (under any of its credentials). */
+  mine?: boolean;
+  /** Only PENDING requests the caller may approve and has not approved (never its own). */
+  awaitingMyDecision?: boolean;
+  /** Only requests in these states. */
+  states?: EntryRequestState[];
+  /** Only requests about this entry. */
+  entryId?: string;
+  /** At most this many (0 or absent: the service's default, 100; at most 1000). */
+  pageSize?: number;
+  /** The `nextPageToken` of the previous page of the same filter. */
+  pageToken?: string;
+}
+
+/**
+ * Options of {@link SpireMgmtApi.listAuditEvents}: the `ListAuditEvents` filters and the page.
+ *
+ * @public
+ */
+export interface SpireMgmtAuditEventListOptions {
+  /** Only events about this kind of resource (`entry`, `site`, `apikey`, `rpc`). */
+  targetType?: string;
+  /** Only events about this resource; needs `targetType`. */
+  targetId?: string;
+  /** At most this many (0 or absent: the service's default, 100; at most 1000). */
+  pageSize?: number;
+  /** The `nextPageToken` of the previous page of the same filter. */
+  pageToken?: string;
 }
 
 /**
@@ -80,8 +141,25 @@ export interface SpireMgmtApi {
   /** One entry with its per-site sync statuses (NOT_FOUND once it is gone). */
   getEntry(id: string): Promise<Entry>;
 
-  /** Every site, ordered by name (all pages). */
+  /**
+   * One page of the entries matching `filter`, in the service's stable order, with the token of the next page
+   * (empty on the last page). `pageToken` is a `nextPageToken` the service issued for the same filter; absent
+   * or empty asks for the first page. A token of another filter, or a malformed one, is an `InputError` on
+   * `page_token`.
+   */
+  listEntries(
+    filter: SpireMgmtEntryFilter,
+    pageToken?: string,
+  ): Promise<ListEntriesResponse>;
+
+  /** Every site, ordered by name (all pages of `ListSites`). */
   listSites(): Promise<Site[]>;
+
+  /**
+   * A site's health as the service sees it now: its sync backlog, and its agent (connected, lag, SPIRE
+   * reachable, unmanaged entries). For a Developer it covers only its namespaces (`namespaceScoped`).
+   */
+  getSiteHealth(siteId: string): Promise<SiteHealth>;
 
   /** The approval policy: which sites need approval for whose changes, and the rules that apply everywhere. */
   getApprovalPolicy(): Promise<ApprovalPolicy>;
@@ -104,8 +182,40 @@ export interface SpireMgmtApi {
     draft: SpireMgmtEntryRequestDraft & { requestId?: string },
   ): Promise<EntryRequest>;
 
-  /** One request, with the entry as it was, as proposed and as it is now (`entry_current`). */
+  /**
+   * One request, with the entry as it was, as proposed and as it is now (`entryCurrent`, unset when the entry
+   * does not exist), so a reviewer sees whether it moved since the request's `baseRevision`. NOT_FOUND when
+   * the caller may not see it.
+   */
   getEntryRequest(id: string): Promise<EntryRequest>;
+
+  /**
+   * One page of entry requests, newest first (`ListEntryRequests`; `entryCurrent` is not filled in). Fails
+   * with INVALID_ARGUMENT for a negative page size or a page token of another filter.
+   */
+  listEntryRequests(
+    options: SpireMgmtEntryRequestListOptions,
+  ): Promise<ListEntryRequestsResponse>;
+
+  /**
+   * Approves a PENDING request (Admin, Operator; never the requester: PERMISSION_DENIED `SELF_APPROVAL`).
+   * Answers the request as it stands: still PENDING when it needs more approvals, APPLIED, or CONFLICT /
+   * FAILED when it could not be applied (nothing written). FAILED_PRECONDITION `REQUEST_NOT_PENDING` when it
+   * was decided or expired already, ABORTED `CONCURRENT_UPDATE` while another decision is being written.
+   */
+  approveEntryRequest(options: {
+    id: string;
+    comment?: string;
+  }): Promise<EntryRequest>;
+
+  /**
+   * Rejects a PENDING request with a reason (required; INVALID_ARGUMENT without one). Errors as
+   * {@link SpireMgmtApi.approveEntryRequest}; the requester cancels instead.
+   */
+  rejectEntryRequest(options: {
+    id: string;
+    reason: string;
+  }): Promise<EntryRequest>;
 
   /**
    * Every change of the requests the caller may see (a submit, an approval, a new state) as it commits, for as
@@ -117,6 +227,14 @@ export interface SpireMgmtApi {
     cursor?: string;
     signal: AbortSignal;
   }): AsyncIterable<EntryRequestUpdate>;
+
+  /**
+   * One page of audit events, newest first (`ListAuditEvents`). A Developer sees only events about entries
+   * of its namespaces; other target types are PERMISSION_DENIED `OUTSIDE_SCOPE` for it.
+   */
+  listAuditEvents(
+    options: SpireMgmtAuditEventListOptions,
+  ): Promise<ListAuditEventsResponse>;
 }
 
 /**

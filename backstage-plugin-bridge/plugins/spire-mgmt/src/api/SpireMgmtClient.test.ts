@@ -3,9 +3,12 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import {
   ApprovalMode,
+  ApproveEntryRequestRequest,
+  AuditEventSchema,
+  AuditService,
   EntryRequestProblemSchema,
   EntryRequestSchema,
   EntryRequestService,
@@ -14,13 +17,17 @@ import {
   EntryRequestUpdateSchema,
   EntrySchema,
   PreviewEntryRequestRequest,
+  RejectEntryRequestRequest,
   RequestedChangeSchema,
+  SiteHealthSchema,
   SiteSchema,
   SiteService,
   StreamEntryRequestUpdatesRequest,
   SubmitEntryRequestRequest,
   getSpireMgmtErrorDetails,
+  ListAuditEventsRequest,
   ListEntriesRequest,
+  ListSitesRequest,
   ListEntryRequestsRequest,
   SelectorMatch,
   StreamSyncUpdatesRequest,
@@ -390,9 +397,8 @@ describe('SpireMgmtClient', () => {
     expect(error.message).toBe('justification: is required');
   });
 
-  it('reads a request, an entry, the approval policy and every page of sites', async () => {
+  it('reads a request, an entry and the approval policy', async () => {
     // Given
-    const pageTokens: string[] = [];
     const transport = createRouterTransport(({ service }) => {
       service(EntryRequestService, {
         getEntryRequest: req => create(EntryRequestSchema, { id: req.id }),
@@ -404,30 +410,303 @@ describe('SpireMgmtClient', () => {
       service(WorkloadEntryService, {
         getEntry: req => entry(req.id, 'spiffe://td/a'),
       });
-      service(SiteService, {
-        listSites(req) {
-          pageTokens.push(req.pageToken);
-          return req.pageToken === ''
-            ? { sites: [create(SiteSchema, { id: 's1' })], nextPageToken: 'p2' }
-            : { sites: [create(SiteSchema, { id: 's2' })] };
-        },
-      });
     });
     const client = new SpireMgmtClient({ transport });
 
     // When
-    const [request, read, policy, sites] = await Promise.all([
+    const [request, read, policy] = await Promise.all([
       client.getEntryRequest('r7'),
       client.getEntry('e7'),
       client.getApprovalPolicy(),
-      client.listSites(),
     ]);
 
     // Then
     expect(request.id).toBe('r7');
     expect(read.id).toBe('e7');
     expect(policy.sites.map(s => s.mode)).toEqual([ApprovalMode.ALL_CHANGES]);
-    expect(sites.map(s => s.id)).toEqual(['s1', 's2']);
-    expect(pageTokens).toEqual(['', 'p2']);
+  });
+
+  it('lists one page of entries with every filter and the page token in the request', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return {
+            entries: [entry('e9', 'spiffe://td/ns/pay/api')],
+            nextPageToken: 'page-3',
+          };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries(
+      {
+        siteId: 'site-a',
+        selectors: [{ type: 'k8s', value: 'ns:pay' }],
+        spiffeIdPrefix: 'spiffe://td/ns/',
+        syncState: SyncState.FAILED,
+      },
+      'page-2',
+    );
+
+    // Then
+    expect(page.entries.map(e => e.id)).toEqual(['e9']);
+    expect(page.nextPageToken).toBe('page-3');
+    expect(seen?.pageToken).toBe('page-2');
+    expect(seen?.pageSize).toBe(50);
+    expect(seen?.siteId).toBe('site-a');
+    expect(seen?.spiffeIdPrefix).toBe('spiffe://td/ns/');
+    expect(seen?.syncState).toBe(SyncState.FAILED);
+    expect(
+      seen?.selectors.map(s => ({ type: s.type, value: s.value })),
+    ).toEqual([{ type: 'k8s', value: 'ns:pay' }]);
+    expect(seen?.selectorMatch).toBe(SelectorMatch.SUPERSET);
+  });
+
+  it('lists the first page of all entries without filters', async () => {
+    // Given
+    let seen: ListEntriesRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries(req) {
+          seen = req;
+          return { entries: [] };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntries({});
+
+    // Then
+    expect(page.nextPageToken).toBe('');
+    expect(seen?.pageToken).toBe('');
+    expect(seen?.siteId).toBe('');
+    expect(seen?.selectors).toEqual([]);
+    expect(seen?.spiffeIdPrefix).toBe('');
+    expect(seen?.syncState).toBe(SyncState.UNSPECIFIED);
+  });
+
+  it('fails a refused entries filter with an InputError', async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(WorkloadEntryService, {
+        listEntries() {
+          throw new ConnectError(
+            "must start with 'spiffe://'",
+            Code.InvalidArgument,
+          );
+        },
+      });
+    });
+
+    // When
+    const error = await new SpireMgmtClient({ transport })
+      .listEntries({ spiffeIdPrefix: 'example.org' })
+      .catch(e => e);
+
+    // Then
+    expect(error).toBeInstanceOf(InputError);
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe("must start with 'spiffe://'");
+  });
+
+  it('lists every site, following the page tokens', async () => {
+    // Given
+    const requests: ListSitesRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        listSites(req) {
+          requests.push(req);
+          return req.pageToken === ''
+            ? {
+                sites: [create(SiteSchema, { id: 's1', name: 'eu-west' })],
+                nextPageToken: 'next',
+              }
+            : { sites: [create(SiteSchema, { id: 's2', name: 'us-east' })] };
+        },
+      });
+    });
+
+    // When
+    const sites = await new SpireMgmtClient({ transport }).listSites();
+
+    // Then
+    expect(sites.map(s => s.name)).toEqual(['eu-west', 'us-east']);
+    expect(requests.map(r => r.pageToken)).toEqual(['', 'next']);
+    expect(requests.map(r => r.pageSize)).toEqual([1000, 1000]);
+  });
+
+  it("reads a site's health", async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(SiteService, {
+        getSiteHealth(req) {
+          return create(SiteHealthSchema, {
+            siteId: req.siteId,
+            failedCount: 3n,
+          });
+        },
+      });
+    });
+
+    // When
+    const health = await new SpireMgmtClient({ transport }).getSiteHealth('s1');
+
+    // Then
+    expect(health.siteId).toBe('s1');
+    expect(health.failedCount).toBe(3n);
+  });
+
+  it('lists entry requests with the given filters and page', async () => {
+    // Given
+    let seen: ListEntryRequestsRequest | undefined;
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        listEntryRequests(req) {
+          seen = req;
+          return {
+            entryRequests: [create(EntryRequestSchema, { id: 'r2' })],
+            nextPageToken: 'next',
+          };
+        },
+      });
+    });
+
+    // When
+    const page = await new SpireMgmtClient({ transport }).listEntryRequests({
+      awaitingMyDecision: true,
+      states: [EntryRequestState.PENDING],
+      entryId: 'e1',
+      pageSize: 20,
+      pageToken: 'tok',
+    });
+
+    // Then
+    expect(page.entryRequests.map(r => r.id)).toEqual(['r2']);
+    expect(page.nextPageToken).toBe('next');
+    expect(seen?.awaitingMyDecision).toBe(true);
+    expect(seen?.mine).toBe(false);
+    expect(seen?.states).toEqual([EntryRequestState.PENDING]);
+    expect(seen?.entryId).toBe('e1');
+    expect(seen?.pageSize).toBe(20);
+    expect(seen?.pageToken).toBe('tok');
+  });
+
+  it('gets a request, approves it with a comment and rejects it with a reason', async () => {
+    // Given
+    const approvals: ApproveEntryRequestRequest[] = [];
+    const rejections: RejectEntryRequestRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        getEntryRequest(req) {
+          return create(EntryRequestSchema, {
+            id: req.id,
+            entryCurrent: entry('e1', 'spiffe://td/a'),
+          });
+        },
+        approveEntryRequest(req) {
+          approvals.push(req);
+          return create(EntryRequestSchema, {
+            id: req.id,
+            state: EntryRequestState.APPLIED,
+          });
+        },
+        rejectEntryRequest(req) {
+          rejections.push(req);
+          return create(EntryRequestSchema, {
+            id: req.id,
+            state: EntryRequestState.REJECTED,
+            decisionMessage: req.reason,
+          });
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const got = await client.getEntryRequest('r1');
+    const approved = await client.approveEntryRequest({
+      id: 'r1',
+      comment: 'ok',
+    });
+    const rejected = await client.rejectEntryRequest({
+      id: 'r2',
+      reason: 'too wide',
+    });
+
+    // Then
+    expect(got.entryCurrent?.spiffeId).toBe('spiffe://td/a');
+    expect(approved.state).toBe(EntryRequestState.APPLIED);
+    expect(approvals.map(a => [a.id, a.comment])).toEqual([['r1', 'ok']]);
+    expect(rejected.decisionMessage).toBe('too wide');
+    expect(rejections.map(r => [r.id, r.reason])).toEqual([['r2', 'too wide']]);
+  });
+
+  it('fails an approval of a decided request with a ConflictError carrying the reason', async () => {
+    // Given
+    const transport = createRouterTransport(({ service }) => {
+      service(EntryRequestService, {
+        approveEntryRequest() {
+          throw new ConnectError(
+            'request r1 is APPLIED, not PENDING',
+            Code.FailedPrecondition,
+          );
+        },
+      });
+    });
+
+    // When
+    const error = await new SpireMgmtClient({ transport })
+      .approveEntryRequest({ id: 'r1' })
+      .catch(e => e);
+
+    // Then
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(getSpireMgmtErrorDetails(error)?.code).toBe('FAILED_PRECONDITION');
+    expect(error.message).toBe('request r1 is APPLIED, not PENDING');
+  });
+
+  it('lists audit events of one target, paged', async () => {
+    // Given
+    const seen: ListAuditEventsRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(AuditService, {
+        listAuditEvents(req) {
+          seen.push(req);
+          return {
+            auditEvents: [
+              create(AuditEventSchema, { id: 7n, action: 'entry.update' }),
+            ],
+            nextPageToken: req.pageToken ? '' : 'p2',
+          };
+        },
+      });
+    });
+    const client = new SpireMgmtClient({ transport });
+
+    // When
+    const first = await client.listAuditEvents({
+      targetType: 'entry',
+      targetId: 'e1',
+      pageSize: 1,
+    });
+    const second = await client.listAuditEvents({
+      targetType: 'entry',
+      targetId: 'e1',
+      pageSize: 1,
+      pageToken: first.nextPageToken,
+    });
+
+    // Then
+    expect(first.auditEvents.map(e => e.action)).toEqual(['entry.update']);
+    expect(second.nextPageToken).toBe('');
+    expect(seen.map(r => [r.targetType, r.targetId, r.pageToken])).toEqual([
+      ['entry', 'e1', ''],
+      ['entry', 'e1', 'p2'],
+    ]);
   });
 });

@@ -10,21 +10,49 @@ import {
   EntryRequestState,
   EntryRequestUpdate,
   isUnderSpiffeIdPrefix,
+  ListAuditEventsResponse,
+  ListEntriesResponse,
+  ListEntryRequestsResponse,
   PreviewEntryRequestResponse,
   Selector,
   SelectorMatch,
   SelectorSchema,
   Site,
+  SiteHealth,
   SpireMgmtClients,
+  SyncState,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { resumableStream, StreamRetryDelays } from './resumableStream';
 import {
   SpireMgmtApi,
+  SpireMgmtAuditEventListOptions,
   SpireMgmtComponentScope,
+  SpireMgmtEntryFilter,
   SpireMgmtEntryRequestDraft,
+  SpireMgmtEntryRequestListOptions,
   SpireMgmtSyncUpdatesOptions,
 } from './SpireMgmtApi';
+
+// Rows of one page of the entries list: enough to fill a screen, few enough for one sync stream's entry ids.
+const ENTRIES_PAGE_SIZE = 50;
+
+// The largest page the service serves (AIP-158: larger sizes are lowered to it).
+const MAX_PAGE_SIZE = 1000;
+
+/** Every item of a paged list call: asks for pages until one comes without a next page token. */
+async function allPages<T>(
+  page: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let pageToken = '';
+  do {
+    const result = await page(pageToken);
+    items.push(...result.items);
+    pageToken = result.nextPageToken;
+  } while (pageToken);
+  return items;
+}
 
 /**
  * Options of {@link SpireMgmtClient}: the app's discovery and fetch APIs (the calls go to the backend plugin's
@@ -84,20 +112,15 @@ export class SpireMgmtClient implements SpireMgmtApi {
       spiffeIdPrefix?: string;
       selectors?: Selector[];
       selectorMatch?: SelectorMatch;
-    }): Promise<Entry[]> => {
-      const entries: Entry[] = [];
-      let pageToken = '';
-      do {
+    }): Promise<Entry[]> =>
+      allPages(async pageToken => {
         const page = await clients.entries.listEntries({
           ...filter,
-          pageSize: 1000,
+          pageSize: MAX_PAGE_SIZE,
           pageToken,
         });
-        entries.push(...page.entries);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return entries;
-    };
+        return { items: page.entries, nextPageToken: page.nextPageToken };
+      });
     const prefix = scope.spiffeIdPrefix;
     const lists = await Promise.all([
       prefix
@@ -173,16 +196,38 @@ export class SpireMgmtClient implements SpireMgmtApi {
     return entries.getEntry({ id });
   }
 
+  async listEntries(
+    filter: SpireMgmtEntryFilter,
+    pageToken?: string,
+  ): Promise<ListEntriesResponse> {
+    const clients = await this.clients();
+    return clients.entries.listEntries({
+      pageSize: ENTRIES_PAGE_SIZE,
+      pageToken: pageToken ?? '',
+      siteId: filter.siteId ?? '',
+      selectors: (filter.selectors ?? []).map(s =>
+        create(SelectorSchema, { type: s.type, value: s.value }),
+      ),
+      selectorMatch: SelectorMatch.SUPERSET,
+      spiffeIdPrefix: filter.spiffeIdPrefix ?? '',
+      syncState: filter.syncState ?? SyncState.UNSPECIFIED,
+    });
+  }
+
   async listSites(): Promise<Site[]> {
-    const { sites } = await this.clients();
-    const all: Site[] = [];
-    let pageToken = '';
-    do {
-      const page = await sites.listSites({ pageSize: 1000, pageToken });
-      all.push(...page.sites);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return all;
+    const clients = await this.clients();
+    return allPages(async pageToken => {
+      const page = await clients.sites.listSites({
+        pageSize: MAX_PAGE_SIZE,
+        pageToken,
+      });
+      return { items: page.sites, nextPageToken: page.nextPageToken };
+    });
+  }
+
+  async getSiteHealth(siteId: string): Promise<SiteHealth> {
+    const clients = await this.clients();
+    return clients.sites.getSiteHealth({ siteId });
   }
 
   async getApprovalPolicy(): Promise<ApprovalPolicy> {
@@ -215,5 +260,53 @@ export class SpireMgmtClient implements SpireMgmtApi {
   async getEntryRequest(id: string): Promise<EntryRequest> {
     const { entryRequests } = await this.clients();
     return entryRequests.getEntryRequest({ id });
+  }
+
+  async listEntryRequests(
+    options: SpireMgmtEntryRequestListOptions,
+  ): Promise<ListEntryRequestsResponse> {
+    const clients = await this.clients();
+    return clients.entryRequests.listEntryRequests({
+      mine: options.mine,
+      awaitingMyDecision: options.awaitingMyDecision,
+      states: options.states,
+      entryId: options.entryId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
+  }
+
+  async approveEntryRequest(options: {
+    id: string;
+    comment?: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.approveEntryRequest({
+      id: options.id,
+      comment: options.comment,
+    });
+  }
+
+  async rejectEntryRequest(options: {
+    id: string;
+    reason: string;
+  }): Promise<EntryRequest> {
+    const clients = await this.clients();
+    return clients.entryRequests.rejectEntryRequest({
+      id: options.id,
+      reason: options.reason,
+    });
+  }
+
+  async listAuditEvents(
+    options: SpireMgmtAuditEventListOptions,
+  ): Promise<ListAuditEventsResponse> {
+    const clients = await this.clients();
+    return clients.audit.listAuditEvents({
+      targetType: options.targetType,
+      targetId: options.targetId,
+      pageSize: options.pageSize,
+      pageToken: options.pageToken,
+    });
   }
 }

@@ -17,15 +17,16 @@ import {
   SyncUpdateSchema,
   toSpireMgmtError,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
-import { act, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   SpireMgmtApi,
   SpireMgmtComponentScope,
-  SpireMgmtSyncUpdatesOptions,
   spireMgmtApiRef,
+  SpireMgmtSyncUpdatesOptions,
 } from '../../api';
 import { rootRouteRef } from '../../routes';
+import { PushStream } from '../../__testUtils__/PushStream';
 import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
 
 /**
@@ -34,10 +35,13 @@ import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
  */
 class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
   scopes: SpireMgmtComponentScope[] = [];
-  streams: SpireMgmtSyncUpdatesOptions[] = [];
-  private readonly queue: SyncUpdate[] = [];
-  private streamError: unknown;
-  private wake: () => void = () => {};
+  private readonly sync = new PushStream<
+    SyncUpdate,
+    SpireMgmtSyncUpdatesOptions
+  >();
+  readonly streams = this.sync.opened;
+  readonly streamSyncUpdates = (options: SpireMgmtSyncUpdatesOptions) =>
+    this.sync.iterate(options);
 
   constructor(
     private readonly entries: () => Promise<Entry[]>,
@@ -53,38 +57,12 @@ class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
     return this.pending[entryId] ?? [];
   }
 
-  async *streamSyncUpdates(
-    options: SpireMgmtSyncUpdatesOptions,
-  ): AsyncIterable<SyncUpdate> {
-    this.streams.push(options);
-    options.signal.addEventListener('abort', () => this.wake());
-    while (!options.signal.aborted) {
-      if (this.streamError) {
-        throw this.streamError;
-      }
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-      } else {
-        await new Promise<void>(resolve => {
-          this.wake = resolve;
-        });
-      }
-    }
+  sendUpdate(update: SyncUpdate) {
+    return this.sync.push(update);
   }
 
-  async sendUpdate(update: SyncUpdate) {
-    await act(async () => {
-      this.queue.push(update);
-      this.wake();
-    });
-  }
-
-  async failStream(error: unknown) {
-    await act(async () => {
-      this.streamError = error;
-      this.wake();
-    });
+  failStream(error: unknown) {
+    return this.sync.fail(error);
   }
 }
 

@@ -4,180 +4,43 @@ import { EmptyState, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import {
   Entry,
   EntryRequest,
-  EntryRequestKind,
-  EntrySiteStatus,
   getSpireMgmtAnnotations,
   SPIRE_MGMT_ANNOTATION_KUBERNETES_NAMESPACES,
   SPIRE_MGMT_ANNOTATION_SPIFFE_ID_PREFIX,
   SpireMgmtAnnotations,
-  SyncState,
-  SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
+import { ComponentAuditSection } from '../AuditHistory';
+import { ENTRY_REQUEST_KIND_LABELS } from '../entryRequestKind';
 import {
   EntryRequestLinks,
   NewIdentityLink,
 } from '../EntryRequestWizard/RequestLinks';
-import { describeError, ErrorContext } from './errorMessages';
-import { syncErrorHint } from './syncErrorHint';
-
-export const SYNC_STATE_LABELS: Record<SyncState, string> = {
-  [SyncState.UNSPECIFIED]: 'unknown',
-  [SyncState.PENDING]: 'pending',
-  [SyncState.SYNCED]: 'synced',
-  [SyncState.FAILED]: 'failed',
-  [SyncState.DELETING]: 'deleting',
-  [SyncState.REMOVED]: 'removed',
-};
-
-const KIND_LABELS: Record<EntryRequestKind, string> = {
-  [EntryRequestKind.UNSPECIFIED]: 'change',
-  [EntryRequestKind.CREATE]: 'create',
-  [EntryRequestKind.UPDATE]: 'change',
-  [EntryRequestKind.DELETE]: 'delete',
-};
+import {
+  ColumnHeaders,
+  COMPONENT_IDENTITIES,
+  describeError,
+  ErrorPanel,
+  LiveSyncStatus,
+  SelectorList,
+  SiteStatusList,
+  useLiveSyncState,
+} from '../shared';
 
 type PendingRequests = { requests: EntryRequest[] } | { error: unknown };
-
-type Loaded = {
-  entries: Entry[];
-  pending: Map<string, PendingRequests>;
-};
 
 type LoadState =
   | { status: 'loading' }
   | { status: 'error'; error: unknown }
-  | { status: 'loaded'; data: Loaded };
-
-// The stream reports changes of state or error, not every retry that fails the same way: a run of failures
-// counts from its first report, and the count read with the entries stands until they are read again.
-function failedAttemptsAfter(
-  state: SyncState,
-  previous: EntrySiteStatus | undefined,
-): number {
-  if (state !== SyncState.FAILED) {
-    return 0;
-  }
-  return previous?.syncState === SyncState.FAILED
-    ? Math.max(previous.failedAttempts, 1)
-    : 1;
-}
-
-/** Applies one sync update to the entries: the site's row changes, or goes when the entry left the site. */
-export function applySyncUpdate(entries: Entry[], update: SyncUpdate): Entry[] {
-  return entries.map(entry => {
-    // An update about an older revision than the one shown says nothing about the current one.
-    if (entry.id !== update.entryId || update.revision < entry.revision) {
-      return entry;
-    }
-    const others = entry.siteStatuses.filter(s => s.siteId !== update.siteId);
-    if (update.syncState === SyncState.REMOVED) {
-      return { ...entry, siteStatuses: others };
-    }
-    const previous = entry.siteStatuses.find(s => s.siteId === update.siteId);
-    const status: EntrySiteStatus = {
-      ...(previous ?? {
-        $typeName: 'spire.mgmt.v1.EntrySiteStatus',
-        siteId: update.siteId,
-        siteName: update.siteId,
-        spireEntryId: '',
-        failedAttempts: 0,
-      }),
-      syncState: update.syncState,
-      lastError: update.lastError,
-      lastSyncTime:
-        update.syncState === SyncState.SYNCED
-          ? update.changeTime
-          : previous?.lastSyncTime,
-      failedAttempts: failedAttemptsAfter(update.syncState, previous),
-    };
-    const siteStatuses = previous
-      ? entry.siteStatuses.map(s => (s.siteId === update.siteId ? status : s))
-      : [...entry.siteStatuses, status];
-    return { ...entry, siteStatuses };
-  });
-}
-
-/** An error of a spire-mgmt call in words (see describeError), announced, with an optional action. */
-export function ErrorPanel(props: {
-  error: unknown;
-  context?: ErrorContext;
-  action?: { label: string; onClick: () => void };
-}) {
-  const { title, message } = describeError(props.error, props.context);
-  return (
-    <Box
-      role="alert"
-      border={1}
-      borderColor="error.main"
-      borderRadius={4}
-      p={2}
-    >
-      <Typography variant="h6" component="h3">
-        {title}
-      </Typography>
-      <Typography variant="body2">{message}</Typography>
-      {props.action && (
-        <Box mt={1}>
-          <Button
-            variant="outlined"
-            color="primary"
-            onClick={props.action.onClick}
-          >
-            {props.action.label}
-          </Button>
-        </Box>
-      )}
-    </Box>
-  );
-}
-
-/** An entry's sync state per site, with a failing site's error and what to do about it. */
-export function SiteStatusList(props: { statuses: EntrySiteStatus[] }) {
-  if (props.statuses.length === 0) {
-    return (
-      <Typography variant="body2">No site (kept centrally only)</Typography>
-    );
-  }
-  return (
-    <Box component="ul" m={0} pl={2}>
-      {props.statuses.map(s => (
-        <li key={s.siteId} data-testid={`site-status-${s.siteId}`}>
-          <Typography variant="body2" component="span">
-            {s.siteName || s.siteId}:{' '}
-            <strong>{SYNC_STATE_LABELS[s.syncState]}</strong>
-          </Typography>
-          {s.syncState === SyncState.FAILED && (
-            <Box color="error.main">
-              <Typography variant="body2">
-                Failing
-                {s.failedAttempts > 0
-                  ? ` (${s.failedAttempts} attempt${
-                      s.failedAttempts === 1 ? '' : 's'
-                    } in a row)`
-                  : ''}
-                : {s.lastError || 'the site agent gave no reason'}
-              </Typography>
-              <Typography variant="body2">
-                {syncErrorHint(s.lastError)}
-              </Typography>
-            </Box>
-          )}
-        </li>
-      ))}
-    </Box>
-  );
-}
+  | { status: 'loaded'; pending: Map<string, PendingRequests> };
 
 function PendingRequestList(props: { pending?: PendingRequests }) {
   const { pending } = props;
@@ -185,7 +48,10 @@ function PendingRequestList(props: { pending?: PendingRequests }) {
     return null;
   }
   if ('error' in pending) {
-    const { title, message } = describeError(pending.error);
+    const { title, message } = describeError(
+      pending.error,
+      COMPONENT_IDENTITIES,
+    );
     return (
       <Typography variant="body2" color="error">
         Pending requests could not be read: {title}. {message}
@@ -200,7 +66,7 @@ function PendingRequestList(props: { pending?: PendingRequests }) {
       {pending.requests.map(r => (
         <li key={r.id}>
           <Typography variant="body2">
-            {KIND_LABELS[r.kind]} requested by{' '}
+            {ENTRY_REQUEST_KIND_LABELS[r.kind]} requested by{' '}
             {r.requesterPerson || r.requester}
             {r.approvalsRequired > 0
               ? `, ${r.approvals.length} of ${r.approvalsRequired} approvals`
@@ -240,22 +106,22 @@ function EntriesView(props: {
   const api = useApi(spireMgmtApiRef);
   const { spiffeIdPrefix, kubernetesNamespaces } = props.annotations;
   const [state, setState] = useState<LoadState>({ status: 'loading' });
+  const [entries, setEntries] = useState<Entry[]>([]);
   const [attempt, setAttempt] = useState(0);
-  const [streamError, setStreamError] = useState<unknown>();
   const namespacesKey = kubernetesNamespaces.join(',');
 
   useEffect(() => {
     let cancelled = false;
     setState({ status: 'loading' });
-    setStreamError(undefined);
+    setEntries([]);
     (async () => {
-      const entries = await api.listComponentEntries({
+      const listed = await api.listComponentEntries({
         spiffeIdPrefix,
         kubernetesNamespaces: namespacesKey ? namespacesKey.split(',') : [],
       });
       const pending = new Map<string, PendingRequests>(
         await Promise.all(
-          entries.map(async e => {
+          listed.map(async e => {
             try {
               return [
                 e.id,
@@ -268,7 +134,8 @@ function EntriesView(props: {
         ),
       );
       if (!cancelled) {
-        setState({ status: 'loaded', data: { entries, pending } });
+        setEntries(listed);
+        setState({ status: 'loaded', pending });
       }
     })().catch(error => {
       if (!cancelled) {
@@ -280,42 +147,8 @@ function EntriesView(props: {
     };
   }, [api, spiffeIdPrefix, namespacesKey, attempt]);
 
-  const entryIdsKey =
-    state.status === 'loaded'
-      ? state.data.entries.map(e => e.id).join(',')
-      : '';
-
-  // Live sync state: one stream for the shown entries, closed on unmount or when they change. The client
-  // reopens a broken stream from its last cursor; an error here means the service refused the stream.
-  useEffect(() => {
-    if (!entryIdsKey) {
-      return undefined;
-    }
-    const controller = new AbortController();
-    (async () => {
-      for await (const update of api.streamSyncUpdates({
-        entryIds: entryIdsKey.split(','),
-        signal: controller.signal,
-      })) {
-        setState(current =>
-          current.status === 'loaded'
-            ? {
-                status: 'loaded',
-                data: {
-                  ...current.data,
-                  entries: applySyncUpdate(current.data.entries, update),
-                },
-              }
-            : current,
-        );
-      }
-    })().catch(error => {
-      if (!controller.signal.aborted) {
-        setStreamError(error);
-      }
-    });
-    return () => controller.abort();
-  }, [api, entryIdsKey]);
+  const entryIds = useMemo(() => entries.map(e => e.id), [entries]);
+  const streamError = useLiveSyncState(entryIds, setEntries);
 
   const reload = useCallback(() => setAttempt(a => a + 1), []);
 
@@ -326,17 +159,18 @@ function EntriesView(props: {
     return (
       <ErrorPanel
         error={state.error}
+        context={COMPONENT_IDENTITIES}
         action={{ label: 'Try again', onClick: reload }}
       />
     );
   }
-  const { entries, pending } = state.data;
+  const { pending } = state;
   if (entries.length === 0) {
     return (
       <EmptyState
         missing="data"
-        title="This component has no workload entries yet"
         action={<NewIdentityLink entityRef={props.entityRef} />}
+        title="This component has no workload entries yet"
         description={`No entry matches ${[
           spiffeIdPrefix ? `the SPIFFE ID prefix ${spiffeIdPrefix}` : '',
           kubernetesNamespaces.length > 0
@@ -351,33 +185,21 @@ function EntriesView(props: {
   return (
     <Box>
       <NewIdentityLink entityRef={props.entityRef} />
-      {streamError ? (
-        <ErrorPanel
-          error={streamError}
-          action={{ label: 'Reload and follow again', onClick: reload }}
-        />
-      ) : (
-        <Typography variant="body2" role="status">
-          Sync states update live.
-        </Typography>
-      )}
+      <LiveSyncStatus
+        streamError={streamError}
+        context={COMPONENT_IDENTITIES}
+        following="Sync states update live."
+        onReload={reload}
+      />
       <Table aria-label="Workload entries of this component">
-        <TableHead>
-          <TableRow>
-            <TableCell component="th" scope="col">
-              SPIFFE ID
-            </TableCell>
-            <TableCell component="th" scope="col">
-              Selectors
-            </TableCell>
-            <TableCell component="th" scope="col">
-              Sites and sync state
-            </TableCell>
-            <TableCell component="th" scope="col">
-              Pending requests
-            </TableCell>
-          </TableRow>
-        </TableHead>
+        <ColumnHeaders
+          titles={[
+            'SPIFFE ID',
+            'Selectors',
+            'Sites and sync state',
+            'Pending requests',
+          ]}
+        />
         <TableBody>
           {entries.map(entry => (
             <TableRow key={entry.id} data-testid={`entry-${entry.id}`}>
@@ -385,13 +207,7 @@ function EntriesView(props: {
                 <code>{entry.spiffeId}</code>
               </TableCell>
               <TableCell>
-                {entry.selectors.map(s => (
-                  <div key={`${s.type}:${s.value}`}>
-                    <code>
-                      {s.type}:{s.value}
-                    </code>
-                  </div>
-                ))}
+                <SelectorList selectors={entry.selectors} />
               </TableCell>
               <TableCell>
                 <SiteStatusList statuses={entry.siteStatuses} />
@@ -404,6 +220,7 @@ function EntriesView(props: {
           ))}
         </TableBody>
       </Table>
+      <ComponentAuditSection scope={{ spiffeIdPrefix, kubernetesNamespaces }} />
     </Box>
   );
 }
@@ -420,7 +237,7 @@ export function SpireMgmtEntityView(props: { entity: Entity }) {
     }
   }, [props.entity]);
   if ('error' in parsed) {
-    return <ErrorPanel error={parsed.error} />;
+    return <ErrorPanel error={parsed.error} context={COMPONENT_IDENTITIES} />;
   }
   const { annotations } = parsed;
   if (

@@ -18,8 +18,7 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
 import { entryRequestRouteRef, newEntryRequestRouteRef } from '../../routes';
-import { ErrorPanel } from '../EntitySpireMgmtContent/EntitySpireMgmtContent';
-import { ErrorContext } from '../EntitySpireMgmtContent/errorMessages';
+import { ErrorContext, ErrorPanel, useLiveValue } from '../shared';
 import { EntrySummary } from '../EntrySummary/EntrySummary';
 import { wizardLink } from '../EntryRequestWizard/RequestLinks';
 import { EntrySyncProgress } from './EntrySyncProgress';
@@ -29,12 +28,11 @@ import {
   isDecided,
   kindLabel,
 } from './requestState';
-import { useLiveValue } from './useLiveValue';
 
 const PAGE_CONTEXT: ErrorContext = {
-  needs:
+  roles:
     'Seeing a request needs the Viewer, Operator or Admin role, or the Developer role for your own requests and those of your namespaces.',
-  check: 'Check the link you followed: it should end with the request id.',
+  inputHint: 'Check the link you followed: it should end with the request id.',
 };
 
 function when(ts: Timestamp | undefined): string {

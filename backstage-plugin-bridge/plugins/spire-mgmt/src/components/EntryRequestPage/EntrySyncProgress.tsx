@@ -11,16 +11,16 @@ import {
 import { spireMgmtApiRef } from '../../api';
 import {
   applySyncUpdate,
+  ErrorContext,
   ErrorPanel,
   SiteStatusList,
-} from '../EntitySpireMgmtContent/EntitySpireMgmtContent';
-import { ErrorContext } from '../EntitySpireMgmtContent/errorMessages';
-import { useLiveValue } from './useLiveValue';
+  useLiveValue,
+} from '../shared';
 
 const SYNC_CONTEXT: ErrorContext = {
-  needs:
+  roles:
     "Following an entry's sync needs the Viewer, Developer (for the entry's namespaces), Operator or Admin role.",
-  check: 'Reload the page.',
+  inputHint: 'Reload the page.',
 };
 
 /** Whether the entry has reached its end state at every site: SYNCED, or for a deletion gone. */

@@ -21,8 +21,7 @@ import {
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { spireMgmtApiRef } from '../../api';
 import { entryRequestRouteRef } from '../../routes';
-import { ErrorPanel } from '../EntitySpireMgmtContent/EntitySpireMgmtContent';
-import { ErrorContext } from '../EntitySpireMgmtContent/errorMessages';
+import { ErrorContext, ErrorPanel } from '../shared';
 import { EntrySummary } from '../EntrySummary/EntrySummary';
 import {
   buildChange,
@@ -45,9 +44,9 @@ import { usePreview } from './usePreview';
 import { parseWizardQuery, WizardQuery } from './wizardQuery';
 
 const REQUEST_CONTEXT: ErrorContext = {
-  needs:
+  roles:
     'Requesting a change needs the Developer (for your namespaces), Operator or Admin role; reading the sites and the approval policy needs any spire-mgmt role.',
-  check: 'Check the link you followed.',
+  inputHint: 'Check the link you followed.',
 };
 
 const TITLES: Record<WizardAction, string> = {

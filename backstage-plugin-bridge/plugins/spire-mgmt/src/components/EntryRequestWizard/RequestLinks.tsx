@@ -18,10 +18,10 @@ export function wizardLink(
 }
 
 /**
- * "Request an identity" for a catalog entity (the wizard suggests the identity from its annotations);
- * nothing when the app has not mounted the plugin's page.
+ * "Request an identity", for a catalog entity when `entityRef` is given (the wizard suggests the identity from
+ * its annotations); nothing when the app has not mounted the plugin's page.
  */
-export function NewIdentityLink(props: { entityRef: string }) {
+export function NewIdentityLink(props: { entityRef?: string }) {
   const newRequest = useMountedRouteRef(newEntryRequestRouteRef);
   if (!newRequest) {
     return null;

@@ -1,0 +1,1 @@
+export { ApproverQueue } from './ApproverQueue';

@@ -1,0 +1,1 @@
+export { SpireMgmtPage, SpireMgmtSections } from './SpireMgmtPage';

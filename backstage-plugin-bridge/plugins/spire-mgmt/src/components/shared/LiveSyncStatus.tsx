@@ -1,0 +1,30 @@
+import Typography from '@material-ui/core/Typography';
+import { ErrorPanel } from './ErrorPanel';
+import { ErrorContext } from './errorMessages';
+
+/**
+ * Whether the shown sync states follow the stream: a status line while they do, or why they stopped (the error
+ * the service ended the stream with) and a way to read the view again.
+ */
+export function LiveSyncStatus(props: {
+  streamError: unknown;
+  context: ErrorContext;
+  following: string;
+  onReload: () => void;
+}) {
+  const { streamError, context, following, onReload } = props;
+  if (streamError) {
+    return (
+      <ErrorPanel
+        error={streamError}
+        context={context}
+        action={{ label: 'Reload and follow again', onClick: onReload }}
+      />
+    );
+  }
+  return (
+    <Typography variant="body2" role="status">
+      {following}
+    </Typography>
+  );
+}
