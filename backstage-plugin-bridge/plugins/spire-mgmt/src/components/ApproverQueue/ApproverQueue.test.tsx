@@ -16,6 +16,8 @@ import {
   ListEntryRequestsResponse,
   ListEntryRequestsResponseSchema,
   SelectorSchema,
+  Site,
+  SiteSchema,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -45,6 +47,7 @@ class FakeQueueApi implements Partial<SpireMgmtApi> {
   lists: SpireMgmtEntryRequestListOptions[] = [];
   approvals: Array<{ id: string; comment?: string }> = [];
   rejections: Array<{ id: string; reason: string }> = [];
+  sites: Site[] = [create(SiteSchema, { id: 's1', name: 'eu-west' })];
   listError: unknown;
   decisionError: unknown;
   readonly updates = new PushStream<
@@ -65,6 +68,10 @@ class FakeQueueApi implements Partial<SpireMgmtApi> {
         r => !options.entryId || r.entryId === options.entryId,
       ),
     });
+  }
+
+  async listSites(): Promise<Site[]> {
+    return this.sites;
   }
 
   async getEntryRequest(id: string): Promise<EntryRequest> {
@@ -120,6 +127,7 @@ const entryV3 = create(EntrySchema, {
     create(SelectorSchema, { type: 'k8s:sa', value: 'api' }),
   ],
   ttl: 3600,
+  siteIds: ['s1'],
   revision: 3n,
 });
 
@@ -212,6 +220,32 @@ describe('ApproverQueue', () => {
       { awaitingMyDecision: true, pageSize: 50 },
       { mine: true, states: [EntryRequestState.PENDING], pageSize: 50 },
     ]);
+  });
+
+  it('names the sites a requested change adds, which the proposed entry carries only as ids', async () => {
+    // Given a request that adds site s2 (named by the service's site list)
+    const api = new FakeQueueApi();
+    api.sites.push(create(SiteSchema, { id: 's2', name: 'us-east' }));
+    api.awaiting = [
+      changeRequest('r1', {
+        proposedEntry: create(EntrySchema, {
+          ...entryV3,
+          siteIds: ['s1', 's2'],
+        }),
+      }),
+    ];
+    api.current = { e1: entryV3 };
+
+    // When
+    await renderQueue(api);
+
+    // Then
+    const diff = await screen.findByRole('table', { name: 'Requested change' });
+    await waitFor(() =>
+      expect(within(diff).getByTestId('diff-site_ids')).toHaveTextContent(
+        'Siteseu-westeu-west+ us-east',
+      ),
+    );
   });
 
   it('warns when the entry moved since the request was made, with what changed', async () => {

@@ -72,6 +72,8 @@ export function EntriesFilters(props: {
     id: `spire-mgmt-entries-${name}`,
     select: true,
     SelectProps: { native: true },
+    // The empty choice ("Any …") is shown as a value: the label stays above it.
+    InputLabelProps: { shrink: true },
     value: drafts[name],
     error: !!errorOf(name),
     onChange: (e: { target: { value: string } }) =>
@@ -98,6 +100,9 @@ export function EntriesFilters(props: {
       flexWrap="wrap"
       alignItems="flex-start"
       mb={2}
+      p={2}
+      pb={1}
+      bgcolor="background.paper"
     >
       <Box mr={2} mb={1} minWidth={200}>
         <TextField

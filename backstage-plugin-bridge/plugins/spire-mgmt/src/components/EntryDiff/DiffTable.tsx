@@ -5,13 +5,26 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
+import { green, red } from '@material-ui/core/colors';
+import { makeStyles } from '@material-ui/core/styles';
 import { DiffValue, FieldDiff } from './diffEntries';
 
+// Removed and added values in red and green dark enough for text on a table's striped rows in a light theme
+// (WCAG AA asks 4.5:1; the themes' own error and success colours are lighter), light ones in a dark theme.
+const useStyles = makeStyles(theme => {
+  const light = theme.palette.type === 'light';
+  return {
+    removed: { color: light ? red[800] : red[300], textDecoration: 'none' },
+    added: { color: light ? green[900] : green[300], textDecoration: 'none' },
+  };
+});
+
 function Values(props: { values: DiffValue[]; side: 'removed' | 'added' }) {
+  const classes = useStyles();
   if (props.values.length === 0) {
     return (
-      <Typography variant="body2" color="textSecondary">
-        (none)
+      <Typography variant="body2">
+        <em>(none)</em>
       </Typography>
     );
   }
@@ -21,16 +34,12 @@ function Values(props: { values: DiffValue[]; side: 'removed' | 'added' }) {
       {props.values.map(v => (
         <li key={v.text}>
           {v.changed ? (
-            <Box
-              component={Mark}
-              color={props.side === 'removed' ? 'error.main' : 'success.main'}
-              style={{ textDecoration: 'none' }}
-            >
+            <Mark className={classes[props.side]}>
               <code>
                 {props.side === 'removed' ? '− ' : '+ '}
                 {v.text}
               </code>
-            </Box>
+            </Mark>
           ) : (
             <code>{v.text}</code>
           )}

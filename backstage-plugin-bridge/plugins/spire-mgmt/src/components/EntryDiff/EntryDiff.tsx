@@ -1,4 +1,5 @@
 import { Entry } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { useSiteNames } from '../shared';
 import { DiffTable } from './DiffTable';
 import { diffEntries } from './diffEntries';
 
@@ -21,9 +22,10 @@ export interface EntryDiffProps {
  * trust domains, flags, hint and expiry, showing only the fields that differ, list items added and removed.
  */
 export function EntryDiff(props: EntryDiffProps) {
+  const siteNames = useSiteNames();
   return (
     <DiffTable
-      diffs={diffEntries(props.before, props.after)}
+      diffs={diffEntries(props.before, props.after, siteNames)}
       label={props.label}
       beforeTitle={props.beforeTitle}
       afterTitle={props.afterTitle}

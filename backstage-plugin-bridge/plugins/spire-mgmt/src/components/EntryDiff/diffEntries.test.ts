@@ -65,6 +65,27 @@ describe('diffEntries', () => {
     ]);
   });
 
+  it('names the sites of a proposed entry, which has no site statuses, by the known names, else by id', () => {
+    // Given a requested create: site ids only
+    const proposed = create(EntrySchema, {
+      spiffeId: 'spiffe://example.org/ns/pay/api',
+      siteIds: ['s1', 's9'],
+    });
+
+    // When
+    const diffs = diffEntries(
+      undefined,
+      proposed,
+      new Map([['s1', 'eu-west']]),
+    );
+
+    // Then
+    expect(diffs.find(d => d.field === 'site_ids')?.after).toEqual([
+      { text: 'eu-west', changed: true },
+      { text: 's9', changed: true },
+    ]);
+  });
+
   it('shows every field of a created entry and of a deleted one', () => {
     // When
     const created = summary(diffEntries(undefined, before));

@@ -128,10 +128,14 @@ const ENTRY_FIELDS: FieldReader[] = [
  * The fields that differ between two versions of an entry, field by field: list fields (selectors, sites,
  * DNS names, federated trust domains) by the items added and removed. A missing version (before a create,
  * after a delete) has no values, so every field set on the other side is shown. Sites are named by the
- * site statuses either version carries.
+ * site statuses either version carries, else by `knownSiteNames` (id to name), else by id.
  */
-export function diffEntries(before?: Entry, after?: Entry): FieldDiff[] {
-  const siteNames = new Map<string, string>();
+export function diffEntries(
+  before?: Entry,
+  after?: Entry,
+  knownSiteNames?: ReadonlyMap<string, string>,
+): FieldDiff[] {
+  const siteNames = new Map<string, string>(knownSiteNames);
   for (const status of [
     ...(before?.siteStatuses ?? []),
     ...(after?.siteStatuses ?? []),

@@ -15,5 +15,6 @@ export { applySyncUpdate, SYNC_STATE_LABELS } from './syncState';
 export { syncErrorHint } from './syncErrorHint';
 export { useLiveSyncState } from './useLiveSyncState';
 export { useLiveValue } from './useLiveValue';
+export { useSiteNames } from './useSiteNames';
 export type { LiveValue, LiveValueSource } from './useLiveValue';
 export { formatDuration, formatTime } from './format';
