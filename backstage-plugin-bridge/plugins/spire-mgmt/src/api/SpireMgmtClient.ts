@@ -23,6 +23,7 @@ import {
   SyncState,
   SyncUpdate,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
+import { namespaceSelector } from './componentScope';
 import { resumableStream, StreamRetryDelays } from './resumableStream';
 import {
   SpireMgmtApi,
@@ -131,9 +132,7 @@ export class SpireMgmtClient implements SpireMgmtApi {
         : Promise.resolve([]),
       ...scope.kubernetesNamespaces.map(namespace =>
         listAll({
-          selectors: [
-            create(SelectorSchema, { type: 'k8s:ns', value: namespace }),
-          ],
+          selectors: [namespaceSelector(namespace)],
           selectorMatch: SelectorMatch.SUPERSET,
         }),
       ),
