@@ -12,6 +12,7 @@ import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { create } from '@bufbuild/protobuf';
 import {
   ApprovalPolicySchema,
+  EntryRequestUpdate,
   EntrySchema,
   ListEntriesResponseSchema,
   PreviewEntryRequestResponseSchema,
@@ -164,6 +165,10 @@ describe('the request wizard in an app on the new frontend system', () => {
       create(PreviewEntryRequestResponseSchema, { valid: true }),
     streamSyncUpdates: (options: SpireMgmtSyncUpdatesOptions) =>
       new PushStream<SyncUpdate, SpireMgmtSyncUpdatesOptions>().iterate(
+        options,
+      ),
+    streamEntryRequestUpdates: options =>
+      new PushStream<EntryRequestUpdate, { signal: AbortSignal }>().iterate(
         options,
       ),
   };

@@ -9,6 +9,8 @@ import {
   EntryRequestKind,
   EntryRequestSchema,
   EntryRequestState,
+  EntryRequestUpdate,
+  EntryRequestUpdateSchema,
   EntrySchema,
   EntrySiteStatusSchema,
   SelectorSchema,
@@ -17,7 +19,7 @@ import {
   SyncUpdateSchema,
   toSpireMgmtError,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
-import { screen } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   SpireMgmtApi,
@@ -30,18 +32,23 @@ import { PushStream } from '../../__testUtils__/PushStream';
 import { EntitySpireMgmtContent } from './EntitySpireMgmtContent';
 
 /**
- * A mock of the spire-mgmt API speaking the generated message types: entries and requests as given, and a
- * sync stream the test pushes updates into.
+ * A mock of the spire-mgmt API speaking the generated message types: entries and requests as the test gives
+ * them (it may change them between reads), and a sync stream and a request stream the test pushes updates into.
  */
 class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
   scopes: SpireMgmtComponentScope[] = [];
-  private readonly sync = new PushStream<
-    SyncUpdate,
-    SpireMgmtSyncUpdatesOptions
+  readonly sync = new PushStream<SyncUpdate, SpireMgmtSyncUpdatesOptions>();
+  readonly requests = new PushStream<
+    EntryRequestUpdate,
+    { cursor?: string; signal: AbortSignal }
   >();
   readonly streams = this.sync.opened;
   readonly streamSyncUpdates = (options: SpireMgmtSyncUpdatesOptions) =>
     this.sync.iterate(options);
+  readonly streamEntryRequestUpdates = (options: {
+    cursor?: string;
+    signal: AbortSignal;
+  }) => this.requests.iterate(options);
 
   constructor(
     private readonly entries: () => Promise<Entry[]>,
@@ -64,6 +71,21 @@ class MockSpireMgmtApi implements Partial<SpireMgmtApi> {
   failStream(error: unknown) {
     return this.sync.fail(error);
   }
+
+  sendRequestUpdate(event: string, entryRequest: EntryRequest) {
+    return this.requests.push(
+      create(EntryRequestUpdateSchema, { event, entryRequest }),
+    );
+  }
+}
+
+/** A promise the test settles when it wants. */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>(r => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 const annotated: Entity = {
@@ -106,6 +128,43 @@ const pendingChange = create(EntryRequestSchema, {
   justification: 'add the batch service account',
 });
 
+function syncUpdate(entryId: string, syncState: SyncState, revision: bigint) {
+  return create(SyncUpdateSchema, {
+    entryId,
+    siteId: 's1',
+    syncState,
+    revision,
+  });
+}
+
+const workerEntry = create(EntrySchema, {
+  id: 'e2',
+  spiffeId: 'spiffe://example.org/ns/payments/worker',
+  revision: 1n,
+  siteStatuses: [
+    create(EntrySiteStatusSchema, {
+      siteId: 's1',
+      siteName: 'eu-west',
+      syncState: SyncState.PENDING,
+    }),
+  ],
+});
+
+/** A create request for `entry`, applied: the update the request stream sends on its last approval. */
+function appliedCreate(entry: Entry) {
+  return create(EntryRequestSchema, {
+    id: `r-${entry.id}`,
+    entryId: entry.id,
+    kind: EntryRequestKind.CREATE,
+    state: EntryRequestState.APPLIED,
+    proposedEntry: create(EntrySchema, {
+      spiffeId: entry.spiffeId,
+      selectors: entry.selectors,
+    }),
+    appliedEntry: entry,
+  });
+}
+
 async function renderTab(api: MockSpireMgmtApi, entity: Entity = annotated) {
   return renderInTestApp(
     <TestApiProvider apis={[[spireMgmtApiRef, api]]}>
@@ -139,12 +198,10 @@ describe('EntitySpireMgmtContent', () => {
         'change requested by user:default/alice, 0 of 2 approvals: add the batch service account',
       ),
     ).toBeInTheDocument();
-    expect(api.scopes).toEqual([
-      {
-        spiffeIdPrefix: 'spiffe://example.org/ns/payments',
-        kubernetesNamespaces: ['payments'],
-      },
-    ]);
+    expect(api.scopes[0]).toEqual({
+      spiffeIdPrefix: 'spiffe://example.org/ns/payments',
+      kubernetesNamespaces: ['payments'],
+    });
   });
 
   it('updates a site sync state live from the stream, with a failing site error a developer can act on', async () => {
@@ -188,8 +245,9 @@ describe('EntitySpireMgmtContent', () => {
     expect(screen.getByTestId('site-status-s1')).toHaveTextContent(
       /^eu-west: synced$/,
     );
-    // and only the stream brought the changes: the entries were listed once
-    expect(api.scopes).toHaveLength(1);
+    // and only the stream brought the changes: the entries were listed once, and once more after the stream
+    // opened, not since
+    expect(api.scopes).toHaveLength(2);
   });
 
   it('keeps the failed attempts read with the entry when a failing site reports another error', async () => {
@@ -230,7 +288,7 @@ describe('EntitySpireMgmtContent', () => {
     );
   });
 
-  it('stops following the sync stream when the tab goes away', async () => {
+  it('stops following the streams when the tab goes away', async () => {
     // Given
     const api = new MockSpireMgmtApi(async () => [apiEntry]);
     const { unmount } = await renderTab(api);
@@ -241,6 +299,7 @@ describe('EntitySpireMgmtContent', () => {
 
     // Then
     expect(api.streams[0].signal.aborted).toBe(true);
+    expect(api.requests.opened[0].signal.aborted).toBe(true);
   });
 
   it('says which annotation to add to a component without any', async () => {
@@ -342,7 +401,7 @@ describe('EntitySpireMgmtContent', () => {
     await renderTab(api);
     await screen.findByTestId('site-status-s1');
     expect(screen.getByRole('status')).toHaveTextContent(
-      'Sync states update live.',
+      'Entries, their sync states and pending requests update live.',
     );
 
     // When
@@ -413,5 +472,212 @@ describe('EntitySpireMgmtContent', () => {
         /Request an identity|Request a change|Request deletion/,
       ),
     ).not.toBeInTheDocument();
+  });
+  it('shows a sync change committed between the first read and the opening of the stream', async () => {
+    // Given a site that syncs after the entries were first read, before the tab follows them
+    const synced = create(EntrySchema, {
+      ...apiEntry,
+      siteStatuses: [
+        create(EntrySiteStatusSchema, {
+          siteId: 's1',
+          siteName: 'eu-west',
+          syncState: SyncState.SYNCED,
+        }),
+      ],
+    });
+    const reads = [[apiEntry], [synced]];
+    const api = new MockSpireMgmtApi(async () => reads.shift() ?? [synced]);
+
+    // When
+    await renderTab(api);
+
+    // Then the entries were read again once the stream was open
+    await waitFor(() =>
+      expect(screen.getByTestId('site-status-s1')).toHaveTextContent(
+        /^eu-west: synced$/,
+      ),
+    );
+    expect(api.streams.map(s => s.entryIds)).toEqual([['e1']]);
+  });
+
+  it('applies a sync update that arrives while the entries are read over what that read answers', async () => {
+    // Given a tab reading the entries again after opening the stream, the read not answered yet
+    const second = deferred<Entry[]>();
+    const reads = [Promise.resolve([apiEntry]), second.promise];
+    const pending: Record<string, EntryRequest[]> = {};
+    const api = new MockSpireMgmtApi(
+      () => reads.shift() ?? Promise.resolve([apiEntry]),
+      pending,
+    );
+    await renderTab(api);
+    await screen.findByTestId('site-status-s1');
+    expect(api.streams.map(s => s.entryIds)).toEqual([['e1']]);
+    expect(api.scopes).toHaveLength(2);
+
+    // When the site syncs, and then the read answers with the entry from before (and a new pending request)
+    await api.sendUpdate(syncUpdate('e1', SyncState.SYNCED, 2n));
+    pending.e1 = [pendingChange];
+    await act(async () => second.resolve([apiEntry]));
+
+    // Then once that read shows, the update stands over it
+    await screen.findByText(/^change requested by user:default\/alice/);
+    expect(screen.getByTestId('site-status-s1')).toHaveTextContent(
+      /^eu-west: synced$/,
+    );
+  });
+
+  it('shows the entry of an applied request under the prefix, and follows it to synced', async () => {
+    // Given a tab open before the request was applied
+    let listed = [apiEntry];
+    const api = new MockSpireMgmtApi(async () => listed);
+    await renderTab(api);
+    await screen.findByTestId('entry-e1');
+
+    // When
+    listed = [apiEntry, workerEntry];
+    await api.sendRequestUpdate('apply', appliedCreate(workerEntry));
+
+    // Then its row shows, and the sync stream follows both entries
+    const row = await screen.findByTestId('entry-e2');
+    expect(row).toHaveTextContent('spiffe://example.org/ns/payments/worker');
+    expect(within(row).getByTestId('site-status-s1')).toHaveTextContent(
+      /^eu-west: pending$/,
+    );
+    await waitFor(() =>
+      expect(api.sync.stillOpen.map(o => o.entryIds)).toEqual([['e1', 'e2']]),
+    );
+
+    // When
+    await api.sendUpdate(syncUpdate('e2', SyncState.SYNCED, 1n));
+
+    // Then
+    await waitFor(() =>
+      expect(
+        within(screen.getByTestId('entry-e2')).getByTestId('site-status-s1'),
+      ).toHaveTextContent(/^eu-west: synced$/),
+    );
+  });
+
+  it("shows the entry of an applied request selecting the component's namespace", async () => {
+    // Given
+    const batch = create(EntrySchema, {
+      id: 'e3',
+      spiffeId: 'spiffe://example.org/batch',
+      revision: 1n,
+      selectors: [
+        create(SelectorSchema, { type: 'k8s:ns', value: 'payments' }),
+      ],
+    });
+    let listed = [apiEntry];
+    const api = new MockSpireMgmtApi(async () => listed);
+    await renderTab(api);
+    await screen.findByTestId('entry-e1');
+
+    // When
+    listed = [batch, apiEntry];
+    await api.sendRequestUpdate('apply', appliedCreate(batch));
+
+    // Then
+    expect(await screen.findByTestId('entry-e3')).toHaveTextContent(
+      'spiffe://example.org/batch',
+    );
+  });
+
+  it('shows a request submitted for a shown entry, and no longer once it is rejected', async () => {
+    // Given
+    const pending: Record<string, EntryRequest[]> = {};
+    const api = new MockSpireMgmtApi(async () => [apiEntry], pending);
+    await renderTab(api);
+    const row = await screen.findByTestId('entry-e1');
+    expect(within(row).getByText('None')).toBeInTheDocument();
+
+    // When a change is submitted (the update names the entry by its id only)
+    pending.e1 = [pendingChange];
+    await api.sendRequestUpdate('submit', pendingChange);
+
+    // Then
+    expect(
+      await within(row).findByText(
+        'change requested by user:default/alice, 0 of 2 approvals: add the batch service account',
+      ),
+    ).toBeInTheDocument();
+
+    // When
+    pending.e1 = [];
+    await api.sendRequestUpdate(
+      'reject',
+      create(EntryRequestSchema, {
+        ...pendingChange,
+        state: EntryRequestState.REJECTED,
+      }),
+    );
+
+    // Then
+    expect(await within(row).findByText('None')).toBeInTheDocument();
+  });
+
+  it('does not read again for a request about another component', async () => {
+    // Given
+    const pending: Record<string, EntryRequest[]> = {};
+    const api = new MockSpireMgmtApi(async () => [apiEntry], pending);
+    await renderTab(api);
+    await screen.findByTestId('entry-e1');
+    const reads = api.scopes.length;
+
+    // When a request about an entry sharing only the string prefix arrives, then one about this component
+    const other = create(EntrySchema, {
+      id: 'e9',
+      spiffeId: 'spiffe://example.org/ns/payments-v2/api',
+      revision: 3n,
+      selectors: [
+        create(SelectorSchema, { type: 'k8s:ns', value: 'payments-v2' }),
+      ],
+    });
+    await api.sendRequestUpdate(
+      'submit',
+      create(EntryRequestSchema, {
+        id: 'r9',
+        entryId: 'e9',
+        kind: EntryRequestKind.UPDATE,
+        state: EntryRequestState.PENDING,
+        entryBefore: other,
+        proposedEntry: other,
+      }),
+    );
+    pending.e1 = [pendingChange];
+    await api.sendRequestUpdate('submit', pendingChange);
+
+    // Then only the second one was read for
+    await screen.findByText(/^change requested by user:default\/alice/);
+    expect(api.scopes).toHaveLength(reads + 1);
+  });
+
+  it('shows why live updates stopped when the service refuses the request stream, and follows again on reload', async () => {
+    // Given
+    const api = new MockSpireMgmtApi(async () => [apiEntry]);
+    await renderTab(api);
+    await screen.findByTestId('entry-e1');
+
+    // When
+    await api.requests.fail(
+      toSpireMgmtError(
+        new ConnectError('credentials revoked', Code.Unauthenticated),
+      ),
+    );
+
+    // Then the entries stay, no longer followed
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'You are not signed in to spire-mgmt',
+    );
+    expect(screen.getByTestId('entry-e1')).toBeInTheDocument();
+    expect(api.sync.stillOpen).toEqual([]);
+
+    // When
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Reload and follow again' }),
+    );
+
+    // Then
+    await waitFor(() => expect(api.requests.opened).toHaveLength(2));
   });
 });

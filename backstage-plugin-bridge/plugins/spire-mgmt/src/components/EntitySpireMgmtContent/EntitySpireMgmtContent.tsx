@@ -1,7 +1,6 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { EmptyState, Progress } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Table from '@material-ui/core/Table';
@@ -10,14 +9,11 @@ import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import {
-  Entry,
-  EntryRequest,
   getSpireMgmtAnnotations,
   SPIRE_MGMT_ANNOTATION_KUBERNETES_NAMESPACES,
   SPIRE_MGMT_ANNOTATION_SPIFFE_ID_PREFIX,
   SpireMgmtAnnotations,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
-import { spireMgmtApiRef } from '../../api';
 import { ComponentAuditSection } from '../AuditHistory';
 import { ENTRY_REQUEST_KIND_LABELS } from '../entryRequestKind';
 import {
@@ -32,15 +28,11 @@ import {
   LiveSyncStatus,
   SelectorList,
   SiteStatusList,
-  useLiveSyncState,
 } from '../shared';
-
-type PendingRequests = { requests: EntryRequest[] } | { error: unknown };
-
-type LoadState =
-  | { status: 'loading' }
-  | { status: 'error'; error: unknown }
-  | { status: 'loaded'; pending: Map<string, PendingRequests> };
+import {
+  PendingRequests,
+  useLiveComponentEntries,
+} from './useLiveComponentEntries';
 
 function PendingRequestList(props: { pending?: PendingRequests }) {
   const { pending } = props;
@@ -103,94 +95,54 @@ function EntriesView(props: {
   annotations: SpireMgmtAnnotations;
   entityRef: string;
 }) {
-  const api = useApi(spireMgmtApiRef);
   const { spiffeIdPrefix, kubernetesNamespaces } = props.annotations;
-  const [state, setState] = useState<LoadState>({ status: 'loading' });
-  const [entries, setEntries] = useState<Entry[]>([]);
-  const [attempt, setAttempt] = useState(0);
-  const namespacesKey = kubernetesNamespaces.join(',');
+  const live = useLiveComponentEntries(props.annotations);
 
-  useEffect(() => {
-    let cancelled = false;
-    setState({ status: 'loading' });
-    setEntries([]);
-    (async () => {
-      const listed = await api.listComponentEntries({
-        spiffeIdPrefix,
-        kubernetesNamespaces: namespacesKey ? namespacesKey.split(',') : [],
-      });
-      const pending = new Map<string, PendingRequests>(
-        await Promise.all(
-          listed.map(async e => {
-            try {
-              return [
-                e.id,
-                { requests: await api.listPendingEntryRequests(e.id) },
-              ] as const;
-            } catch (error) {
-              return [e.id, { error }] as const;
-            }
-          }),
-        ),
-      );
-      if (!cancelled) {
-        setEntries(listed);
-        setState({ status: 'loaded', pending });
-      }
-    })().catch(error => {
-      if (!cancelled) {
-        setState({ status: 'error', error });
-      }
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [api, spiffeIdPrefix, namespacesKey, attempt]);
-
-  const entryIds = useMemo(() => entries.map(e => e.id), [entries]);
-  const streamError = useLiveSyncState(entryIds, setEntries);
-
-  const reload = useCallback(() => setAttempt(a => a + 1), []);
-
-  if (state.status === 'loading') {
-    return <Progress />;
-  }
-  if (state.status === 'error') {
+  if (live.error !== undefined) {
     return (
       <ErrorPanel
-        error={state.error}
+        error={live.error}
         context={COMPONENT_IDENTITIES}
-        action={{ label: 'Try again', onClick: reload }}
+        action={{ label: 'Try again', onClick: live.reload }}
       />
     );
   }
-  const { pending } = state;
+  if (live.value === undefined) {
+    return <Progress />;
+  }
+  const { entries, pending } = live.value;
+  const status = (
+    <LiveSyncStatus
+      streamError={live.followError}
+      context={COMPONENT_IDENTITIES}
+      following="Entries, their sync states and pending requests update live."
+      onReload={live.reload}
+    />
+  );
   if (entries.length === 0) {
     return (
-      <EmptyState
-        missing="data"
-        action={<NewIdentityLink entityRef={props.entityRef} />}
-        title="This component has no workload entries yet"
-        description={`No entry matches ${[
-          spiffeIdPrefix ? `the SPIFFE ID prefix ${spiffeIdPrefix}` : '',
-          kubernetesNamespaces.length > 0
-            ? `a k8s:ns selector of ${kubernetesNamespaces.join(', ')}`
-            : '',
-        ]
-          .filter(Boolean)
-          .join(' or ')}.`}
-      />
+      <Box>
+        {status}
+        <EmptyState
+          missing="data"
+          action={<NewIdentityLink entityRef={props.entityRef} />}
+          title="This component has no workload entries yet"
+          description={`No entry matches ${[
+            spiffeIdPrefix ? `the SPIFFE ID prefix ${spiffeIdPrefix}` : '',
+            kubernetesNamespaces.length > 0
+              ? `a k8s:ns selector of ${kubernetesNamespaces.join(', ')}`
+              : '',
+          ]
+            .filter(Boolean)
+            .join(' or ')}.`}
+        />
+      </Box>
     );
   }
   return (
     <Box>
       <NewIdentityLink entityRef={props.entityRef} />
-      <LiveSyncStatus
-        streamError={streamError}
-        context={COMPONENT_IDENTITIES}
-        following="Sync states update live."
-        onReload={reload}
-      />
+      {status}
       <Table aria-label="Workload entries of this component">
         <ColumnHeaders
           titles={[

@@ -3,8 +3,8 @@ import { ErrorPanel } from './ErrorPanel';
 import { ErrorContext } from './errorMessages';
 
 /**
- * Whether the shown sync states follow the stream: a status line while they do, or why they stopped (the error
- * the service ended the stream with) and a way to read the view again.
+ * Whether the view follows its changes live: a status line while it does, or why it stopped (the error that
+ * ended a stream, or a read that failed) and a way to read the view again.
  */
 export function LiveSyncStatus(props: {
   streamError: unknown;
