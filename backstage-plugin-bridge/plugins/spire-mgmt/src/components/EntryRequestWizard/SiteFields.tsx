@@ -79,10 +79,14 @@ export function SiteFields(
                 <Typography
                   variant="body2"
                   id={`site-note-${site.id}`}
-                  color={note.needsApproval ? 'secondary' : 'textSecondary'}
+                  color={note.needsApproval ? 'textPrimary' : 'textSecondary'}
                 >
                   {inactive ? 'Inactive: takes no new entries. ' : ''}
-                  {note.text}
+                  {note.needsApproval ? (
+                    <strong>{note.text}</strong>
+                  ) : (
+                    note.text
+                  )}
                 </Typography>
               </Box>
             );
