@@ -1,6 +1,9 @@
+import { create } from '@bufbuild/protobuf';
 import {
+  ApprovalMode,
   createSpireMgmtClients,
   createSpireMgmtTransport,
+  SiteApprovalPolicySchema,
   SpireMgmtClients,
 } from '@spire-mgmt/backstage-plugin-spire-mgmt-common';
 import { ChildProcess } from 'node:child_process';
@@ -27,9 +30,19 @@ import {
 const WORKSPACE = join(REPO_ROOT, 'backstage-plugin-bridge');
 const YARN = join(WORKSPACE, '.yarn/releases/yarn-4.13.0.cjs');
 
-/** The demo app's URLs (app-config.yaml). */
-const APP_URL = 'http://localhost:3000';
-const BACKSTAGE_URL = 'http://localhost:7007';
+/**
+ * The demo app's URL (app-config.yaml).
+ *
+ * @public
+ */
+export const DEMO_APP_URL = 'http://localhost:3000';
+
+/**
+ * The demo Backstage backend's URL (app-config.yaml).
+ *
+ * @public
+ */
+export const DEMO_BACKSTAGE_URL = 'http://localhost:7007';
 
 /** The demo catalog's Admin, as whom the launcher creates the sites and their agents' API keys. */
 const LAUNCHER_USER = 'ada';
@@ -39,6 +52,41 @@ const DEMO_SITES = [
   { name: 'local-east', region: 'east', trustDomain: 'demo.example.org' },
   { name: 'local-west', region: 'west', trustDomain: 'demo.example.org' },
 ];
+
+/**
+ * The demo's approval policy: a Developer's change that touches this site waits for one approver (an Operator or
+ * Admin other than the requester); the other site needs none, so a newcomer sees both paths.
+ *
+ * @public
+ */
+export const DEMO_APPROVAL_SITE = 'local-west';
+
+/**
+ * Sets the demo's approval policy (see {@link DEMO_APPROVAL_SITE}) over whatever policy is current, as `clients`
+ * (an Admin).
+ */
+async function setDemoApprovalPolicy(
+  clients: SpireMgmtClients,
+  sites: LocalSites,
+): Promise<void> {
+  const site = sites.sites.find(s => s.name === DEMO_APPROVAL_SITE);
+  if (!site) {
+    throw new Error(`the demo has no site ${DEMO_APPROVAL_SITE}`);
+  }
+  const current = await clients.entryRequests.getApprovalPolicy({});
+  await clients.entryRequests.updateApprovalPolicy({
+    policy: {
+      ...current,
+      sites: [
+        create(SiteApprovalPolicySchema, {
+          siteId: site.id,
+          mode: ApprovalMode.DEVELOPER_CHANGES,
+          approvalsRequired: 1,
+        }),
+      ],
+    },
+  });
+}
 
 /**
  * A user of the demo catalog (`backstage-plugin-bridge/catalog/demo-org.yaml`).
@@ -188,7 +236,7 @@ export async function startDemoSystem(
     await waitFor('the Backstage backend', 300_000, async () => {
       checkAborted();
       alive(started, 'Backstage (yarn start)', backstageLog);
-      return answers(`${BACKSTAGE_URL}/.backstage/health/v1/readiness`);
+      return answers(`${DEMO_BACKSTAGE_URL}/.backstage/health/v1/readiness`);
     });
 
     checkAborted();
@@ -196,8 +244,8 @@ export async function startDemoSystem(
     stack = await startSpireMgmtTestStack({
       envoyPort,
       backendEnv: {
-        MP_JWT_VERIFY_PUBLICKEY_LOCATION: `${BACKSTAGE_URL}/api/spire-mgmt/.well-known/jwks.json`,
-        MP_JWT_VERIFY_ISSUER: `${BACKSTAGE_URL}/api/spire-mgmt`,
+        MP_JWT_VERIFY_PUBLICKEY_LOCATION: `${DEMO_BACKSTAGE_URL}/api/spire-mgmt/.well-known/jwks.json`,
+        MP_JWT_VERIFY_ISSUER: `${DEMO_BACKSTAGE_URL}/api/spire-mgmt`,
       },
       logDir,
     });
@@ -209,26 +257,28 @@ export async function startDemoSystem(
     await waitFor(`sign-in as ${LAUNCHER_USER}`, 120_000, async () => {
       checkAborted();
       alive(started, 'Backstage (yarn start)', backstageLog);
-      token = await signInAsDemoUser(BACKSTAGE_URL, LAUNCHER_USER);
+      token = await signInAsDemoUser(DEMO_BACKSTAGE_URL, LAUNCHER_USER);
       return true;
     });
+    const launcher = clientsThroughBackstage(DEMO_BACKSTAGE_URL, token);
     sites = await startLocalSites({
-      clients: clientsThroughBackstage(BACKSTAGE_URL, token),
+      clients: launcher,
       backendPort: stack.backendPort,
       dir: logDir,
       sites: DEMO_SITES,
     });
+    await setDemoApprovalPolicy(launcher, sites);
 
     checkAborted();
     onProgress('the app (the first build takes a few minutes)');
     await waitFor('the Backstage app', 600_000, async () => {
       checkAborted();
       alive(started, 'Backstage (yarn start)', backstageLog);
-      return answers(APP_URL);
+      return answers(DEMO_APP_URL);
     });
     return {
-      appUrl: APP_URL,
-      backstageUrl: BACKSTAGE_URL,
+      appUrl: DEMO_APP_URL,
+      backstageUrl: DEMO_BACKSTAGE_URL,
       stack,
       sites,
       logDir,
@@ -288,6 +338,9 @@ export async function runDemo(): Promise<void> {
   }
   log(
     `sites: ${system.sites.sites.map(s => `${s.name} (${s.id})`).join(', ')}`,
+  );
+  log(
+    `approval: a Developer's change to ${DEMO_APPROVAL_SITE} waits for an Operator's approval; the other site needs none`,
   );
   log(`logs: ${system.logDir}`);
   log('Ctrl-C stops everything.');
