@@ -37,26 +37,31 @@ function requestState(page: Page) {
   return page.getByTestId('request-state');
 }
 
+/** A workload of namespace payments with service account `account`, at both demo sites. */
+async function paymentsWorkload(clients: SpireMgmtClients, account: string) {
+  const sites = await siteIds(clients);
+  return {
+    spiffeId: spiffeIdFor(account),
+    parentId: PARENT_ID,
+    selectors: [
+      { type: 'k8s:ns', value: 'payments' },
+      { type: 'k8s:sa', value: account },
+    ],
+    siteIds: [sites['local-east'], sites['local-west']],
+  };
+}
+
 /** Submits a create request as `clients` (a Developer's change, so local-west makes it wait for approval). */
 async function submitCreate(
   clients: SpireMgmtClients,
   account: string,
   justification: string,
 ): Promise<EntryRequest> {
-  const sites = await siteIds(clients);
   return clients.entryRequests.submitEntryRequest({
     change: {
       change: {
         case: 'create',
-        value: {
-          spiffeId: spiffeIdFor(account),
-          parentId: PARENT_ID,
-          selectors: [
-            { type: 'k8s:ns', value: 'payments' },
-            { type: 'k8s:sa', value: account },
-          ],
-          siteIds: [sites['local-east'], sites['local-west']],
-        },
+        value: await paymentsWorkload(clients, account),
       },
     },
     justification,
@@ -66,18 +71,8 @@ async function submitCreate(
 /** Creates an entry at both demo sites as the operator (an Operator's own write needs no approval). */
 async function createAsOperator(account: string, ttl = 3600) {
   const operator = await clientsOf('operator');
-  const sites = await siteIds(operator);
   const entry = await operator.entries.createEntry({
-    entry: {
-      spiffeId: spiffeIdFor(account),
-      parentId: PARENT_ID,
-      selectors: [
-        { type: 'k8s:ns', value: 'payments' },
-        { type: 'k8s:sa', value: account },
-      ],
-      siteIds: [sites['local-east'], sites['local-west']],
-      ttl,
-    },
+    entry: { ...(await paymentsWorkload(operator, account)), ttl },
   });
   return { operator, entry };
 }
