@@ -2,11 +2,13 @@ package io.spiremgmt.e2e;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.restassured.response.Response;
+import io.spiremgmt.api.v1.BatchCreateEntriesRequest;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.CreateSiteRequest;
 import io.spiremgmt.api.v1.Entry;
@@ -25,6 +27,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,8 @@ class EnvoyGrpcWebTest {
   private static final String LIST_SITES = "/spire.mgmt.v1.SiteService/ListSites";
   private static final String GET_SITE = "/spire.mgmt.v1.SiteService/GetSite";
   private static final String STREAM = "/spire.mgmt.v1.SyncService/StreamSyncUpdates";
+  private static final String BATCH_CREATE =
+      "/spire.mgmt.v1.WorkloadEntryService/BatchCreateEntries";
 
   private static Cluster cluster;
   private static EnvoyProcess envoy;
@@ -185,13 +190,11 @@ class EnvoyGrpcWebTest {
                 HttpRequest.BodyPublishers.ofString(
                     GrpcWeb.textFrame(StreamSyncUpdatesRequest.getDefaultInstance().toByteArray())))
             .build();
+    int streams = streamsIn(cluster.backend(0).get("/q/metrics"));
     try (TextStream stream = TextStream.open(request)) {
       await("the backend serves the stream")
           .atMost(Duration.ofSeconds(15))
-          .until(
-              () ->
-                  stream.open()
-                      && cluster.backend(0).get("/q/metrics").contains("sync_update_streams 1.0"));
+          .until(() -> stream.open() && streamsIn(cluster.backend(0).get("/q/metrics")) > streams);
 
       // When: more than Envoy's default route timeout (15 s) passes without an update
       await("the stream stays open")
@@ -229,6 +232,77 @@ class EnvoyGrpcWebTest {
     }
   }
 
+  /**
+   * A browser that leaves a page cancels its calls: Envoy then resets their streams toward the
+   * backend. The backend's gRPC server (Vert.x, sharing the HTTP port) does not take Envoy's reset
+   * of a unary call as a cancellation: the call runs on, and its late response, written to the dead
+   * stream, tears down the whole HTTP/2 connection (quarkusio/quarkus#56268,
+   * eclipse-vertx/vertx-grpc#370), failing every other call multiplexed on it with 503 (seen in the
+   * browser tests). Envoy's cluster gives each call a connection of its own, so a reset call takes
+   * down only itself.
+   */
+  @Test
+  void aCancelledCallDoesNotCutTheOtherCallsThroughEnvoy() throws Exception {
+    int streams = streamsIn(cluster.backend(0).get("/q/metrics"));
+    try (TextStream kept = TextStream.open(siteStream())) {
+      await("the backend serves the stream")
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> kept.open() && streamsIn(cluster.backend(0).get("/q/metrics")) > streams);
+
+      // Given: a batch of 500 creates the client gives up on while the backend works on it
+      String batch = "abandoned-" + Cluster.unique();
+      BatchCreateEntriesRequest.Builder creates = BatchCreateEntriesRequest.newBuilder();
+      for (int i = 0; i < 500; i++) {
+        creates.addRequests(CreateEntryRequest.newBuilder().setEntry(entryAtSite(batch + "/" + i)));
+      }
+      HttpRequest abandoned =
+          HttpRequest.newBuilder(URI.create(envoy.url() + BATCH_CREATE))
+              .header("content-type", GrpcWeb.BINARY)
+              .header("x-grpc-web", "1")
+              .header("authorization", "Bearer " + admin)
+              .timeout(Duration.ofMillis(50))
+              .POST(
+                  HttpRequest.BodyPublishers.ofByteArray(
+                      GrpcWeb.frame(creates.build().toByteArray())))
+              .build();
+      assertThatThrownBy(
+              () -> TextStream.CLIENT.send(abandoned, HttpResponse.BodyHandlers.discarding()))
+          .isInstanceOf(HttpTimeoutException.class);
+      // (the backend carries on: Envoy's reset does not cancel it, see above)
+      await("the abandoned batch is written")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !kept.open() || kept.updates().size() >= 500);
+
+      // When: one more entry is created at the site
+      Entry entry =
+          cluster
+              .entries(0)
+              .createEntry(
+                  CreateEntryRequest.newBuilder()
+                      .setEntry(entryAtSite("after-" + Cluster.unique()))
+                      .build());
+
+      // Then: the stream, open all along, brings it, and unary calls go through
+      await("the update arrives on the stream")
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  !kept.open()
+                      || kept.updates().stream()
+                          .anyMatch(u -> u.getEntryId().equals(entry.getId())));
+      assertThat(kept.open()).as("the stream survived the abandoned call").isTrue();
+      for (int i = 0; i < 5; i++) {
+        Response r =
+            GrpcWeb.request(envoy.url(), GrpcWeb.BINARY)
+                .header("authorization", "Bearer " + admin)
+                .body(GrpcWeb.frame(ListSitesRequest.getDefaultInstance().toByteArray()))
+                .post(LIST_SITES);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(GrpcWeb.status(r)).containsEntry("grpc-status", "0");
+      }
+    }
+  }
+
   @Test
   void corsPreflightOfTheConfiguredOriginIsAllowed() {
     // When: a browser on the Backstage origin asks before a gRPC-Web POST
@@ -259,6 +333,41 @@ class EnvoyGrpcWebTest {
 
     // Then: Envoy has no route for them
     assertThat(r.statusCode()).isEqualTo(404);
+  }
+
+  /** StreamSyncUpdates of the test's site, in text mode, as a browser opens it through Envoy. */
+  private static HttpRequest siteStream() {
+    return HttpRequest.newBuilder(URI.create(envoy.url() + STREAM))
+        .header("content-type", GrpcWeb.TEXT)
+        .header("accept", GrpcWeb.TEXT)
+        .header("x-grpc-web", "1")
+        .header("authorization", "Bearer " + admin)
+        .POST(
+            HttpRequest.BodyPublishers.ofString(
+                GrpcWeb.textFrame(
+                    StreamSyncUpdatesRequest.newBuilder()
+                        .addSiteIds(site.getId())
+                        .build()
+                        .toByteArray())))
+        .build();
+  }
+
+  /** The backend's open StreamSyncUpdates streams, from its metrics. */
+  private static int streamsIn(String metrics) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("sync_update_streams "))
+        .mapToInt(l -> (int) Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
+  }
+
+  private static Entry.Builder entryAtSite(String name) {
+    return Entry.newBuilder()
+        .setSpiffeId("spiffe://prod.test/envoy/" + name)
+        .setParentId("spiffe://prod.test/node/envoy")
+        .addSelectors(Selector.newBuilder().setType("unix").setValue("uid:1000"))
+        .addSiteIds(site.getId());
   }
 
   private static Response preflight(String origin) {
