@@ -93,6 +93,30 @@ describe('field problems', () => {
     expect(formFieldOf('change.delete.revision')).toBeUndefined();
   });
 
+  it("shows a problem on its field without the API field name the service's message starts with", () => {
+    // When
+    const sorted = sortProblems(
+      [
+        create(EntryRequestProblemSchema, {
+          field: 'change.create.spiffe_id',
+          message:
+            "change.create.spiffe_id: invalid SPIFFE ID: path segment 3 is empty ('//')",
+        }),
+        create(EntryRequestProblemSchema, {
+          field: 'change.create.parent_id',
+          message: 'must be in the trust domain of the SPIFFE ID',
+        }),
+      ],
+      () => undefined,
+    );
+
+    // Then
+    expect(sorted.byField).toEqual({
+      spiffe_id: ["invalid SPIFFE ID: path segment 3 is empty ('//')"],
+      parent_id: ['must be in the trust domain of the SPIFFE ID'],
+    });
+  });
+
   it('labels an item of a list field and keeps problems of no wizard field apart', () => {
     // Given
     const problems = [

@@ -51,6 +51,13 @@ export function formFieldOf(
   return { key: field, field, index };
 }
 
+/** The message without the API field name it may start with (`change.create.spiffe_id: …`): the field shows it. */
+function withoutFieldName(message: string, field: string): string {
+  return message.startsWith(`${field}: `)
+    ? message.slice(field.length + 2)
+    : message;
+}
+
 /**
  * Sorts problems onto the wizard's fields. A problem about one item of a list shown in one field (a DNS name,
  * a site) is put on that field, led by `itemLabel(field, index)` so the user sees which item is meant.
@@ -71,7 +78,8 @@ export function sortProblems(
       target.index !== undefined && target.key === target.field
         ? itemLabel(target.field, target.index)
         : undefined;
-    const message = label ? `${label}: ${problem.message}` : problem.message;
+    const text = withoutFieldName(problem.message, problem.field);
+    const message = label ? `${label}: ${text}` : text;
     (byField[target.key] ??= []).push(message);
   }
   return { byField, general };
