@@ -14,6 +14,7 @@ export const DEMO = {
   developer: { name: 'dana', displayName: 'Dana Developer' },
   operator: { name: 'oscar', displayName: 'Oscar Operator' },
   viewer: { name: 'vera', displayName: 'Vera Viewer' },
+  newcomer: { name: 'nina', displayName: 'Nina Newcomer' },
 } as const;
 
 export type DemoUserKey = keyof typeof DEMO;

@@ -339,3 +339,27 @@ test('the entries, sites and audit screens', async ({ browser }, testInfo) => {
   await expectAccessible(viewer, 'the audit page');
   await snap(viewer, testInfo, '03-audit', 'audit');
 });
+
+test('a user without a spire-mgmt role is told why on each screen, not shown a blank page', async ({
+  browser,
+}, testInfo) => {
+  const nina = await signIn(browser, 'newcomer');
+  const screens = [
+    { path: '/spire-mgmt/entries', roles: 'Listing entries and sites needs' },
+    { path: '/spire-mgmt/sites', roles: 'Listing entries and sites needs' },
+    { path: '/spire-mgmt/approvals', roles: 'Seeing requests needs' },
+    { path: ENTITY_TAB, roles: "Viewing a component's identities needs" },
+  ];
+  for (const { path, roles } of screens) {
+    await nina.goto(path);
+    const refusal = nina
+      .getByRole('alert')
+      .filter({ hasText: 'You have no spire-mgmt role that allows this' });
+    await expect(refusal).toContainText(roles);
+    await expect(refusal).toContainText(
+      'ask an administrator to map one of your groups to a role',
+    );
+  }
+  await expectAccessible(nina, 'the entity tab without a role');
+  await snap(nina, testInfo, '01-no-role', 'no-role');
+});

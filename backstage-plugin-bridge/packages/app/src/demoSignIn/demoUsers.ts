@@ -29,6 +29,11 @@ export const DEMO_USERS: readonly DemoUser[] = [
     displayName: 'Ada Admin',
     role: 'Admin: everything, including sites and API keys',
   },
+  {
+    name: 'nina',
+    displayName: 'Nina Newcomer',
+    role: 'No role (checkout is mapped to none): sees why each screen is refused',
+  },
 ];
 
 /** The auth provider of packages/backend's demo sign-in module. */
