@@ -25,14 +25,25 @@ export interface LiveValueSource<T, U> {
 }
 
 /**
+ * How long after the first read an unsettled value is read once more (see {@link useLiveValue}).
+ */
+export const LIVE_VALUE_REREAD_MS = 3_000;
+
+/**
  * Reads a value and follows its changes: the stream is opened first and the changes it brings before the
  * read answers are applied over the read, so a change committed while the value was being read is not
- * lost. The stream closes when the value is settled, when `key` changes and on unmount. The source's
- * functions are taken from the latest render; `key` says when to start again.
+ * lost. Opening the stream first does not say when the service has registered it (the stream answers
+ * nothing until its first change): a change committed after the read but before that registration would
+ * be missed, and a page could wait forever on a change that already happened (seen in the browser tests,
+ * one run in eight). So a value not settled `rereadMs` after the first read is read once more, the
+ * changes arriving meanwhile again applied over it. The stream closes when the value is settled, when
+ * `key` changes and on unmount. The source's functions are taken from the latest render; `key` says when
+ * to start again.
  */
 export function useLiveValue<T, U>(
   key: string,
   source: LiveValueSource<T, U>,
+  rereadMs: number = LIVE_VALUE_REREAD_MS,
 ): LiveValue<T> {
   const sourceRef = useRef(source);
   sourceRef.current = source;
@@ -43,7 +54,9 @@ export function useLiveValue<T, U>(
     const { read, follow, apply, settled } = sourceRef.current;
     const controller = new AbortController();
     let value: T | undefined;
-    const early: U[] = [];
+    // Changes that arrive while a read is under way, applied over its answer.
+    let early: U[] | undefined = [];
+    let reread: ReturnType<typeof setTimeout> | undefined;
     setState({});
     const show = (next: T) => {
       value = next;
@@ -54,9 +67,8 @@ export function useLiveValue<T, U>(
     };
     (async () => {
       for await (const update of follow(controller.signal)) {
-        if (value === undefined) {
-          early.push(update);
-        } else {
+        early?.push(update);
+        if (value !== undefined) {
           const next = apply(value, update);
           if (next !== value) {
             show(next);
@@ -68,10 +80,26 @@ export function useLiveValue<T, U>(
         setState(current => ({ ...current, streamError }));
       }
     });
+    const answered = (answer: T) => {
+      if (!controller.signal.aborted) {
+        show((early ?? []).reduce(apply, answer));
+      }
+      early = undefined;
+    };
     read().then(
       first => {
+        answered(first);
         if (!controller.signal.aborted) {
-          show(early.splice(0).reduce(apply, first));
+          reread = setTimeout(() => {
+            if (controller.signal.aborted) {
+              return;
+            }
+            early = [];
+            read().then(answered, () => {
+              // The first read stands; the stream keeps it current.
+              early = undefined;
+            });
+          }, rereadMs);
         }
       },
       error => {
@@ -81,8 +109,11 @@ export function useLiveValue<T, U>(
         }
       },
     );
-    return () => controller.abort();
-  }, [key, attempt]);
+    return () => {
+      clearTimeout(reread);
+      controller.abort();
+    };
+  }, [key, attempt, rereadMs]);
 
   const reload = useCallback(() => setAttempt(a => a + 1), []);
   return { ...state, reload };
