@@ -180,16 +180,7 @@ class EnvoyGrpcWebTest {
   @Test
   void serverStreamStaysOpenPastEnvoysDefaultRouteTimeoutAndDeliversUpdates() throws Exception {
     // Given: StreamSyncUpdates in text mode, open through Envoy
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(envoy.url() + STREAM))
-            .header("content-type", GrpcWeb.TEXT)
-            .header("accept", GrpcWeb.TEXT)
-            .header("x-grpc-web", "1")
-            .header("authorization", "Bearer " + admin)
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    GrpcWeb.textFrame(StreamSyncUpdatesRequest.getDefaultInstance().toByteArray())))
-            .build();
+    HttpRequest request = streamRequest(StreamSyncUpdatesRequest.getDefaultInstance());
     int streams = streamsIn(cluster.backend(0).get("/q/metrics"));
     try (TextStream stream = TextStream.open(request)) {
       await("the backend serves the stream")
@@ -337,18 +328,17 @@ class EnvoyGrpcWebTest {
 
   /** StreamSyncUpdates of the test's site, in text mode, as a browser opens it through Envoy. */
   private static HttpRequest siteStream() {
+    return streamRequest(StreamSyncUpdatesRequest.newBuilder().addSiteIds(site.getId()).build());
+  }
+
+  /** A StreamSyncUpdates call in text mode, as a browser opens it through Envoy. */
+  private static HttpRequest streamRequest(StreamSyncUpdatesRequest body) {
     return HttpRequest.newBuilder(URI.create(envoy.url() + STREAM))
         .header("content-type", GrpcWeb.TEXT)
         .header("accept", GrpcWeb.TEXT)
         .header("x-grpc-web", "1")
         .header("authorization", "Bearer " + admin)
-        .POST(
-            HttpRequest.BodyPublishers.ofString(
-                GrpcWeb.textFrame(
-                    StreamSyncUpdatesRequest.newBuilder()
-                        .addSiteIds(site.getId())
-                        .build()
-                        .toByteArray())))
+        .POST(HttpRequest.BodyPublishers.ofString(GrpcWeb.textFrame(body.toByteArray())))
         .build();
   }
 
