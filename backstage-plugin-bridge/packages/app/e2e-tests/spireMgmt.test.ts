@@ -32,6 +32,12 @@ function queueRow(page: Page, spiffeId: string) {
   return page.getByTestId(/^queue-row-/).filter({ hasText: spiffeId });
 }
 
+/** Opens the approver queue in `page` and returns its pending request about `spiffeId`. */
+async function openQueueRow(page: Page, spiffeId: string) {
+  await page.goto('/spire-mgmt/approvals');
+  return queueRow(page, spiffeId);
+}
+
 /** The request's state on its page (a live region). */
 function requestState(page: Page) {
   return page.getByTestId('request-state');
@@ -148,8 +154,7 @@ test('a developer requests an identity, fixing a field error on the way; an oper
 
   // The operator's queue: the change as a diff, approve.
   const oscar = await signIn(browser, 'operator');
-  await oscar.goto('/spire-mgmt/approvals');
-  const row = queueRow(oscar, spiffeId);
+  const row = await openQueueRow(oscar, spiffeId);
   await expect(row).toContainText('Requested by');
   await expect(row).toContainText('The payments API calls the ledger');
   await expectAccessible(oscar, 'the approver queue');
@@ -193,8 +198,7 @@ test('an operator rejects a request with a reason, and the developer reads it', 
   );
 
   const oscar = await signIn(browser, 'operator');
-  await oscar.goto('/spire-mgmt/approvals');
-  const row = queueRow(oscar, spiffeIdFor(account));
+  const row = await openQueueRow(oscar, spiffeIdFor(account));
   await row
     .getByRole('button', {
       name: `Reject the create of ${spiffeIdFor(account)}`,
@@ -229,8 +233,7 @@ test('a developer cannot approve their own request', async ({
   const request = await submitCreate(developer, account, 'Audit trail.');
 
   const dana = await signIn(browser, 'developer');
-  await dana.goto('/spire-mgmt/approvals');
-  const row = queueRow(dana, spiffeIdFor(account));
+  const row = await openQueueRow(dana, spiffeIdFor(account));
   await expect(row).toContainText(
     'This is your request: another approver must decide it (four eyes).',
   );
@@ -276,8 +279,7 @@ test('a request on an entry that changed since shows both versions, and approvin
   });
 
   const oscar = await signIn(browser, 'operator');
-  await oscar.goto('/spire-mgmt/approvals');
-  const row = queueRow(oscar, spiffeId);
+  const row = await openQueueRow(oscar, spiffeId);
   const warning = row.getByRole('alert');
   await expect(warning).toContainText(
     'Warning: the entry moved since the request was made',

@@ -78,6 +78,7 @@ async function setDemoApprovalPolicy(
     policy: {
       ...current,
       sites: [
+        ...current.sites.filter(s => s.siteId !== site.id),
         create(SiteApprovalPolicySchema, {
           siteId: site.id,
           mode: ApprovalMode.DEVELOPER_CHANGES,
