@@ -99,7 +99,8 @@ final class Cluster implements AutoCloseable {
     return start(siteTrustDomains, false, backendExtra);
   }
 
-  private static Cluster start(
+  /** Like {@link #start(Map, boolean)}, every backend started with the {@code backendExtra} too. */
+  static Cluster start(
       Map<String, String> siteTrustDomains,
       boolean spireOnPostgres,
       Map<String, String> backendExtra)
