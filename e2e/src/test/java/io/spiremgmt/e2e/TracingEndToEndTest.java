@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.spiremgmt.agent.run.SyncLoop;
 import io.spiremgmt.api.v1.CreateEntryRequest;
 import io.spiremgmt.api.v1.Entry;
 import io.vertx.core.json.JsonObject;
@@ -103,14 +104,15 @@ class TracingEndToEndTest {
   }
 
   @Test
-  void theAgentsPollSpireWriteAndReportShareOneTraceWithTheBackendsSpans() throws Exception {
+  void theAgentsPollAndSpireWriteShareOneTraceWithTheBackendsSpansAndSoDoesItsReport()
+      throws Exception {
     // Given
     Entry entry = converge.create(converge.entry(Cluster.PROD, "/traced/sync", "a"));
 
     // When the agent has written it to SPIRE and reported it
     converge.synced(entry.getId(), 1, "a");
 
-    // Then the SPIRE write that carried it is in the trace of the pass that polled and reported it
+    // Then the SPIRE write that carried it is in the trace of the pass that polled it
     String spireId = Cluster.PREFIX + entry.getId();
     await()
         .atMost(EXPORTED)
@@ -126,22 +128,60 @@ class TracingEndToEndTest {
               assertThat(pass.parent).as("the pass is the trace's root").isNull();
               assertThat(trace.under(pass))
                   .extracting(s -> s.operation)
-                  .contains(
-                      BATCH_CREATE,
-                      SYNC_SERVICE + "PollEntries",
-                      SYNC_SERVICE + "ReportSyncResult");
-              for (String rpc : List.of("PollEntries", "ReportSyncResult")) {
-                Span client = trace.only(AGENT, SYNC_SERVICE + rpc);
-                Span server = trace.only(BACKEND, SYNC_SERVICE + rpc);
-                assertThat(client.tag("span.kind")).isEqualTo("client");
-                assertThat(server.parent)
-                    .as("the backend's %s span is a child of the agent's call", rpc)
-                    .isEqualTo(client.id);
-              }
-              assertThat(trace.under(trace.only(BACKEND, SYNC_SERVICE + "ReportSyncResult")))
-                  .as("the report's SQL")
-                  .anySatisfy(s -> assertThat(s.tag("db.system")).isEqualTo("postgres"));
+                  .contains(BATCH_CREATE, SYNC_SERVICE + "PollEntries");
+              assertChildCall(trace, "PollEntries");
             });
+    // Then its result went with the next poll (or, before a full reconcile, on its own): that
+    // turn's span says so, and its trace holds the backend's span and the report's SQL
+    await()
+        .atMost(EXPORTED)
+        .untilAsserted(
+            () -> {
+              List<Trace> reporting = new ArrayList<>();
+              for (String turn : List.of("sync pass", "full reconcile")) {
+                jaeger.traces(AGENT, turn).stream()
+                    .map(Trace::of)
+                    .filter(t -> t.only(AGENT, turn).tag(SyncLoop.RESULTS_REPORTED) != null)
+                    .forEach(reporting::add);
+              }
+              assertThat(reporting).as("traces of a turn that reported results").isNotEmpty();
+              for (Trace report : reporting) {
+                String rpc =
+                    report.spans().stream().anyMatch(s -> s.operation.endsWith("ReportSyncResult"))
+                        ? "ReportSyncResult"
+                        : "PollEntries";
+                assertChildCall(report, rpc);
+                assertThat(report.spans())
+                    .filteredOn(s -> s.service.equals(BACKEND))
+                    .filteredOn(s -> s.operation.equals(SYNC_SERVICE + rpc))
+                    .as("the report's SQL")
+                    .anySatisfy(
+                        server ->
+                            assertThat(report.under(server))
+                                .anySatisfy(
+                                    sql -> assertThat(sql.tag("db.system")).isEqualTo("postgres")));
+              }
+            });
+  }
+
+  /** Each backend span of {@code rpc} in {@code trace} is a child of the agent's client span. */
+  private static void assertChildCall(Trace trace, String rpc) {
+    List<Span> servers =
+        trace.spans().stream()
+            .filter(s -> s.service.equals(BACKEND) && s.operation.equals(SYNC_SERVICE + rpc))
+            .toList();
+    assertThat(servers).as("the backend's %s spans", rpc).isNotEmpty();
+    for (Span server : servers) {
+      assertThat(trace.spans())
+          .as("the backend's %s span is a child of the agent's call", rpc)
+          .anySatisfy(
+              client -> {
+                assertThat(client.id).isEqualTo(server.parent);
+                assertThat(client.service).isEqualTo(AGENT);
+                assertThat(client.operation).isEqualTo(SYNC_SERVICE + rpc);
+                assertThat(client.tag("span.kind")).isEqualTo("client");
+              });
+    }
   }
 
   @Test

@@ -115,13 +115,18 @@ public class SyncGrpcService implements SyncService {
         .chain(
             caller -> {
               SyncRequestValidator.Poll poll = SyncRequestValidator.poll(request);
+              // The carried results commit before the poll reads the site's due work.
+              Uni<Void> reported =
+                  poll.report() == null
+                      ? Uni.createFrom().voidItem()
+                      : reports.report(caller, poll.report()).replaceWithVoid();
               return watch.whileAllowed(
                   caller,
                   SyncServiceGrpc.getPollEntriesMethod(),
                   request,
-                  polls.poll(poll.siteId(), poll.agentId(), poll.waitFor()));
+                  reported.chain(() -> polls.poll(poll.siteId(), poll.agentId(), poll.waitFor())));
             })
-        .map(SyncMapper::toProto);
+        .map(changes -> SyncMapper.toProto(changes, request.getResultsCount() > 0));
   }
 
   @Override

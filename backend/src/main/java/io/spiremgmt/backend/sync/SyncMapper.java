@@ -22,9 +22,11 @@ import java.util.List;
 public final class SyncMapper {
   private SyncMapper() {}
 
-  /** The answer to a poll. */
-  public static PollEntriesResponse toProto(List<SyncPollService.Change> changes) {
-    PollEntriesResponse.Builder b = PollEntriesResponse.newBuilder();
+  /** The answer to a poll; {@code reportApplied} when the poll carried results, now applied. */
+  public static PollEntriesResponse toProto(
+      List<SyncPollService.Change> changes, boolean reportApplied) {
+    PollEntriesResponse.Builder b =
+        PollEntriesResponse.newBuilder().setReportApplied(reportApplied);
     for (SyncPollService.Change c : changes) {
       b.addChanges(
           EntryChange.newBuilder()

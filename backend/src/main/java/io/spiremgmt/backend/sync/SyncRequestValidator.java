@@ -76,10 +76,16 @@ public final class SyncRequestValidator {
    * @param siteId the site
    * @param agentId the polling agent
    * @param waitFor how long to wait for work, at most {@link #MAX_WAIT}
+   * @param report the results of the agent's previous pass it carries, checked as a report is; null
+   *     when it carries none
    */
-  public record Poll(UUID siteId, String agentId, Duration waitFor) {}
+  public record Poll(
+      UUID siteId, String agentId, Duration waitFor, SyncReportService.Report report) {}
 
-  /** A poll: the site, the agent and the wait, lowered to {@link #MAX_WAIT}. */
+  /**
+   * A poll: the site, the agent, the wait (lowered to {@link #MAX_WAIT}) and the results it
+   * carries, checked as {@link #report} checks them (a report id is required with them).
+   */
   public static Poll poll(PollEntriesRequest r) {
     Duration wait = Duration.ZERO;
     if (r.hasWait()) {
@@ -91,29 +97,43 @@ public final class SyncRequestValidator {
               ? MAX_WAIT
               : Duration.ofSeconds(r.getWait().getSeconds(), r.getWait().getNanos());
     }
-    return new Poll(Ids.parse(r.getSiteId(), "site_id"), agentId(r.getAgentId()), wait);
+    UUID site = Ids.parse(r.getSiteId(), "site_id");
+    String agent = agentId(r.getAgentId());
+    SyncReportService.Report report =
+        r.getResultsCount() == 0
+            ? null
+            : report(site, agent, r.getResultsList(), r.getReportId(), "report_id");
+    return new Poll(site, agent, wait, report);
   }
 
   /** A report of sync results, at most {@link #MAX_RESULTS}, each checked. */
   public static SyncReportService.Report report(ReportSyncResultRequest r) {
-    UUID site = Ids.parse(r.getSiteId(), "site_id");
-    String agent = agentId(r.getAgentId());
-    if (r.getResultsCount() > MAX_RESULTS) {
+    return report(
+        Ids.parse(r.getSiteId(), "site_id"),
+        agentId(r.getAgentId()),
+        r.getResultsList(),
+        r.getRequestId(),
+        "request_id");
+  }
+
+  private static SyncReportService.Report report(
+      UUID site, String agent, List<SyncResult> given, String requestId, String requestIdField) {
+    if (given.size() > MAX_RESULTS) {
       throw ApiException.field(
           ErrorReason.BATCH_TOO_LARGE,
           "results",
           "a report holds at most "
               + MAX_RESULTS
               + " results (got "
-              + r.getResultsCount()
+              + given.size()
               + "); split it");
     }
     List<SyncReport> results = new ArrayList<>();
-    for (int i = 0; i < r.getResultsCount(); i++) {
-      results.add(result(r.getResults(i), "results[" + i + "]"));
+    for (int i = 0; i < given.size(); i++) {
+      results.add(result(given.get(i), "results[" + i + "]"));
     }
     return new SyncReportService.Report(
-        site, agent, results, Ids.requestId(r.getRequestId(), "request_id"));
+        site, agent, results, Ids.requestId(requestId, requestIdField));
   }
 
   private static SyncReport result(SyncResult r, String at) {

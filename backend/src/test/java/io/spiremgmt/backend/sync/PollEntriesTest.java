@@ -25,6 +25,7 @@ import io.spiremgmt.backend.support.Fixtures;
 import io.spiremgmt.backend.support.Metrics;
 import io.spiremgmt.backend.support.TestDatabase;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -184,6 +185,121 @@ class PollEntriesTest {
   }
 
   @Test
+  void aPollCarryingThePreviousPassesResultsAppliesThemOnceBeforeItLooksForWork() {
+    // Given: two entries polled, one applied at SPIRE and one refused there
+    Entry applied = create(token, entry(td, "/applied", site.getId()));
+    Entry refused = create(token, entry(td, "/refused", site.getId()));
+    assertThat(poll(0).getChangesList()).hasSize(2);
+    PollEntriesRequest carrying =
+        pollRequest(0)
+            .setReportId("pass-1")
+            .addResults(result(applied.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+            .addResults(
+                result(refused.getId(), SyncOutcome.SYNC_OUTCOME_FAILED).toBuilder()
+                    .setError("SPIRE said no")
+                    .setReason("SPIRE_REJECTED"))
+            .build();
+
+    // When
+    PollEntriesResponse response = Api.sync(token).pollEntries(carrying);
+    Map<String, String> after = DbProbe.snapshot();
+    PollEntriesResponse retried = Api.sync(token).pollEntries(carrying);
+
+    // Then: both settled before the poll looked, so neither is offered again; the retry under the
+    // same report id changes nothing; the state changes are audited as a report's are
+    assertThat(response.getReportApplied()).isTrue();
+    assertThat(response.getChangesList()).isEmpty();
+    assertThat(retried.getReportApplied()).isTrue();
+    assertThat(retried.getChangesList()).isEmpty();
+    assertThat(DbProbe.snapshot()).isEqualTo(after);
+    assertThat(
+            DbProbe.queryString(
+                "SELECT string_agg(sync_status, ',' ORDER BY sync_status) FROM workload_entry_sites"
+                    + " WHERE workload_entry_id IN ('"
+                    + applied.getId()
+                    + "', '"
+                    + refused.getId()
+                    + "')"))
+        .isEqualTo("FAILED,SYNCED");
+    assertThat(
+            DbProbe.queryLong(
+                "SELECT count(*) FROM audit_events WHERE action = 'entry.sync' AND target_id IN ('"
+                    + applied.getId()
+                    + "', '"
+                    + refused.getId()
+                    + "')"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aPollWithoutResultsSaysNoReportWasApplied() {
+    // Given: a site with one due entry
+    create(token, entry(td, "/due", site.getId()));
+
+    // When
+    PollEntriesResponse response = poll(0);
+
+    // Then
+    assertThat(response.getReportApplied()).isFalse();
+    assertThat(response.getChangesList()).hasSize(1);
+  }
+
+  @Test
+  void aPollCarryingABadResultFailsAsAReportWouldAndChangesNothing() {
+    // Given: one result fine, the next without its revision
+    Entry first = create(token, entry(td, "/first", site.getId()));
+    Entry second = create(token, entry(td, "/second", site.getId()));
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then: nothing of the report is applied, and no work is handed out
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    pollRequest(0)
+                        .setReportId("bad")
+                        .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+                        .addResults(
+                            result(second.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED).toBuilder()
+                                .setRevision(0))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "MISSING_FIELD");
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    pollRequest(0)
+                        .setReportId("x".repeat(129))
+                        .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+                        .build()),
+        Status.Code.INVALID_ARGUMENT,
+        "INVALID_FIELD");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void aPollCarryingResultsFromAnAgentWithoutTheLeaseIsRefusedAndChangesNothing() {
+    // Given: a due entry, and a poll from an agent that does not hold the site's lease
+    Entry created = create(token, entry(td, "/fenced", site.getId()));
+    Map<String, String> before = DbProbe.snapshot();
+
+    // When / Then
+    assertFails(
+        () ->
+            Api.sync(token)
+                .pollEntries(
+                    pollRequest(0)
+                        .setAgentId("another-agent")
+                        .setReportId("stale")
+                        .addResults(result(created.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+                        .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "LEASE_NOT_HELD");
+    assertThat(DbProbe.snapshot()).isEqualTo(before);
+  }
+
+  @Test
   void anIdlePollAnswersEmptyAtItsDeadline() {
     // Given: a site with nothing to do
 
@@ -233,13 +349,14 @@ class PollEntriesTest {
   }
 
   private PollEntriesResponse poll(long waitSeconds) {
-    return Api.sync(token)
-        .pollEntries(
-            PollEntriesRequest.newBuilder()
-                .setSiteId(site.getId())
-                .setAgentId(Fixtures.AGENT)
-                .setWait(Duration.newBuilder().setSeconds(waitSeconds))
-                .build());
+    return Api.sync(token).pollEntries(pollRequest(waitSeconds).build());
+  }
+
+  private PollEntriesRequest.Builder pollRequest(long waitSeconds) {
+    return PollEntriesRequest.newBuilder()
+        .setSiteId(site.getId())
+        .setAgentId(Fixtures.AGENT)
+        .setWait(Duration.newBuilder().setSeconds(waitSeconds));
   }
 
   private static SyncResult result(String entryId, SyncOutcome outcome) {

@@ -35,8 +35,6 @@ import java.util.concurrent.TimeUnit;
  * the backend accepts, the site's entries page by page.
  */
 public final class BackendClient implements SyncBackend, AutoCloseable {
-  /** Most results in one ReportSyncResult (the backend's limit). */
-  static final int MAX_RESULTS = 1000;
 
   private static final long CALL_SECONDS = 30;
 
@@ -85,10 +83,13 @@ public final class BackendClient implements SyncBackend, AutoCloseable {
   }
 
   @Override
-  public PollEntriesResponse poll(Duration wait) {
+  public PollEntriesResponse poll(Duration wait, Carried carried) {
     PollEntriesRequest.Builder request =
         PollEntriesRequest.newBuilder().setSiteId(siteId).setAgentId(agentId);
     request.getWaitBuilder().setSeconds(wait.toSeconds());
+    if (carried != null) {
+      request.setReportId(carried.reportId()).addAllResults(carried.results());
+    }
     return stub.withDeadlineAfter(wait.toMillis() + CALL_SECONDS * 1000, TimeUnit.MILLISECONDS)
         .pollEntries(request.build());
   }

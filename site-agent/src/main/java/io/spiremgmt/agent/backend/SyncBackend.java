@@ -20,8 +20,23 @@ public interface SyncBackend {
   /** Takes or renews the site lease, telling the backend how SPIRE answered last. */
   Lease acquireLease(String version, boolean spireReachable, String spireError);
 
-  /** Long-polls up to {@code wait} for the site's due changes. */
-  PollEntriesResponse poll(Duration wait);
+  /** Most results in one ReportSyncResult or one poll (the backend's limit). */
+  int MAX_RESULTS = 1000;
+
+  /**
+   * Results carried on a poll, reported under {@code reportId}.
+   *
+   * @param reportId the report's id, the same on every retry
+   * @param results at most {@link #MAX_RESULTS}
+   */
+  record Carried(String reportId, List<SyncResult> results) {}
+
+  /**
+   * Long-polls up to {@code wait} for the site's due changes, first reporting {@code carried} (when
+   * not null) in the same call; the answer's {@code report_applied} says whether the backend took
+   * them (one that predates carried results ignores them).
+   */
+  PollEntriesResponse poll(Duration wait, Carried carried);
 
   /**
    * Reports results; the number that changed a stored state. Retrying with the same {@code

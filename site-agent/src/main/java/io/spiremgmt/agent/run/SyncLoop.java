@@ -13,6 +13,7 @@ import io.spiremgmt.agent.spire.WriteFence;
 import io.spiremgmt.agent.sync.SiteSync;
 import io.spiremgmt.agent.sync.SpireSync;
 import io.spiremgmt.api.v1.EntryChange;
+import io.spiremgmt.api.v1.PollEntriesResponse;
 import io.spiremgmt.api.v1.SiteEntry;
 import io.spiremgmt.api.v1.SyncResult;
 import io.spiremgmt.api.v1.UnmanagedEntry;
@@ -30,19 +31,24 @@ import org.jboss.logging.Logger;
 /**
  * The agent's work loop, on one thread: while this instance holds the site lease, a full reconcile
  * first and then every {@code fullInterval}, and long polls in between; every result is reported to
- * the backend (a full reconcile's parts by a second thread, while the loop writes the next part). A
- * SPIRE outage turns polled changes into FAILED results (the backend schedules their retries) and
- * the agent retries SPIRE with its own backoff; a backend outage is retried with backoff too.
- * Nothing needs an operator to resume. Time comes from an injected clock and every wait from an
- * injected sleeper, so each decision can be tested turn by turn ({@link #step()}).
+ * the backend (a full reconcile's parts by a second thread, while the loop writes the next part; a
+ * poll's results on the next poll, which applies them before it looks for work, saving a call per
+ * pass). A SPIRE outage turns polled changes into FAILED results (the backend schedules their
+ * retries) and the agent retries SPIRE with its own backoff; a backend outage is retried with
+ * backoff too. Nothing needs an operator to resume. Time comes from an injected clock and every
+ * wait from an injected sleeper, so each decision can be tested turn by turn ({@link #step()}).
  *
- * <p>Traces: each poll and what it brings (the SPIRE writes and the report) is one span, {@code
- * sync pass}, and each full reconcile another, {@code full reconcile}; the calls to the backend and
- * to SPIRE made for it are its children, so one trace holds the poll, the writes to SPIRE and the
- * report, down to the backend's SQL.
+ * <p>Traces: each poll (with the results it carries) and what it brings (the SPIRE writes) is one
+ * span (with {@code spire_mgmt.previous_pass.results}, the number of results it reported of the
+ * pass before), {@code sync pass}, and each full reconcile another, {@code full reconcile}; the
+ * calls to the backend and to SPIRE made for it are its children, so one trace holds the poll, the
+ * writes to SPIRE and the report, down to the backend's SQL.
  */
 public final class SyncLoop implements Runnable {
   private static final Logger LOG = Logger.getLogger(SyncLoop.class);
+
+  /** The span attribute of a pass or full reconcile that reported the previous pass's results. */
+  public static final String RESULTS_REPORTED = "spire_mgmt.previous_pass.results";
 
   private final SyncBackend backend;
   private final SpireSync sync;
@@ -65,6 +71,11 @@ public final class SyncLoop implements Runnable {
   private long reportRetryAtNanos;
   private Duration reportRetry;
   private final DoubleSupplier random;
+  // The last pass's results, reported by the next poll (the same report id on each retry).
+  private SyncBackend.Carried carried;
+  // Cleared when a poll came back without taking the results it carried (a backend that predates
+  // carried results): from then on each pass reports on its own.
+  private boolean backendTakesCarried = true;
   private Tracer tracer = OpenTelemetry.noop().getTracer("spire-mgmt-site-agent");
   // Reports a full reconcile's parts in order, one at a time, while the loop writes the next part.
   private final ExecutorService reporter =
@@ -160,6 +171,7 @@ public final class SyncLoop implements Runnable {
     try {
       loop();
     } finally {
+      reportCarriedOnce();
       // Only the loop submits reports, so nothing is refused once it has ended.
       reporter.shutdown();
     }
@@ -187,9 +199,10 @@ public final class SyncLoop implements Runnable {
       }
       if (lease.generation() != leaseGeneration) {
         // Newly active (at start, or after another instance held the site): start from SPIRE's
-        // truth.
+        // truth, which the full reconcile reports whole.
         leaseGeneration = lease.generation();
         nextFullNanos = clock.nanoTime();
+        dropCarried("the lease was taken anew");
       }
       long now = clock.nanoTime();
       boolean spireBackingOff = spireWaiting && now - spireRetryAtNanos < 0;
@@ -225,6 +238,9 @@ public final class SyncLoop implements Runnable {
       LOG.warnf("stopped writing to SPIRE: %s", e.getMessage());
     } catch (StatusRuntimeException e) {
       metrics.backendFailure();
+      if (!lease.held()) {
+        dropCarried("the lease is gone");
+      }
       LOG.warnf("backend call failed (%s); retrying in %s", e.getStatus(), backendRetry);
       pause(backendRetry);
       backendRetry = min(backendRetry.multipliedBy(2), settings.retryMax());
@@ -263,6 +279,8 @@ public final class SyncLoop implements Runnable {
    * the reporter thread while SPIRE writes the next part; all of them are in before it returns.
    */
   private boolean fullReconcile() throws InterruptedException {
+    // The last pass's results go first: a full reconcile may take minutes.
+    reportCarried();
     List<SiteEntry> desired = backend.siteEntries(settings.listPageSize());
     long start = clock.nanoTime();
     SpireSync.Reconcile r;
@@ -278,7 +296,11 @@ public final class SyncLoop implements Runnable {
                 if (!part.results().isEmpty()) {
                   reports.add(
                       reporter.submit(
-                          Context.current().wrap(() -> reportWithRetry(part.results()))));
+                          Context.current()
+                              .wrap(
+                                  () ->
+                                      reportWithRetry(
+                                          UUID.randomUUID().toString(), part.results()))));
                 }
               });
       spireHealth.ok();
@@ -347,7 +369,20 @@ public final class SyncLoop implements Runnable {
 
   private void poll(Duration wait) {
     long t0 = clock.nanoTime();
-    List<EntryChange> changes = backend.poll(wait).getChangesList();
+    SyncBackend.Carried sent = carried;
+    if (sent != null) {
+      Span.current().setAttribute(RESULTS_REPORTED, sent.results().size());
+    }
+    PollEntriesResponse response = backend.poll(wait, sent);
+    if (sent != null) {
+      carried = null;
+      if (!response.getReportApplied()) {
+        backendTakesCarried = false;
+        LOG.info("the backend does not take results carried on polls: reporting them on their own");
+        reportWithRetry(sent.reportId(), sent.results());
+      }
+    }
+    List<EntryChange> changes = response.getChangesList();
     if (changes.isEmpty() || !lease.held()) {
       return;
     }
@@ -367,15 +402,64 @@ public final class SyncLoop implements Runnable {
         results = SiteSync.failed(changes, spireHealth.lastError());
       }
     }
-    long t2 = clock.nanoTime();
-    reportWithRetry(results);
     if (LOG.isDebugEnabled()) {
       LOG.debugf(
-          "pass: %d changes, poll %d ms, SPIRE %d ms, report %d ms",
+          "pass: %d changes, poll %d ms (carrying %d results), SPIRE %d ms",
           changes.size(),
           (t1 - t0) / 1_000_000,
-          (t2 - t1) / 1_000_000,
-          (clock.nanoTime() - t2) / 1_000_000);
+          sent == null ? 0 : sent.results().size(),
+          (clock.nanoTime() - t1) / 1_000_000);
+    }
+    carry(results);
+  }
+
+  /**
+   * Keeps a pass's results for the next poll to report, or reports them now when the backend does
+   * not take them on a poll or they are too many for one.
+   */
+  private void carry(List<SyncResult> results) {
+    if (results.isEmpty()) {
+      return;
+    }
+    String reportId = UUID.randomUUID().toString();
+    if (backendTakesCarried && results.size() <= SyncBackend.MAX_RESULTS) {
+      carried = new SyncBackend.Carried(reportId, List.copyOf(results));
+    } else {
+      reportWithRetry(reportId, results);
+    }
+  }
+
+  /** Reports the carried results now, on their own, when there are any. */
+  private void reportCarried() {
+    SyncBackend.Carried c = carried;
+    if (c != null) {
+      carried = null;
+      Span.current().setAttribute(RESULTS_REPORTED, c.results().size());
+      reportWithRetry(c.reportId(), c.results());
+    }
+  }
+
+  /**
+   * Once the loop has ended: one attempt to report the carried results, so that a stopping agent
+   * leaves no SYNCED state untold; should it fail, the next holder's full reconcile tells it.
+   */
+  private void reportCarriedOnce() {
+    SyncBackend.Carried c = carried;
+    if (c == null || !lease.held()) {
+      return;
+    }
+    carried = null;
+    try {
+      backend.report(c.reportId(), c.results());
+    } catch (StatusRuntimeException e) {
+      LOG.warnf("the last %d results were not reported (%s)", c.results().size(), e.getStatus());
+    }
+  }
+
+  private void dropCarried(String why) {
+    if (carried != null) {
+      LOG.warnf("dropping a report of %d results: %s", carried.results().size(), why);
+      carried = null;
     }
   }
 
@@ -383,11 +467,10 @@ public final class SyncLoop implements Runnable {
    * Reports until the backend takes it (same request ids each time, so nothing counts twice), or
    * until this instance loses the lease: its successor reconciles from SPIRE anyway.
    */
-  private void reportWithRetry(List<SyncResult> results) {
+  private void reportWithRetry(String reportId, List<SyncResult> results) {
     if (results.isEmpty()) {
       return;
     }
-    String reportId = UUID.randomUUID().toString();
     Duration retry = settings.retryInitial();
     while (running) {
       try {

@@ -18,10 +18,11 @@ import java.util.List;
 /**
  * The backend's SyncService in memory: it serves the desired entries and the changes a test queues
  * for the next polls, records every call, and can be down (every call fails UNAVAILABLE) or refuse
- * the next reports. A long poll with nothing queued returns at once; tests move time themselves.
+ * the next reports (made on their own or carried on a poll). A long poll with nothing queued
+ * returns at once; tests move time themselves.
  */
 final class FakeBackend implements SyncBackend {
-  /** One ReportSyncResult call. */
+  /** One report: a ReportSyncResult call, or results carried on a poll. */
   record Report(String reportId, List<SyncResult> results) {}
 
   /** One AcquireLease call. */
@@ -35,6 +36,9 @@ final class FakeBackend implements SyncBackend {
   private final List<List<UnmanagedEntry>> reconcileReports = new ArrayList<>();
   private final List<String> reconcileReportIds = new ArrayList<>();
   private final List<LeaseCall> leaseCalls = new ArrayList<>();
+  private final List<String> carriedOnPolls = new ArrayList<>();
+  private final List<String> separate = new ArrayList<>();
+  private boolean ignoresCarried;
   private List<SiteEntry> desired = List.of();
   private boolean down;
   private int reportsToRefuse;
@@ -97,6 +101,21 @@ final class FakeBackend implements SyncBackend {
     whileLeasing = action;
   }
 
+  /** Ignores the results carried on polls and never says it applied them, as an older backend. */
+  synchronized void ignoreCarried() {
+    ignoresCarried = true;
+  }
+
+  /** The report id of each report attempt carried on a poll, in order. */
+  synchronized List<String> carriedOnPolls() {
+    return List.copyOf(carriedOnPolls);
+  }
+
+  /** The report id of each ReportSyncResult attempt, in order. */
+  synchronized List<String> separateReports() {
+    return List.copyOf(separate);
+  }
+
   synchronized List<Duration> pollWaits() {
     return List.copyOf(pollWaits);
   }
@@ -139,18 +158,30 @@ final class FakeBackend implements SyncBackend {
   }
 
   @Override
-  public synchronized PollEntriesResponse poll(Duration wait) {
+  public synchronized PollEntriesResponse poll(Duration wait, Carried carried) {
+    if (carried != null && !ignoresCarried) {
+      // Applied first, as the backend does: a refused report fails the poll.
+      take(new Report(carried.reportId(), List.copyOf(carried.results())), true);
+    }
     failIfDown();
     pollWaits.add(wait);
     List<EntryChange> changes = queuedChanges.isEmpty() ? List.of() : queuedChanges.remove();
     whilePolling.run();
-    return PollEntriesResponse.newBuilder().addAllChanges(changes).build();
+    return PollEntriesResponse.newBuilder()
+        .addAllChanges(changes)
+        .setReportApplied(carried != null && !ignoresCarried)
+        .build();
   }
 
   @Override
   public synchronized int report(String reportId, List<SyncResult> results) {
-    Report report = new Report(reportId, List.copyOf(results));
+    take(new Report(reportId, List.copyOf(results)), false);
+    return results.size();
+  }
+
+  private void take(Report report, boolean onPoll) {
     reportCalls.add(report);
+    (onPoll ? carriedOnPolls : separate).add(report.reportId());
     whileReporting.run();
     failIfDown();
     if (reportsToRefuse > 0) {
@@ -158,7 +189,6 @@ final class FakeBackend implements SyncBackend {
       throw new StatusRuntimeException(Status.UNAVAILABLE);
     }
     reports.add(report);
-    return results.size();
   }
 
   @Override

@@ -24,6 +24,7 @@ final class FakeSpireSync implements SpireSync {
   private List<SpireEntry> unmanaged = List.of();
   private volatile boolean down;
   private volatile boolean mirrorCurrent;
+  private Runnable whileReconciling = () -> {};
 
   void down(boolean down) {
     this.down = down;
@@ -32,6 +33,11 @@ final class FakeSpireSync implements SpireSync {
   /** SPIRE entries the agent does not own, found by each full reconcile. */
   void unmanaged(List<SpireEntry> entries) {
     unmanaged = List.copyOf(entries);
+  }
+
+  /** Runs {@code action} at the start of each full reconcile. */
+  synchronized void whileReconciling(Runnable action) {
+    whileReconciling = action;
   }
 
   /** The central ids each full reconcile was asked to hold, one list per attempt. */
@@ -53,6 +59,7 @@ final class FakeSpireSync implements SpireSync {
   public synchronized Reconcile reconcile(
       List<SiteEntry> desired, int partSize, Consumer<Part> sink) {
     reconciles.add(desired.stream().map(s -> s.getEntry().getId()).toList());
+    whileReconciling.run();
     mirrorCurrent = false;
     failIfDown();
     List<SyncResult> results =

@@ -77,12 +77,15 @@ class SyncLoopTest {
     loop.step();
     backend.queue(upsert("c", 4), delete("d", 9));
 
-    // When
+    // When: a pass, then the next poll
+    loop.step();
     loop.step();
 
-    // Then
+    // Then: the pass's results were carried on the next poll, not reported on their own
     assertThat(spire.reconciles()).hasSize(1);
     assertThat(spire.applied()).containsExactly(List.of("c", "d"));
+    assertThat(backend.carriedOnPolls()).hasSize(1);
+    assertThat(backend.separateReports()).isEmpty();
     assertThat(backend.results())
         .containsExactly(
             synced("c", 4),
@@ -156,6 +159,8 @@ class SyncLoopTest {
       backend.queue(upsert("c" + i, 1));
       loop.step();
     }
+    // (the next poll carries the last pass's results)
+    loop.step();
 
     // Then: one full reconcile was tried, every change was answered FAILED, and no download of
     // the desired state was repeated
@@ -224,10 +229,10 @@ class SyncLoopTest {
     assertThat(spire.reconciles()).hasSize(1);
     assertThat(spire.applied()).hasSize(5);
     assertThat(backend.pollWaits()).hasSize(6);
-    assertThat(backend.results()).hasSize(5);
     assertThat(backend.reconcileReportCalls()).isEqualTo(3);
     time.advance(Duration.ofSeconds(2));
     loop.step();
+    assertThat(backend.results()).hasSize(5);
     assertThat(backend.reconcileReportCalls()).isEqualTo(4);
     assertThat(backend.reconcileReports()).hasSize(1);
     assertThat(time.sleeps()).isEmpty();
@@ -373,12 +378,15 @@ class SyncLoopTest {
     lease.take();
     loop.step();
     backend.queue(upsert("c", 1));
+    loop.step();
     backend.refuseReports(2);
 
-    // When
+    // When: the polls carrying the results are refused twice, the third is taken
+    loop.step();
+    loop.step();
     loop.step();
 
-    // Then
+    // Then: the same report id each time, after the backend's backoff
     assertThat(backend.reportCalls())
         .hasSize(3)
         .extracting(FakeBackend.Report::reportId)
@@ -390,21 +398,80 @@ class SyncLoopTest {
 
   @Test
   void aRefusedReportIsDroppedOnceTheLeaseIsGone() throws Exception {
-    // Given: a change applied, and the lease lost while its report is refused
+    // Given: a change applied, and the lease lost while the poll carrying its result is refused
     lease.take();
     loop.step();
     backend.queue(upsert("c", 1));
+    loop.step();
     backend.refuseReports(3);
     backend.whileReporting(lease::lose);
+
+    // When: that poll, and the next turns
+    loop.step();
+    loop.step();
+    loop.step();
+
+    // Then: tried once, not retried: the next holder reconciles from SPIRE anyway; the failed poll
+    // backed off as any failed backend call does
+    assertThat(spire.applied()).containsExactly(List.of("c"));
+    assertThat(backend.reportCalls()).hasSize(1);
+    assertThat(backend.reports()).isEmpty();
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aBackendThatIgnoresCarriedResultsGetsThemReportedOnTheirOwnFromThenOn() throws Exception {
+    // Given: a backend that predates carried results
+    backend.ignoreCarried();
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 1));
+    loop.step();
+    backend.queue(upsert("d", 2));
+
+    // When: the poll carrying c's result comes back without taking it, and brings d
+    loop.step();
+
+    // Then: c's result was reported on its own under the carried id, d's at once
+    assertThat(backend.results()).containsExactly(synced("c", 1), synced("d", 2));
+    assertThat(backend.separateReports()).hasSize(2);
+    assertThat(backend.carriedOnPolls()).isEmpty();
+  }
+
+  @Test
+  void aDueFullReconcileIsPrecededByTheReportOfTheCarriedResults() throws Exception {
+    // Given: a pass's result carried, and the next full reconcile due
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 1));
+    loop.step();
+    time.advance(FULL_INTERVAL);
+    spire.whileReconciling(
+        () -> assertThat(backend.results()).as("reported before").contains(synced("c", 1)));
 
     // When
     loop.step();
 
-    // Then: tried once, not retried: the next holder reconciles from SPIRE anyway
-    assertThat(spire.applied()).containsExactly(List.of("c"));
-    assertThat(backend.reportCalls()).hasSize(1);
-    assertThat(backend.reports()).isEmpty();
-    assertThat(time.sleeps()).isEmpty();
+    // Then
+    assertThat(spire.reconciles()).hasSize(2);
+    assertThat(backend.separateReports()).hasSize(1);
+    assertThat(backend.results()).containsExactly(synced("c", 1));
+  }
+
+  @Test
+  void aStoppingLoopReportsTheCarriedResultsOnce() throws Exception {
+    // Given: a pass's result carried, and the loop asked to stop
+    lease.take();
+    loop.step();
+    backend.queue(upsert("c", 1));
+    loop.step();
+    loop.stop();
+
+    // When
+    loop.run();
+
+    // Then
+    assertThat(backend.results()).containsExactly(synced("c", 1));
   }
 
   @Test
