@@ -5,16 +5,13 @@
 # the resident memory (VmRSS) of the backend and the agent: idle, and while CLIENTS clients create entries
 # for LOAD_SECONDS seconds that the agent writes to SPIRE.
 #
-# Both JVMs run with the options their container images run with in the k8s/ manifests' memory limits (the
-# image's run-java.sh defaults: heap at 80% of the limit, ParallelGC giving memory back): BACKEND_JVM_OPTS and
-# AGENT_JVM_OPTS override them. Logs go to e2e/target/e2e-logs.
+# Both JVMs run with the options their container images run with in the k8s/ manifests' memory limits
+# (bench/image-jvm-opts.sh): BACKEND_JVM_OPTS and AGENT_JVM_OPTS override them. Logs go to e2e/target/e2e-logs.
 #
 # usage: bench/footprint.sh [RESTARTS=5] [IDLE_SECONDS=20] [LOAD_SECONDS=30] [CLIENTS=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-image_gc="-XX:+UseParallelGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:GCTimeRatio=4 -XX:AdaptiveSizePolicyWeight=90 -XX:+ExitOnOutOfMemoryError"
-backend_opts="${BACKEND_JVM_OPTS:--XX:MaxRAM=1g -XX:MaxRAMPercentage=80 $image_gc}"
-agent_opts="${AGENT_JVM_OPTS:--XX:MaxRAM=256m -XX:MaxRAMPercentage=80 $image_gc}"
+. bench/image-jvm-opts.sh
 ./mvnw -B -q -DskipTests install
 ./mvnw -B -q -pl e2e dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 cd e2e

@@ -18,16 +18,17 @@
 # environment: SPIRE_DATASTORE=postgres|sqlite (default postgres)
 #              LATENCY_RATES=<entries/s,...> the latency runs' paces (default 10,50; 0: as fast as 4 clients go)
 #              SATURATION_RATES=<entries/s,...> e.g. 25,50,100,150,200,300 (default: none)
-#              BACKEND_JVM_OPTS, AGENT_JVM_OPTS: the backend's and the agents' JVM options (e.g. a JFR recording)
+#              WARM_UP=<entries> created (and written raw) untimed first, so that the JIT has compiled (default 2000)
+#              BACKEND_JVM_OPTS, AGENT_JVM_OPTS: the backend's and the agents' JVM options (default: their
+#              images', bench/image-jvm-opts.sh; add a JFR recording here, say)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/image-jvm-opts.sh
 ./mvnw -B -q -DskipTests install
 ./mvnw -B -q -pl e2e dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 cd e2e
-jvm_opts=()
-[[ -n "${BACKEND_JVM_OPTS:-}" ]] && jvm_opts+=("-De2e.jvm.opts.backend=$BACKEND_JVM_OPTS")
-[[ -n "${AGENT_JVM_OPTS:-}" ]] && jvm_opts+=("-De2e.jvm.opts.agent=$AGENT_JVM_OPTS")
-exec java "${jvm_opts[@]}" -Dbench.spire-datastore="${SPIRE_DATASTORE:-postgres}" -Dbench.latency-rates="${LATENCY_RATES:-10,50}" \
+exec java -De2e.jvm.opts.backend="$backend_opts" -De2e.jvm.opts.agent="$agent_opts" -Dbench.spire-datastore="${SPIRE_DATASTORE:-postgres}" -Dbench.latency-rates="${LATENCY_RATES:-10,50}" \
+  -Dbench.warm-up="${WARM_UP:-2000}" \
   -Dbench.saturation-rates="${SATURATION_RATES:-}" \
   -De2e.backend.jar="$PWD/../backend/target/quarkus-app/quarkus-run.jar" \
   -De2e.agent.jar="$PWD/../site-agent/target/quarkus-app/quarkus-run.jar" \

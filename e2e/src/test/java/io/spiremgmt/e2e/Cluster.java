@@ -283,6 +283,11 @@ final class Cluster implements AutoCloseable {
     return sites.get(name);
   }
 
+  /** The port of the PostgreSQL server the SPIRE servers keep their entries in; 0 on sqlite. */
+  int spireDbPort() {
+    return spireDb == null ? 0 : spireDb.port();
+  }
+
   SpireServer spire(String name) {
     return spire.get(name);
   }

@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The CPU time (user + system, from {@code /proc/<pid>/stat}) the parts of a cluster this JVM
- * started have used so far: the backend, its PostgreSQL, the site agents, the SPIRE servers and
- * their PostgreSQL. A PostgreSQL server is told apart by its connections: the one whose connections
- * name a {@code spire_*} database is SPIRE's. Time of processes that have ended (a closed
+ * The CPU time (user + system, from {@code /proc/<pid>/stat}) the parts of a cluster have used so
+ * far: the backend, its PostgreSQL, the site agents, the SPIRE servers and their PostgreSQL, told
+ * apart by command line (the packaged jars the bench starts, {@code spire-server}, {@code
+ * postgres}; SPIRE's PostgreSQL server by its port). Every such process on the machine counts, so
+ * nothing else of the kind may run beside the bench. Time of processes that have ended (a closed
  * connection's backend) is not counted, so a figure is a lower bound; CPU time hardly depends on
  * how busy the machine is, unlike a latency.
  */
@@ -30,11 +31,14 @@ final class CpuByPart {
 
   private CpuByPart() {}
 
-  /** Seconds of CPU by part, now. */
-  static Map<String, Double> now() {
+  /**
+   * Seconds of CPU by part, now; {@code spireDbPort} is the port of SPIRE's PostgreSQL server (0:
+   * none), whose postmaster's command line names it.
+   */
+  static Map<String, Double> now(int spireDbPort) {
+    // PostgreSQL's pg_ctl detaches the server from this JVM, so every process is looked at.
     Map<Long, Proc> procs = new HashMap<>();
-    ProcessHandle.current()
-        .descendants()
+    ProcessHandle.allProcesses()
         .forEach(
             p -> {
               Proc proc = Proc.read(p.pid());
@@ -52,7 +56,9 @@ final class CpuByPart {
       Proc parent = procs.get(e.getValue().parent());
       long postmaster = parent != null && parent.postgres() ? e.getValue().parent() : e.getKey();
       postmasterOf.put(e.getKey(), postmaster);
-      if (e.getValue().cmdline().contains(" spire_")) {
+      if (postmaster == e.getKey()
+          && spireDbPort > 0
+          && (e.getValue().cmdline() + " ").contains(" -p " + spireDbPort + " ")) {
         servesSpire.put(postmaster, true);
       }
     }

@@ -63,6 +63,10 @@ public final class SyncBench {
     // (about 10 creates/s per server beyond 30,000 entries on 2 cores), which a 100,000-entry run
     // cannot wait for.
     System.out.printf("SPIRE datastore: %s%n", datastore);
+    System.out.printf(
+        "backend JVM: %s%nagent JVM:   %s%n",
+        System.getProperty("e2e.jvm.opts.backend", "(test defaults)"),
+        System.getProperty("e2e.jvm.opts.agent", "(test defaults)"));
     try (Cluster cluster =
         Cluster.start(
             Map.of("a", TD, "b", TD, "c", TD),
@@ -109,15 +113,17 @@ public final class SyncBench {
   private static void latency(
       Cluster cluster, Converge data, SyncedEverywhere synced, int n, List<Double> rates)
       throws Exception {
-    System.out.println("warm-up: 300 entries through the system and 300 raw, untimed");
-    throughSystem(cluster, data, synced, 300, 0, 4);
-    raw(cluster, data, 300, 0, 4);
+    int warmUp = Integer.getInteger("bench.warm-up", 2000);
+    System.out.printf(
+        "warm-up: %d entries through the system and %d raw, untimed%n", warmUp, warmUp);
+    throughSystem(cluster, data, synced, warmUp, 0, 4);
+    raw(cluster, data, warmUp, 0, 4);
     for (double rate : rates) {
-      Map<String, Double> cpu0 = CpuByPart.now();
+      Map<String, Double> cpu0 = CpuByPart.now(cluster.spireDbPort());
       Run system = throughSystem(cluster, data, synced, n, rate, 4);
-      Map<String, Double> cpu1 = CpuByPart.now();
+      Map<String, Double> cpu1 = CpuByPart.now(cluster.spireDbPort());
       double[] b = raw(cluster, data, n, rate, 4);
-      Map<String, Double> cpu2 = CpuByPart.now();
+      Map<String, Double> cpu2 = CpuByPart.now(cluster.spireDbPort());
       double[] a = system.createCall();
       double[] c = system.createToSynced();
       System.out.printf(
