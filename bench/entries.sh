@@ -10,7 +10,7 @@
 # average, the CPU time the backend and PostgreSQL spent per entry, and the SQL each created entry cost as
 # pg_stat_statements counts it (statements and commits per entry, the most frequent statements).
 #
-# usage: bench/entries.sh [ENTRIES] [PAGES_PER_QUERY] [CREATES] [CONCURRENCY] [BATCHES] [BATCH_CLIENTS]
+# usage: bench/entries.sh [ENTRIES] [PAGES_PER_QUERY] [CREATES] [CONCURRENCY] [BATCHES] [BATCH_CLIENTS]   (CREATES or BATCHES 0: skipped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests package

@@ -89,8 +89,12 @@ public final class EntryBench {
               entriesApi, r -> r.setSpiffeIdPrefix("spiffe://" + TD + "/ns-42/"), pagesPerQuery);
         }
         WriteBench.Cpu cpu = new WriteBench.Cpu(backend.toHandle(), data.resolve("pg"));
-        WriteBench.measureCreates(entriesApi, db, cpu, sites, creates, concurrency);
-        WriteBench.measureBatchCreates(entriesApi, db, cpu, sites, batches, batchClients);
+        if (creates > 0) {
+          WriteBench.measureCreates(entriesApi, db, cpu, sites, creates, concurrency);
+        }
+        if (batches > 0) {
+          WriteBench.measureBatchCreates(entriesApi, db, cpu, sites, batches, batchClients);
+        }
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       } finally {
         BenchSupport.stop(backend);

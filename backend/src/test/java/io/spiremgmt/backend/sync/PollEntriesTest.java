@@ -252,27 +252,18 @@ class PollEntriesTest {
     Map<String, String> before = DbProbe.snapshot();
 
     // When / Then: nothing of the report is applied, and no work is handed out
-    assertFails(
-        () ->
-            Api.sync(token)
-                .pollEntries(
-                    pollRequest(0)
-                        .setReportId("bad")
-                        .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
-                        .addResults(
-                            result(second.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED).toBuilder()
-                                .setRevision(0))
-                        .build()),
+    assertPollFails(
+        pollRequest(0)
+            .setReportId("bad")
+            .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
+            .addResults(
+                result(second.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED).toBuilder().setRevision(0)),
         Status.Code.INVALID_ARGUMENT,
         "MISSING_FIELD");
-    assertFails(
-        () ->
-            Api.sync(token)
-                .pollEntries(
-                    pollRequest(0)
-                        .setReportId("x".repeat(129))
-                        .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
-                        .build()),
+    assertPollFails(
+        pollRequest(0)
+            .setReportId("x".repeat(129))
+            .addResults(result(first.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED)),
         Status.Code.INVALID_ARGUMENT,
         "INVALID_FIELD");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
@@ -285,15 +276,11 @@ class PollEntriesTest {
     Map<String, String> before = DbProbe.snapshot();
 
     // When / Then
-    assertFails(
-        () ->
-            Api.sync(token)
-                .pollEntries(
-                    pollRequest(0)
-                        .setAgentId("another-agent")
-                        .setReportId("stale")
-                        .addResults(result(created.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED))
-                        .build()),
+    assertPollFails(
+        pollRequest(0)
+            .setAgentId("another-agent")
+            .setReportId("stale")
+            .addResults(result(created.getId(), SyncOutcome.SYNC_OUTCOME_SYNCED)),
         Status.Code.FAILED_PRECONDITION,
         "LEASE_NOT_HELD");
     assertThat(DbProbe.snapshot()).isEqualTo(before);
@@ -350,6 +337,11 @@ class PollEntriesTest {
 
   private PollEntriesResponse poll(long waitSeconds) {
     return Api.sync(token).pollEntries(pollRequest(waitSeconds).build());
+  }
+
+  private void assertPollFails(
+      PollEntriesRequest.Builder request, Status.Code code, String reason) {
+    assertFails(() -> Api.sync(token).pollEntries(request.build()), code, reason);
   }
 
   private PollEntriesRequest.Builder pollRequest(long waitSeconds) {
